@@ -1,0 +1,16 @@
+"""Fast, insecure stand-ins for the password hasher: for tests and the in-memory demo only."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+class FakePasswordHasher:
+    """SHA-256 with a fixed prefix. Same contract as the Argon2 hasher, none of its cost."""
+
+    async def hash(self, password: str) -> str:
+        return "fake-sha256$" + hashlib.sha256(password.encode()).hexdigest()
+
+    async def verify(self, password: str, password_hash: str) -> bool:
+        return hmac.compare_digest(await self.hash(password), password_hash)

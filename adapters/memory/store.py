@@ -1,0 +1,220 @@
+"""In-memory storage: a transactional snapshot store behind the UnitOfWork port.
+
+Transactions are serialised by one lock (like SERIALIZABLE with one writer), work on a copy of
+the committed state and publish it on commit, so an uncommitted transaction leaves no trace.
+Reads go to the committed state without the lock. Good for tests, demos and `memory://`;
+it keeps nothing across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from core.articles.errors import SlugTaken
+from core.articles.model import Article, Comment
+from core.shared.ids import ArticleId, CommentId, UserId
+from core.users.errors import EmailTaken, UsernameTaken
+from core.users.model import User
+
+
+@dataclass
+class MemoryState:
+    users: dict[UserId, User] = field(default_factory=dict)
+    follows: dict[tuple[UserId, UserId], datetime] = field(default_factory=dict)
+    articles: dict[ArticleId, Article] = field(default_factory=dict)
+    comments: dict[CommentId, Comment] = field(default_factory=dict)
+    favorites: dict[tuple[UserId, ArticleId], datetime] = field(default_factory=dict)
+    last_comment_id: int = 0
+
+    def copy(self) -> MemoryState:
+        # Entities are frozen, so copying the containers is a full snapshot.
+        return MemoryState(
+            dict(self.users),
+            dict(self.follows),
+            dict(self.articles),
+            dict(self.comments),
+            dict(self.favorites),
+            self.last_comment_id,
+        )
+
+
+class MemoryDatabase:
+    """The committed state plus the writer lock; share one between UoW and queries."""
+
+    def __init__(self) -> None:
+        self.state = MemoryState()
+        self.lock = asyncio.Lock()
+
+
+class InMemoryUserRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    def _check_unique(self, user: User) -> None:
+        # Mirrors the unique constraints uq_users_username / uq_users_email.
+        for other in self._s.users.values():
+            if other.id == user.id:
+                continue
+            if other.username == user.username:
+                raise UsernameTaken()
+            if other.email == user.email:
+                raise EmailTaken()
+
+    async def add(self, user: User) -> None:
+        self._check_unique(user)
+        self._s.users[user.id] = user
+
+    async def update(self, user: User) -> None:
+        self._check_unique(user)
+        self._s.users[user.id] = user
+
+    async def get(self, user_id: UserId) -> User | None:
+        return self._s.users.get(user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        wanted = email.lower()
+        return next((u for u in self._s.users.values() if u.email == wanted), None)
+
+    async def get_by_username(self, username: str) -> User | None:
+        return next((u for u in self._s.users.values() if u.username == username), None)
+
+
+class InMemoryFollowRepository:
+    def __init__(self, state: MemoryState, now: datetime) -> None:
+        self._s, self._now = state, now
+
+    async def add(self, follower_id: UserId, followee_id: UserId) -> None:
+        self._s.follows.setdefault((follower_id, followee_id), self._now)
+
+    async def remove(self, follower_id: UserId, followee_id: UserId) -> None:
+        self._s.follows.pop((follower_id, followee_id), None)
+
+    async def is_following(self, follower_id: UserId, followee_id: UserId) -> bool:
+        return (follower_id, followee_id) in self._s.follows
+
+
+class InMemoryArticleRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    def _check_unique(self, article: Article) -> None:
+        for other in self._s.articles.values():
+            if other.id != article.id and other.slug == article.slug:
+                raise SlugTaken()
+
+    async def add(self, article: Article) -> None:
+        self._check_unique(article)
+        self._s.articles[article.id] = article
+
+    async def update(self, article: Article) -> None:
+        self._check_unique(article)
+        self._s.articles[article.id] = article
+
+    async def delete(self, article_id: ArticleId) -> None:
+        # Mirrors ON DELETE CASCADE of comments, favorites and tag links.
+        self._s.articles.pop(article_id, None)
+        for cid in [c.id for c in self._s.comments.values() if c.article_id == article_id]:
+            assert cid is not None
+            del self._s.comments[cid]
+        for key in [k for k in self._s.favorites if k[1] == article_id]:
+            del self._s.favorites[key]
+
+    async def get_by_slug(self, slug: str) -> Article | None:
+        return next((a for a in self._s.articles.values() if a.slug == slug), None)
+
+    async def slug_exists(self, slug: str) -> bool:
+        return await self.get_by_slug(slug) is not None
+
+
+class InMemoryCommentRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, comment: Comment) -> Comment:
+        self._s.last_comment_id += 1
+        stored = Comment(
+            CommentId(self._s.last_comment_id),
+            comment.article_id,
+            comment.author_id,
+            comment.body,
+            comment.created_at,
+            comment.updated_at,
+        )
+        self._s.comments[CommentId(self._s.last_comment_id)] = stored
+        return stored
+
+    async def get(self, comment_id: CommentId) -> Comment | None:
+        return self._s.comments.get(comment_id)
+
+    async def delete(self, comment_id: CommentId) -> None:
+        self._s.comments.pop(comment_id, None)
+
+
+class InMemoryFavoriteRepository:
+    def __init__(self, state: MemoryState, now: datetime) -> None:
+        self._s, self._now = state, now
+
+    async def add(self, user_id: UserId, article_id: ArticleId) -> None:
+        if article_id in self._s.articles:  # mirrors the foreign key
+            self._s.favorites.setdefault((user_id, article_id), self._now)
+
+    async def remove(self, user_id: UserId, article_id: ArticleId) -> None:
+        self._s.favorites.pop((user_id, article_id), None)
+
+
+class InMemoryTransaction:
+    def __init__(self, db: MemoryDatabase, now: datetime) -> None:
+        self._db = db
+        state = db.state.copy()
+        self.state = state
+        self._now = now
+        self._rebind(state)
+
+    def _rebind(self, state: MemoryState) -> None:
+        self._users = InMemoryUserRepository(state)
+        self._follows = InMemoryFollowRepository(state, self._now)
+        self._articles = InMemoryArticleRepository(state)
+        self._comments = InMemoryCommentRepository(state)
+        self._favorites = InMemoryFavoriteRepository(state, self._now)
+
+    @property
+    def users(self) -> InMemoryUserRepository:
+        return self._users
+
+    @property
+    def follows(self) -> InMemoryFollowRepository:
+        return self._follows
+
+    @property
+    def articles(self) -> InMemoryArticleRepository:
+        return self._articles
+
+    @property
+    def comments(self) -> InMemoryCommentRepository:
+        return self._comments
+
+    @property
+    def favorites(self) -> InMemoryFavoriteRepository:
+        return self._favorites
+
+    async def commit(self) -> None:
+        # Publish the working copy; further writes in this block go to a fresh copy.
+        self._db.state = self.state
+        self.state = self.state.copy()
+        self._rebind(self.state)
+
+
+class InMemoryUnitOfWork:
+    """UnitOfWork over a MemoryDatabase: all-or-nothing, one transaction at a time."""
+
+    def __init__(self, db: MemoryDatabase | None = None) -> None:
+        self.db = db or MemoryDatabase()
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[InMemoryTransaction]:
+        async with self.db.lock:
+            yield InMemoryTransaction(self.db, datetime.now(UTC))

@@ -1,0 +1,60 @@
+"""Engine and session factories, with the per-dialect settings each database needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+# Connections taken through an engine carrying this option start write transactions with
+# BEGIN IMMEDIATE on SQLite: a deferred transaction that reads and then writes cannot wait
+# for the lock (SQLITE_BUSY at once), an immediate one waits up to busy_timeout.
+WRITE_OPTION = "conduit_write"
+
+
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    """An AsyncEngine for Postgres (asyncpg) or SQLite (aiosqlite)."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # SQLAlchemy's documented workaround: let the driver not manage transactions, and emit
+    # BEGIN ourselves, so that SAVEPOINT and BEGIN IMMEDIATE work with (aio)sqlite.
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the unit of work (write transactions)."""
+    return async_sessionmaker(
+        engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+    )
+
+
+def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for the read side (query ports)."""
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,228 @@
+"""Read side in SQL: views with viewer-relative flags in a fixed number of statements.
+
+A list costs three statements whatever its length: the page (with author, favorite count,
+`favorited` and `following` as correlated subqueries), the total count, and the tags of the
+page's articles.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
+from core.articles.views import ArticleFilter, ArticleView, CommentView
+from core.profiles.views import ProfileView
+from core.shared.ids import ArticleId, CommentId, UserId
+from core.shared.pagination import Page, PageRequest
+
+
+def _following(viewer: UserId | None, author_id: Any) -> ColumnElement[bool]:
+    if viewer is None:
+        return false()
+    return exists().where(follows.c.follower_id == viewer, follows.c.followee_id == author_id)
+
+
+def _article_columns(viewer: UserId | None) -> Select[Any]:
+    favorites_count = (
+        select(func.count())
+        .select_from(favorites)
+        .where(favorites.c.article_id == articles.c.id)
+        .scalar_subquery()
+    )
+    favorited: ColumnElement[bool] = (
+        false()
+        if viewer is None
+        else exists().where(favorites.c.article_id == articles.c.id, favorites.c.user_id == viewer)
+    )
+    return select(
+        articles.c.id,
+        articles.c.slug,
+        articles.c.title,
+        articles.c.description,
+        articles.c.body,
+        articles.c.created_at,
+        articles.c.updated_at,
+        users.c.username,
+        users.c.bio,
+        users.c.image,
+        favorites_count.label("favorites_count"),
+        favorited.label("favorited"),
+        _following(viewer, articles.c.author_id).label("following"),
+    ).join(users, users.c.id == articles.c.author_id)
+
+
+async def _tags_by_article(
+    session: AsyncSession, ids: Sequence[ArticleId]
+) -> dict[ArticleId, tuple[str, ...]]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(article_tags.c.article_id, article_tags.c.tag)
+        .where(article_tags.c.article_id.in_(ids))
+        .order_by(article_tags.c.tag)
+    )
+    tags: dict[ArticleId, list[str]] = defaultdict(list)
+    for article_id, tag in rows:
+        tags[article_id].append(tag)
+    return {article_id: tuple(names) for article_id, names in tags.items()}
+
+
+def _article_view(row: Any, tags: tuple[str, ...]) -> ArticleView:
+    return ArticleView(
+        row.slug,
+        row.title,
+        row.description,
+        row.body,
+        tags,
+        row.created_at,
+        row.updated_at,
+        bool(row.favorited),
+        int(row.favorites_count),
+        ProfileView(row.username, row.bio, row.image, bool(row.following)),
+    )
+
+
+class SqlArticleQueries:
+    """ArticleQueries in SQL; each call uses its own short read session."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(_article_columns(viewer).where(articles.c.slug == slug))
+            ).one_or_none()
+            if row is None:
+                return None
+            tags = await _tags_by_article(session, [row.id])
+            return _article_view(row, tags.get(row.id, ()))
+
+    async def _page(
+        self, conditions: list[ColumnElement[bool]], page: PageRequest, viewer: UserId | None
+    ) -> Page[ArticleView]:
+        where = and_(*conditions) if conditions else None
+        rows_query = _article_columns(viewer)
+        count_query = select(func.count()).select_from(
+            articles.join(users, users.c.id == articles.c.author_id)
+        )
+        if where is not None:
+            rows_query = rows_query.where(where)
+            count_query = count_query.where(where)
+        rows_query = (
+            rows_query.order_by(articles.c.created_at.desc(), articles.c.id.desc())
+            .limit(page.limit)
+            .offset(page.offset)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(rows_query)).all()
+            total = int((await session.execute(count_query)).scalar_one())
+            tags = await _tags_by_article(session, [row.id for row in rows])
+        views = tuple(_article_view(row, tags.get(row.id, ())) for row in rows)
+        return Page(views, total)
+
+    async def list_articles(
+        self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
+    ) -> Page[ArticleView]:
+        conditions: list[ColumnElement[bool]] = []
+        if filters.tag is not None:
+            conditions.append(
+                articles.c.id.in_(
+                    select(article_tags.c.article_id).where(article_tags.c.tag == filters.tag)
+                )
+            )
+        if filters.author is not None:
+            conditions.append(users.c.username == filters.author)
+        if filters.favorited_by is not None:
+            fans = users.alias("fans")
+            conditions.append(
+                articles.c.id.in_(
+                    select(favorites.c.article_id)
+                    .join(fans, fans.c.id == favorites.c.user_id)
+                    .where(fans.c.username == filters.favorited_by)
+                )
+            )
+        return await self._page(conditions, page, viewer)
+
+    async def feed(self, viewer: UserId, page: PageRequest) -> Page[ArticleView]:
+        followed = select(follows.c.followee_id).where(follows.c.follower_id == viewer)
+        return await self._page([articles.c.author_id.in_(followed)], page, viewer)
+
+    def _comments_query(self, viewer: UserId | None) -> Select[Any]:
+        return select(
+            comments.c.id,
+            comments.c.body,
+            comments.c.created_at,
+            comments.c.updated_at,
+            users.c.username,
+            users.c.bio,
+            users.c.image,
+            _following(viewer, comments.c.author_id).label("following"),
+        ).join(users, users.c.id == comments.c.author_id)
+
+    async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
+        async with self._sessions() as session:
+            article_id = (
+                await session.execute(select(articles.c.id).where(articles.c.slug == slug))
+            ).scalar_one_or_none()
+            if article_id is None:
+                return None
+            rows = await session.execute(
+                self._comments_query(viewer)
+                .where(comments.c.article_id == article_id)
+                .order_by(comments.c.created_at.desc(), comments.c.id.desc())
+            )
+            return [_comment_view(row) for row in rows]
+
+    async def get_comment(self, comment_id: CommentId, viewer: UserId | None) -> CommentView | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    self._comments_query(viewer).where(comments.c.id == comment_id)
+                )
+            ).one_or_none()
+        return None if row is None else _comment_view(row)
+
+    async def list_tags(self) -> list[str]:
+        async with self._sessions() as session:
+            result = await session.scalars(
+                select(article_tags.c.tag).distinct().order_by(article_tags.c.tag)
+            )
+            return list(result.all())
+
+
+def _comment_view(row: Any) -> CommentView:
+    return CommentView(
+        CommentId(int(row.id)),
+        row.body,
+        row.created_at,
+        row.updated_at,
+        ProfileView(row.username, row.bio, row.image, bool(row.following)),
+    )
+
+
+class SqlProfileQueries:
+    """ProfileQueries in SQL: one statement."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
+        query = select(
+            users.c.username,
+            users.c.bio,
+            users.c.image,
+            _following(viewer, users.c.id).label("following"),
+        ).where(users.c.username == username)
+        async with self._sessions() as session:
+            row = (await session.execute(query)).one_or_none()
+        return (
+            None
+            if row is None
+            else ProfileView(row.username, row.bio, row.image, bool(row.following))
+        )

@@ -1,0 +1,200 @@
+"""Write-side repositories over one AsyncSession (the transaction's)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Insert, delete, exists, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sql.constraints import domain_error_for
+from adapters.sql.rows import (
+    article_from_row,
+    article_to_values,
+    comment_from_row,
+    user_from_row,
+    user_to_values,
+)
+from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
+from core.articles.model import Article, Comment
+from core.shared.ids import ArticleId, CommentId, UserId
+from core.users.model import User
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (idempotent link rows)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+async def execute_mapped(session: AsyncSession, statement: Any) -> Any:
+    """Execute a write; a unique violation we know becomes its domain error."""
+    try:
+        return await session.execute(statement)
+    except IntegrityError as exc:
+        error = domain_error_for(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, user: User) -> None:
+        await execute_mapped(self._session, insert(users).values(user_to_values(user)))
+
+    async def update(self, user: User) -> None:
+        values = user_to_values(user)
+        del values["id"], values["created_at"]
+        await execute_mapped(
+            self._session, update(users).where(users.c.id == user.id).values(values)
+        )
+
+    async def _one(self, condition: Any) -> User | None:
+        row = (await self._session.execute(select(users).where(condition))).one_or_none()
+        return None if row is None else user_from_row(row)
+
+    async def get(self, user_id: UserId) -> User | None:
+        return await self._one(users.c.id == user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(users.c.email == email.lower())
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self._one(users.c.username == username)
+
+
+class SqlFollowRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, follower_id: UserId, followee_id: UserId) -> None:
+        statement = insert_ignoring_duplicates(self._session, follows).values(
+            follower_id=follower_id, followee_id=followee_id, created_at=datetime.now(UTC)
+        )
+        await self._session.execute(statement)
+
+    async def remove(self, follower_id: UserId, followee_id: UserId) -> None:
+        await self._session.execute(
+            delete(follows).where(
+                follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
+            )
+        )
+
+    async def is_following(self, follower_id: UserId, followee_id: UserId) -> bool:
+        query = select(
+            exists().where(
+                follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
+            )
+        )
+        return bool((await self._session.execute(query)).scalar())
+
+
+class SqlArticleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, article: Article) -> None:
+        await execute_mapped(self._session, insert(articles).values(article_to_values(article)))
+        await self._write_tags(article)
+
+    async def update(self, article: Article) -> None:
+        values = article_to_values(article)
+        del values["id"], values["author_id"], values["created_at"]
+        await execute_mapped(
+            self._session, update(articles).where(articles.c.id == article.id).values(values)
+        )
+        await self._session.execute(
+            delete(article_tags).where(article_tags.c.article_id == article.id)
+        )
+        await self._write_tags(article)
+
+    async def _write_tags(self, article: Article) -> None:
+        if article.tags:
+            await self._session.execute(
+                insert(article_tags),
+                [{"article_id": article.id, "tag": tag} for tag in article.tags],
+            )
+
+    async def delete(self, article_id: ArticleId) -> None:
+        # Comments, favorites and tag links go with it: ON DELETE CASCADE.
+        await self._session.execute(delete(articles).where(articles.c.id == article_id))
+
+    async def get_by_slug(self, slug: str) -> Article | None:
+        row = (
+            await self._session.execute(select(articles).where(articles.c.slug == slug))
+        ).one_or_none()
+        if row is None:
+            return None
+        tags = (
+            await self._session.scalars(
+                select(article_tags.c.tag).where(article_tags.c.article_id == row.id)
+            )
+        ).all()
+        return article_from_row(row, tags)
+
+    async def slug_exists(self, slug: str) -> bool:
+        query = select(exists().where(articles.c.slug == slug))
+        return bool((await self._session.execute(query)).scalar())
+
+
+class SqlCommentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, comment: Comment) -> Comment:
+        result = await self._session.execute(
+            insert(comments)
+            .values(
+                article_id=comment.article_id,
+                author_id=comment.author_id,
+                body=comment.body,
+                created_at=comment.created_at,
+                updated_at=comment.updated_at,
+            )
+            .returning(comments.c.id)
+        )
+        new_id = CommentId(int(result.scalar_one()))
+        return Comment(
+            new_id,
+            comment.article_id,
+            comment.author_id,
+            comment.body,
+            comment.created_at,
+            comment.updated_at,
+        )
+
+    async def get(self, comment_id: CommentId) -> Comment | None:
+        row = (
+            await self._session.execute(select(comments).where(comments.c.id == comment_id))
+        ).one_or_none()
+        return None if row is None else comment_from_row(row)
+
+    async def delete(self, comment_id: CommentId) -> None:
+        await self._session.execute(delete(comments).where(comments.c.id == comment_id))
+
+
+class SqlFavoriteRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, user_id: UserId, article_id: ArticleId) -> None:
+        # One statement, and the primary key decides: no read-modify-write under concurrency.
+        statement = insert_ignoring_duplicates(self._session, favorites).values(
+            user_id=user_id, article_id=article_id, created_at=datetime.now(UTC)
+        )
+        await self._session.execute(statement)
+
+    async def remove(self, user_id: UserId, article_id: ArticleId) -> None:
+        await self._session.execute(
+            delete(favorites).where(
+                favorites.c.user_id == user_id, favorites.c.article_id == article_id
+            )
+        )

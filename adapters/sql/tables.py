@@ -1,0 +1,139 @@
+"""SQLAlchemy Core tables: the one schema for Postgres and SQLite (migrations import this)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases.
+
+    SQLite has no time zones: values are stored as UTC text and come back naive, so the zone
+    is put back on read. Postgres stores `timestamptz`.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# SQLite auto-increments only an INTEGER PRIMARY KEY.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("username", String(40), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("bio", Text(), nullable=False, server_default=""),
+    Column("image", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+follows = Table(
+    "follows",
+    metadata,
+    Column("follower_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("followee_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("follower_id", "followee_id"),
+    CheckConstraint("follower_id <> followee_id", name="not_self"),
+    Index(None, "followee_id"),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "author_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    # Serves the newest-first order with its id tie-breaker.
+    Index(None, "created_at", "id"),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column("article_id", Uuid(), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("tag", String(50), nullable=False),
+    PrimaryKeyConstraint("article_id", "tag"),
+    Index(None, "tag"),
+)
+
+favorites = Table(
+    "favorites",
+    metadata,
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Uuid(), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("user_id", "article_id"),
+    Index(None, "article_id"),
+)
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("article_id", Uuid(), ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("author_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "article_id", "created_at"),
+)

@@ -1,0 +1,50 @@
+"""SqlAlchemyUnitOfWork: one AsyncSession per transaction; commit is the only commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sql.constraints import domain_error_for
+from adapters.sql.repositories import (
+    SqlArticleRepository,
+    SqlCommentRepository,
+    SqlFavoriteRepository,
+    SqlFollowRepository,
+    SqlUserRepository,
+)
+
+
+class SqlAlchemyTransaction:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self.users = SqlUserRepository(session)
+        self.follows = SqlFollowRepository(session)
+        self.articles = SqlArticleRepository(session)
+        self.comments = SqlCommentRepository(session)
+        self.favorites = SqlFavoriteRepository(session)
+
+    async def commit(self) -> None:
+        try:
+            await self._session.commit()
+        except IntegrityError as exc:
+            error = domain_error_for(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+
+class SqlAlchemyUnitOfWork:
+    """Stateless: holds the sessionmaker; each `begin()` is a fresh session and transaction.
+    Leaving the block without `commit()` rolls back (closing the session does)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[SqlAlchemyTransaction]:
+        async with self._sessions() as session:
+            yield SqlAlchemyTransaction(session)

@@ -1,0 +1,30 @@
+"""Errors of the articles context."""
+
+from __future__ import annotations
+
+from core.shared.errors import Conflict, NotFound, PermissionDenied
+
+
+class ArticleNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("article not found")
+
+
+class CommentNotFound(NotFound):
+    def __init__(self) -> None:
+        super().__init__("comment not found")
+
+
+class SlugTaken(Conflict):
+    def __init__(self) -> None:
+        super().__init__("an article with this title already exists; try again", field="title")
+
+
+class NotArticleAuthor(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("only the author may change this article")
+
+
+class NotCommentAuthor(PermissionDenied):
+    def __init__(self) -> None:
+        super().__init__("only the author may delete this comment")

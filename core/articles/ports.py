@@ -1,0 +1,58 @@
+"""Ports of the articles context: write repositories and the read-side query port."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from core.articles.model import Article, Comment
+from core.articles.views import ArticleFilter, ArticleView, CommentView
+from core.shared.ids import ArticleId, CommentId, UserId
+from core.shared.pagination import Page, PageRequest
+
+
+class ArticleRepository(Protocol):
+    """Articles with their tags. Slugs are unique (a duplicate fails at latest on commit with
+    SlugTaken); `delete` also removes the article's comments, favorites and tag links."""
+
+    async def add(self, article: Article) -> None: ...
+    async def update(self, article: Article) -> None: ...
+    async def delete(self, article_id: ArticleId) -> None: ...
+    async def get_by_slug(self, slug: str) -> Article | None: ...
+    async def slug_exists(self, slug: str) -> bool: ...
+
+
+class CommentRepository(Protocol):
+    """Comments. `add` returns the comment with its storage-assigned, increasing id."""
+
+    async def add(self, comment: Comment) -> Comment: ...
+    async def get(self, comment_id: CommentId) -> Comment | None: ...
+    async def delete(self, comment_id: CommentId) -> None: ...
+
+
+class FavoriteRepository(Protocol):
+    """Who favorited what. `add` and `remove` are idempotent; counting is the read side's job."""
+
+    async def add(self, user_id: UserId, article_id: ArticleId) -> None: ...
+    async def remove(self, user_id: UserId, article_id: ArticleId) -> None: ...
+
+
+class ArticleQueries(Protocol):
+    """Read side. Lists are newest first (created_at, then id, descending); `Page.total` counts
+    every match; `favorited`, `favorites_count` and `following` are exact for the viewer;
+    tags sorted by name; a fixed number of statements per call, whatever the page size."""
+
+    async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None: ...
+    async def list_articles(
+        self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
+    ) -> Page[ArticleView]: ...
+    async def feed(self, viewer: UserId, page: PageRequest) -> Page[ArticleView]: ...
+    async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
+        """Newest first (created_at, then id, descending); None when the article does not exist."""
+        ...
+
+    async def get_comment(
+        self, comment_id: CommentId, viewer: UserId | None
+    ) -> CommentView | None: ...
+    async def list_tags(self) -> list[str]:
+        """Every tag used by at least one article, sorted by name."""
+        ...

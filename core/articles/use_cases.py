@@ -1,0 +1,220 @@
+"""Write use cases of the articles context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.articles.errors import ArticleNotFound, CommentNotFound
+from core.articles.model import (
+    Article,
+    Comment,
+    body_of,
+    comment_body_of,
+    description_of,
+    slugify,
+    tags_of,
+    title_of,
+    unique_slug,
+)
+from core.articles.policies import ensure_can_change_article, ensure_can_delete_comment
+from core.articles.ports import ArticleQueries, ArticleRepository
+from core.articles.views import ArticleView, CommentView
+from core.shared.clock import Clock
+from core.shared.ids import ArticleId, CommentId, UserId, new_article_id
+from core.shared.uow import UnitOfWork
+from core.users.errors import UserNotFound
+from core.users.model import Actor
+
+
+async def _free_slug(
+    articles: ArticleRepository, title: str, article_id: ArticleId, current: str | None = None
+) -> str:
+    """The plain slug of the title when free (or already this article's), else one with an id
+    suffix. The unique constraint still decides under a race (SlugTaken on commit)."""
+    slug = slugify(title)
+    if slug and (slug == current or not await articles.slug_exists(slug)):
+        return slug
+    fallback = unique_slug(title, article_id)
+    return fallback
+
+
+async def _view_after_write(queries: ArticleQueries, slug: str, viewer: UserId) -> ArticleView:
+    view = await queries.get_article(slug, viewer)
+    if view is None:  # deleted by someone else right after our commit
+        raise ArticleNotFound()
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class PublishArticleInput:
+    title: str
+    description: str
+    body: str
+    tags: Sequence[str] = ()
+
+
+class PublishArticle:
+    """Publish an article for the caller.
+
+    - title, description and body are required (not blank)
+    - the slug derives from the title; a title already in use gets a distinct slug
+    - tags are trimmed, de-duplicated and sorted by name
+    """
+
+    def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
+        self._uow, self._queries, self._clock = uow, queries, clock
+
+    async def execute(self, actor: Actor, data: PublishArticleInput) -> ArticleView:
+        title, description = title_of(data.title), description_of(data.description)
+        body, tags = body_of(data.body), tags_of(data.tags)
+        article_id = new_article_id()
+        now = self._clock.now()
+        async with self._uow.begin() as tx:
+            if await tx.users.get(actor.user_id) is None:
+                raise UserNotFound()
+            slug = await _free_slug(tx.articles, title, article_id)
+            article = Article(
+                article_id, actor.user_id, slug, title, description, body, tags, now, now
+            )
+            await tx.articles.add(article)
+            await tx.commit()
+        return await _view_after_write(self._queries, article.slug, actor.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class EditArticleInput:
+    """Fields to change; None leaves a field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    body: str | None = None
+    tags: Sequence[str] | None = None
+
+
+class EditArticle:
+    """Edit an article.
+
+    - only its author may edit it
+    - a new title gives a new slug (distinct if the plain one is taken)
+    - `tagList`, when sent, replaces the tags
+    """
+
+    def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
+        self._uow, self._queries, self._clock = uow, queries, clock
+
+    async def execute(self, actor: Actor, slug: str, data: EditArticleInput) -> ArticleView:
+        title = None if data.title is None else title_of(data.title)
+        description = None if data.description is None else description_of(data.description)
+        body = None if data.body is None else body_of(data.body)
+        tags = None if data.tags is None else tags_of(data.tags)
+        async with self._uow.begin() as tx:
+            article = await tx.articles.get_by_slug(slug)
+            if article is None:
+                raise ArticleNotFound()
+            ensure_can_change_article(actor.user_id, article)
+            new_slug = None
+            if title is not None and title != article.title:
+                new_slug = await _free_slug(tx.articles, title, article.id, current=article.slug)
+            edited = article.edited(
+                now=self._clock.now(),
+                slug=new_slug,
+                title=title,
+                description=description,
+                body=body,
+                tags=tags,
+            )
+            await tx.articles.update(edited)
+            await tx.commit()
+        return await _view_after_write(self._queries, edited.slug, actor.user_id)
+
+
+class DeleteArticle:
+    """Delete an article with its comments and favorites. Only its author may."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, actor: Actor, slug: str) -> None:
+        async with self._uow.begin() as tx:
+            article = await tx.articles.get_by_slug(slug)
+            if article is None:
+                raise ArticleNotFound()
+            ensure_can_change_article(actor.user_id, article)
+            await tx.articles.delete(article.id)
+            await tx.commit()
+
+
+class FavoriteArticle:
+    """Favorite an article. Idempotent; the count stays exact under concurrent callers."""
+
+    def __init__(self, uow: UnitOfWork, queries: ArticleQueries) -> None:
+        self._uow, self._queries = uow, queries
+
+    async def execute(self, actor: Actor, slug: str) -> ArticleView:
+        async with self._uow.begin() as tx:
+            article = await tx.articles.get_by_slug(slug)
+            if article is None:
+                raise ArticleNotFound()
+            await tx.favorites.add(actor.user_id, article.id)
+            await tx.commit()
+        return await _view_after_write(self._queries, slug, actor.user_id)
+
+
+class UnfavoriteArticle:
+    """Remove the caller's favorite. Idempotent."""
+
+    def __init__(self, uow: UnitOfWork, queries: ArticleQueries) -> None:
+        self._uow, self._queries = uow, queries
+
+    async def execute(self, actor: Actor, slug: str) -> ArticleView:
+        async with self._uow.begin() as tx:
+            article = await tx.articles.get_by_slug(slug)
+            if article is None:
+                raise ArticleNotFound()
+            await tx.favorites.remove(actor.user_id, article.id)
+            await tx.commit()
+        return await _view_after_write(self._queries, slug, actor.user_id)
+
+
+class AddComment:
+    """Comment on an article. The body is required (not blank)."""
+
+    def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
+        self._uow, self._queries, self._clock = uow, queries, clock
+
+    async def execute(self, actor: Actor, slug: str, body: str) -> CommentView:
+        text = comment_body_of(body)
+        now = self._clock.now()
+        async with self._uow.begin() as tx:
+            article = await tx.articles.get_by_slug(slug)
+            if article is None:
+                raise ArticleNotFound()
+            comment = await tx.comments.add(
+                Comment(None, article.id, actor.user_id, text, now, now)
+            )
+            await tx.commit()
+        assert comment.id is not None
+        view = await self._queries.get_comment(comment.id, actor.user_id)
+        if view is None:
+            raise CommentNotFound()
+        return view
+
+
+class DeleteComment:
+    """Delete a comment of an article. Only the comment's author may."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def execute(self, actor: Actor, slug: str, comment_id: CommentId) -> None:
+        async with self._uow.begin() as tx:
+            article = await tx.articles.get_by_slug(slug)
+            if article is None:
+                raise ArticleNotFound()
+            comment = await tx.comments.get(comment_id)
+            if comment is None or comment.article_id != article.id:
+                raise CommentNotFound()
+            ensure_can_delete_comment(actor.user_id, comment)
+            await tx.comments.delete(comment_id)
+            await tx.commit()

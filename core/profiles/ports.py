@@ -1,0 +1,23 @@
+"""Ports of the profiles context."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from core.profiles.views import ProfileView
+from core.shared.ids import UserId
+
+
+class FollowRepository(Protocol):
+    """Who follows whom. `add` and `remove` are idempotent; a user may not follow themselves
+    (the use case checks; storage need not)."""
+
+    async def add(self, follower_id: UserId, followee_id: UserId) -> None: ...
+    async def remove(self, follower_id: UserId, followee_id: UserId) -> None: ...
+    async def is_following(self, follower_id: UserId, followee_id: UserId) -> bool: ...
+
+
+class ProfileQueries(Protocol):
+    """Profiles as a viewer sees them: `following` exact for the viewer, False without one."""
+
+    async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None: ...

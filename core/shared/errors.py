@@ -1,0 +1,44 @@
+"""Domain errors: failures a caller can act on, in domain words, with no HTTP knowledge."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A failure the caller can act on; `message` is safe to show to clients.
+
+    `field` names the input the failure is about ("email", "title"); `body` when it is about
+    the request as a whole.
+    """
+
+    def __init__(self, message: str, *, field: str = "body") -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """The thing asked for does not exist (or the caller may not know it exists)."""
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a name already taken)."""
+
+
+class PermissionDenied(DomainError):
+    """The caller is known but may not do this."""
+
+
+class NotAuthenticated(DomainError):
+    """The caller did not prove who they are (no, bad or expired credentials)."""
+
+
+class InvalidInput(DomainError):
+    """The input breaks a domain rule (blank, too long, malformed)."""
+
+
+class RateLimited(DomainError):
+    """Too many attempts; try again after `retry_after_s` seconds."""
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str = "body") -> None:
+        super().__init__(message, field=field)
+        self.retry_after_s = retry_after_s

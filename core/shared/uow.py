@@ -1,0 +1,36 @@
+"""UnitOfWork and Transaction ports: one use case, one transaction, one explicit commit."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from core.articles.ports import ArticleRepository, CommentRepository, FavoriteRepository
+from core.profiles.ports import FollowRepository
+from core.users.ports import UserRepository
+
+
+class Transaction(Protocol):
+    """Repositories bound to one transaction. Nothing is visible to others before `commit`;
+    leaving the `begin()` block without committing discards every write."""
+
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def follows(self) -> FollowRepository: ...
+    @property
+    def articles(self) -> ArticleRepository: ...
+    @property
+    def comments(self) -> CommentRepository: ...
+    @property
+    def favorites(self) -> FavoriteRepository: ...
+
+    async def commit(self) -> None:
+        """Make every write visible at once; unique clashes raise their domain errors here."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """Starts transactions. Stateless: one instance serves concurrent callers."""
+
+    def begin(self) -> AbstractAsyncContextManager[Transaction]: ...

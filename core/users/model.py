@@ -1,0 +1,105 @@
+"""User entity and the rules for its fields."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from core.shared.errors import InvalidInput
+from core.shared.ids import UserId
+
+USERNAME_MAX = 40
+EMAIL_MAX = 254
+PASSWORD_MIN = 8
+PASSWORD_MAX = 256
+BIO_MAX = 2_000
+IMAGE_URL_MAX = 2_000
+
+# Letters (any script), digits, "_", "-" and ".": safe in a URL path segment, no spaces.
+_USERNAME = re.compile(r"^[\w.\-]+$")
+# Deliberately simple: one "@", no spaces, a dot in the domain. Deliverability is not ours to judge.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+
+
+def _blank(value: str) -> bool:
+    return value.strip() == ""
+
+
+def username_of(raw: str) -> str:
+    """A username: 1 to 40 characters of letters, digits, `_`, `-`, `.`; kept as typed."""
+    value = raw.strip()
+    if value == "":
+        raise InvalidInput("can't be blank", field="username")
+    if len(value) > USERNAME_MAX:
+        raise InvalidInput(f"is too long (maximum is {USERNAME_MAX} characters)", field="username")
+    if not _USERNAME.match(value):
+        raise InvalidInput("may contain only letters, digits, '_', '-' and '.'", field="username")
+    return value
+
+
+def email_of(raw: str) -> str:
+    """An email address, compared and stored in lower case."""
+    value = raw.strip().lower()
+    if value == "":
+        raise InvalidInput("can't be blank", field="email")
+    if len(value) > EMAIL_MAX:
+        raise InvalidInput(f"is too long (maximum is {EMAIL_MAX} characters)", field="email")
+    if not _EMAIL.match(value):
+        raise InvalidInput("is invalid", field="email")
+    return value
+
+
+def check_password(raw: str) -> str:
+    """A new password: 8 to 256 characters (Argon2 cost grows with input; cap it)."""
+    if _blank(raw):
+        raise InvalidInput("can't be blank", field="password")
+    if len(raw) < PASSWORD_MIN:
+        raise InvalidInput(f"is too short (minimum is {PASSWORD_MIN} characters)", field="password")
+    if len(raw) > PASSWORD_MAX:
+        raise InvalidInput(f"is too long (maximum is {PASSWORD_MAX} characters)", field="password")
+    return raw
+
+
+def bio_of(raw: str | None) -> str:
+    value = (raw or "").strip()
+    if len(value) > BIO_MAX:
+        raise InvalidInput(f"is too long (maximum is {BIO_MAX} characters)", field="bio")
+    return value
+
+
+def image_of(raw: str | None) -> str | None:
+    """An avatar URL (http or https), or None when blank."""
+    value = (raw or "").strip()
+    if value == "":
+        return None
+    if len(value) > IMAGE_URL_MAX:
+        raise InvalidInput(f"is too long (maximum is {IMAGE_URL_MAX} characters)", field="image")
+    if not _URL.match(value):
+        raise InvalidInput("must be an http or https URL", field="image")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: UserId
+    username: str
+    email: str
+    password_hash: str
+    bio: str
+    image: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def with_changes(self, *, now: datetime, **changes: str | None) -> User:
+        """A copy with the given fields replaced and `updated_at` moved to `now`."""
+        return replace(self, updated_at=now, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is calling: an authenticated user and the credential they presented."""
+
+    user_id: UserId
+    token: str

@@ -1,0 +1,91 @@
+"""Composition root: the one place that decides which adapter serves which port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import punq
+
+from adapters.memory.queries import InMemoryArticleQueries, InMemoryProfileQueries
+from adapters.memory.store import InMemoryUnitOfWork
+from adapters.security.tokens import JoseTokenIssuer
+from adapters.sql.engine import read_sessions, write_sessions
+from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries
+from adapters.sql.uow import SqlAlchemyUnitOfWork
+from adapters.system import SystemClock
+from core.articles.ports import ArticleQueries
+from core.articles.queries import Feed, GetArticle, ListArticles, ListComments, ListTags
+from core.articles.use_cases import (
+    AddComment,
+    DeleteArticle,
+    DeleteComment,
+    EditArticle,
+    FavoriteArticle,
+    PublishArticle,
+    UnfavoriteArticle,
+)
+from core.profiles.ports import ProfileQueries
+from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
+from core.shared.clock import Clock
+from core.shared.uow import UnitOfWork
+from core.users.ports import PasswordHasher, TokenIssuer
+from core.users.use_cases import Authenticate, GetCurrentUser, LogIn, RegisterUser, UpdateUser
+from entrypoints.lifespan import Infrastructure
+from entrypoints.settings import Settings
+
+USE_CASES: tuple[type[Any], ...] = (
+    RegisterUser,
+    LogIn,
+    Authenticate,
+    GetCurrentUser,
+    UpdateUser,
+    GetProfile,
+    FollowUser,
+    UnfollowUser,
+    PublishArticle,
+    EditArticle,
+    DeleteArticle,
+    FavoriteArticle,
+    UnfavoriteArticle,
+    AddComment,
+    DeleteComment,
+    ListArticles,
+    Feed,
+    GetArticle,
+    ListComments,
+    ListTags,
+)
+
+
+def build_container(
+    settings: Settings, infra: Infrastructure, *, clock: Clock | None = None
+) -> punq.Container:
+    container = punq.Container()
+    clock = clock or SystemClock()
+    container.register(Clock, instance=clock)
+    container.register(PasswordHasher, instance=infra.hasher)
+    container.register(
+        TokenIssuer,
+        instance=JoseTokenIssuer(settings.jwt_secret(), settings.realworld_token_ttl, clock),
+    )
+    if infra.memory is not None:
+        container.register(UnitOfWork, instance=InMemoryUnitOfWork(infra.memory))
+        container.register(ArticleQueries, instance=InMemoryArticleQueries(infra.memory))
+        container.register(ProfileQueries, instance=InMemoryProfileQueries(infra.memory))
+    elif infra.engine is not None:
+        reads = read_sessions(infra.engine)
+        container.register(UnitOfWork, instance=SqlAlchemyUnitOfWork(write_sessions(infra.engine)))
+        container.register(ArticleQueries, instance=SqlArticleQueries(reads))
+        container.register(ProfileQueries, instance=SqlProfileQueries(reads))
+    else:
+        raise ValueError("infrastructure has neither a database engine nor memory storage")
+    for use_case in USE_CASES:
+        container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
+    check_wiring(container)
+    return container
+
+
+def check_wiring(container: punq.Container) -> None:
+    """Resolve every use case once at startup, so a wiring mistake fails the boot, not a request."""
+    for use_case in USE_CASES:
+        container.resolve(use_case)

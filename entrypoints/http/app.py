@@ -1,0 +1,82 @@
+"""The FastAPI application: routers under /api and /api/v1, middleware, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import punq
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from entrypoints.container import build_container
+from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.routes import articles, profiles, users
+from entrypoints.lifespan import close_infrastructure, open_infrastructure
+from entrypoints.logging import configure_logging
+from entrypoints.settings import Settings, load_settings, with_dev_secret
+
+API_PREFIX = "/api"
+VERSIONED_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter()
+    router.include_router(users.router)
+    router.include_router(profiles.router)
+    router.include_router(articles.router)
+    return router
+
+
+def create_app(
+    settings: Settings | None = None, container: punq.Container | None = None
+) -> FastAPI:
+    """The app. With a container (tests), use it as is and skip opening infrastructure;
+    otherwise the lifespan opens the clients from settings, wires them, and closes them."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if container is not None:
+            app.state.container = container
+            yield
+            return
+        infra = await open_infrastructure(settings)
+        try:
+            app.state.container = build_container(with_dev_secret(settings), infra)
+            yield
+        finally:
+            await close_infrastructure(infra)
+
+    app = FastAPI(
+        title="Conduit",
+        summary="The RealWorld (Conduit) API: articles, profiles, comments, follows, favorites.",
+        version="1.1.0",
+        lifespan=lifespan,
+        openapi_url=f"{VERSIONED_PREFIX}/openapi.json",
+    )
+    if container is not None:
+        app.state.container = container  # the ASGI test transport skips the lifespan
+    router = api_router()
+    app.include_router(router, prefix=VERSIONED_PREFIX)
+    # Same routes at /api for RealWorld clients; the OpenAPI document lists /api/v1 only.
+    app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list,
+        # Tokens travel in the Authorization header, never in cookies: no credentials mode,
+        # which also keeps "*" safe.
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
+        max_age=600,
+    )
+    install_error_handlers(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory entrypoints.http.app:app_from_env`."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,62 @@
+"""Routes: profiles and following."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
+from core.users.model import USERNAME_MAX
+from entrypoints.http.deps import CurrentUser, OptionalUser, provide
+from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.profiles import ProfileResponse
+
+router = APIRouter(tags=["profiles"])
+Username = Annotated[str, Path(max_length=USERNAME_MAX)]
+
+
+@router.get(
+    "/profiles/{username}",
+    name="profiles:get",
+    summary="Get a profile",
+    description=inspect.getdoc(GetProfile),
+    responses=error_responses(401, 404, 422),
+)
+async def get_profile(
+    username: Username,
+    viewer: OptionalUser,
+    get: Annotated[GetProfile, Depends(provide(GetProfile))],
+) -> ProfileResponse:
+    return ProfileResponse.of(await get.execute(username, viewer.user_id if viewer else None))
+
+
+@router.post(
+    "/profiles/{username}/follow",
+    name="profiles:follow",
+    summary="Follow a user",
+    description=inspect.getdoc(FollowUser),
+    responses=error_responses(401, 404, 422),
+)
+async def follow(
+    username: Username,
+    actor: CurrentUser,
+    follow_user: Annotated[FollowUser, Depends(provide(FollowUser))],
+) -> ProfileResponse:
+    return ProfileResponse.of(await follow_user.execute(actor, username))
+
+
+@router.delete(
+    "/profiles/{username}/follow",
+    name="profiles:unfollow",
+    summary="Unfollow a user",
+    description=inspect.getdoc(UnfollowUser),
+    responses=error_responses(401, 404, 422),
+)
+async def unfollow(
+    username: Username,
+    actor: CurrentUser,
+    unfollow_user: Annotated[UnfollowUser, Depends(provide(UnfollowUser))],
+) -> ProfileResponse:
+    return ProfileResponse.of(await unfollow_user.execute(actor, username))

@@ -1,0 +1,75 @@
+"""Routes: registration, login, the current user."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
+from entrypoints.http.deps import CurrentUser, provide
+from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.users import (
+    LoginUserRequest,
+    NewUserRequest,
+    UpdateUserRequest,
+    UserResponse,
+)
+
+router = APIRouter(tags=["users"])
+
+
+@router.post(
+    "/users/login",
+    name="users:login",
+    summary="Log in",
+    description=inspect.getdoc(LogIn),
+    responses=error_responses(401, 422),
+)
+async def login(
+    body: LoginUserRequest, log_in: Annotated[LogIn, Depends(provide(LogIn))]
+) -> UserResponse:
+    return UserResponse.of(await log_in.execute(body.to_input()))
+
+
+@router.post(
+    "/users",
+    status_code=201,
+    name="users:register",
+    summary="Register",
+    description=inspect.getdoc(RegisterUser),
+    responses=error_responses(422),
+)
+async def register(
+    body: NewUserRequest, register_user: Annotated[RegisterUser, Depends(provide(RegisterUser))]
+) -> UserResponse:
+    return UserResponse.of(await register_user.execute(body.to_input()))
+
+
+@router.get(
+    "/user",
+    name="users:current",
+    summary="Get the current user",
+    description=inspect.getdoc(GetCurrentUser),
+    responses=error_responses(401),
+)
+async def current(
+    actor: CurrentUser, get_user: Annotated[GetCurrentUser, Depends(provide(GetCurrentUser))]
+) -> UserResponse:
+    return UserResponse.of(await get_user.execute(actor))
+
+
+@router.put(
+    "/user",
+    name="users:update",
+    summary="Update the current user",
+    description=inspect.getdoc(UpdateUser),
+    responses=error_responses(401, 422),
+)
+async def update(
+    body: UpdateUserRequest,
+    actor: CurrentUser,
+    update_user: Annotated[UpdateUser, Depends(provide(UpdateUser))],
+) -> UserResponse:
+    return UserResponse.of(await update_user.execute(actor, body.to_input()))

@@ -1,0 +1,153 @@
+"""Request and response bodies of /articles, comments and tags."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from core.articles.model import BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
+from core.articles.use_cases import EditArticleInput, PublishArticleInput
+from core.articles.views import ArticleView, CommentView
+from core.shared.pagination import Page
+from entrypoints.http.schemas.common import Profile, iso_utc
+
+TagName = Annotated[str, StringConstraints(max_length=TAG_MAX)]
+
+
+class NewArticle(BaseModel):
+    title: str = Field(max_length=TITLE_MAX, examples=["How to train your dragon"])
+    description: str = Field(max_length=DESCRIPTION_MAX, examples=["Ever wonder how?"])
+    body: str = Field(max_length=BODY_MAX, examples=["You have to believe"])
+    tagList: list[TagName] = Field(
+        default_factory=list, max_length=TAGS_MAX, examples=[["dragons"]]
+    )
+
+
+class NewArticleRequest(BaseModel):
+    article: NewArticle
+
+    def to_input(self) -> PublishArticleInput:
+        a = self.article
+        return PublishArticleInput(a.title, a.description, a.body, tuple(a.tagList))
+
+
+class UpdateArticle(BaseModel):
+    title: str | None = Field(default=None, max_length=TITLE_MAX)
+    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    body: str | None = Field(default=None, max_length=BODY_MAX)
+    tagList: list[TagName] | None = Field(default=None, max_length=TAGS_MAX)
+
+
+class UpdateArticleRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"article": {"body": "With two hands"}}]}
+    )
+    article: UpdateArticle
+
+    def to_input(self) -> EditArticleInput:
+        a = self.article
+        tags = None if a.tagList is None else tuple(a.tagList)
+        return EditArticleInput(a.title, a.description, a.body, tags)
+
+
+class ArticleListItem(BaseModel):
+    slug: str
+    title: str
+    description: str
+    tagList: list[str]
+    createdAt: str = Field(examples=["2026-11-22T04:15:05.123Z"])
+    updatedAt: str = Field(examples=["2026-11-22T04:15:05.123Z"])
+    favorited: bool
+    favoritesCount: int
+    author: Profile
+
+
+class Article(ArticleListItem):
+    body: str
+
+    @classmethod
+    def of(cls, view: ArticleView) -> Article:
+        return cls(
+            slug=view.slug,
+            title=view.title,
+            description=view.description,
+            body=view.body,
+            tagList=list(view.tags),
+            createdAt=iso_utc(view.created_at),
+            updatedAt=iso_utc(view.updated_at),
+            favorited=view.favorited,
+            favoritesCount=view.favorites_count,
+            author=Profile.of(view.author),
+        )
+
+
+def _list_item(view: ArticleView) -> ArticleListItem:
+    return ArticleListItem(
+        slug=view.slug,
+        title=view.title,
+        description=view.description,
+        tagList=list(view.tags),
+        createdAt=iso_utc(view.created_at),
+        updatedAt=iso_utc(view.updated_at),
+        favorited=view.favorited,
+        favoritesCount=view.favorites_count,
+        author=Profile.of(view.author),
+    )
+
+
+class SingleArticleResponse(BaseModel):
+    article: Article
+
+    @classmethod
+    def of(cls, view: ArticleView) -> SingleArticleResponse:
+        return cls(article=Article.of(view))
+
+
+class MultipleArticlesResponse(BaseModel):
+    """A page of articles (without `body`, spec 1.1.0) and the number of all matches."""
+
+    articles: list[ArticleListItem]
+    articlesCount: int
+
+    @classmethod
+    def of(cls, page: Page[ArticleView]) -> MultipleArticlesResponse:
+        return cls(articles=[_list_item(v) for v in page.items], articlesCount=page.total)
+
+
+class NewComment(BaseModel):
+    body: str = Field(max_length=COMMENT_MAX, examples=["Thank you so much!"])
+
+
+class NewCommentRequest(BaseModel):
+    comment: NewComment
+
+
+class Comment(BaseModel):
+    id: int
+    createdAt: str
+    updatedAt: str
+    body: str
+    author: Profile
+
+    @classmethod
+    def of(cls, view: CommentView) -> Comment:
+        return cls(
+            id=view.id,
+            createdAt=iso_utc(view.created_at),
+            updatedAt=iso_utc(view.updated_at),
+            body=view.body,
+            author=Profile.of(view.author),
+        )
+
+
+class SingleCommentResponse(BaseModel):
+    comment: Comment
+
+
+class MultipleCommentsResponse(BaseModel):
+    comments: list[Comment]
+
+
+class TagsResponse(BaseModel):
+    tags: list[str]

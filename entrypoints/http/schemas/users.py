@@ -1,0 +1,86 @@
+"""Request and response bodies of /users, /users/login and /user."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.users.model import BIO_MAX, EMAIL_MAX, IMAGE_URL_MAX, PASSWORD_MAX, USERNAME_MAX
+from core.users.use_cases import LogInInput, RegisterUserInput, UpdateUserInput, UserView
+
+
+class NewUser(BaseModel):
+    username: str = Field(max_length=USERNAME_MAX, examples=["jake"])
+    email: str = Field(max_length=EMAIL_MAX, examples=["jake@jake.jake"])
+    password: str = Field(max_length=PASSWORD_MAX, examples=["jakejake"])
+
+
+class NewUserRequest(BaseModel):
+    user: NewUser
+
+    def to_input(self) -> RegisterUserInput:
+        return RegisterUserInput(self.user.username, self.user.email, self.user.password)
+
+
+class LoginUser(BaseModel):
+    email: str = Field(max_length=EMAIL_MAX, examples=["jake@jake.jake"])
+    password: str = Field(max_length=PASSWORD_MAX, examples=["jakejake"])
+
+
+class LoginUserRequest(BaseModel):
+    user: LoginUser
+
+    def to_input(self) -> LogInInput:
+        return LogInInput(self.user.email, self.user.password)
+
+
+class UpdateUser(BaseModel):
+    """Fields to change; a `null` or empty bio or image clears it."""
+
+    email: str | None = Field(default=None, max_length=EMAIL_MAX)
+    username: str | None = Field(default=None, max_length=USERNAME_MAX)
+    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
+    bio: str | None = Field(default=None, max_length=BIO_MAX)
+    image: str | None = Field(default=None, max_length=IMAGE_URL_MAX)
+
+
+class UpdateUserRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"user": {"bio": "I like to skateboard"}}]}
+    )
+    user: UpdateUser
+
+    def to_input(self) -> UpdateUserInput:
+        sent = self.user.model_fields_set
+        u = self.user
+        return UpdateUserInput(
+            email=u.email,
+            username=u.username,
+            password=u.password,
+            # An explicit null clears bio/image, as an empty string does.
+            bio=("" if u.bio is None else u.bio) if "bio" in sent else None,
+            image=("" if u.image is None else u.image) if "image" in sent else None,
+        )
+
+
+class User(BaseModel):
+    email: str
+    token: str
+    username: str
+    bio: str
+    image: str | None
+
+
+class UserResponse(BaseModel):
+    user: User
+
+    @classmethod
+    def of(cls, view: UserView) -> UserResponse:
+        return cls(
+            user=User(
+                email=view.email,
+                token=view.token,
+                username=view.username,
+                bio=view.bio,
+                image=view.image,
+            )
+        )

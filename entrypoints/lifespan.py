@@ -1,0 +1,69 @@
+"""Opens and closes the clients the adapters need (engine, pools) from Settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from loguru import logger
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import migrations
+from adapters.memory.store import MemoryDatabase
+from adapters.security.passwords import Argon2PasswordHasher
+from adapters.sql.engine import make_engine
+from core.users.ports import PasswordHasher
+from entrypoints.settings import Settings
+
+
+@dataclass
+class Infrastructure:
+    """Long-lived clients, built once per process. Exactly one of engine / memory is set."""
+
+    hasher: PasswordHasher
+    engine: AsyncEngine | None = None
+    memory: MemoryDatabase | None = None
+    _closers: list[Argon2PasswordHasher] = field(default_factory=list)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Upgrade the schema to head over the engine (works inside a running event loop)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+
+    def upgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+
+
+async def open_infrastructure(settings: Settings) -> Infrastructure:
+    hasher = Argon2PasswordHasher(max_workers=settings.password_hash_workers)
+    infra = Infrastructure(hasher=hasher, _closers=[hasher])
+    if settings.uses_memory:
+        logger.info("storage: in memory (nothing is kept)")
+        infra.memory = MemoryDatabase()
+        return infra
+    infra.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    logger.info("storage: {}", infra.engine.url.render_as_string(hide_password=True))
+    if settings.uses_sqlite and settings.sqlite_auto_migrate:
+        await migrate(infra.engine)
+    return infra
+
+
+async def close_infrastructure(infra: Infrastructure) -> None:
+    if infra.engine is not None:
+        await infra.engine.dispose()
+    for closer in infra._closers:
+        closer.close()
