@@ -1,4 +1,4 @@
-"""Fast, insecure stand-ins for the password hasher: for tests and the in-memory demo only."""
+"""FakePasswordHasher: a fast stand-in for Argon2 in tests (never used by the server)."""
 
 from __future__ import annotations
 

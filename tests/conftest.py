@@ -1,0 +1,91 @@
+"""Fixtures shared by every suite: storage backends (memory, SQLite, Postgres) and apps."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx2
+import punq
+import pytest
+from fastapi import FastAPI
+
+from entrypoints.container import build_container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.fakes.clock import TickingClock
+from tests.infra import (
+    Storage,
+    create_run_database,
+    drop_run_database,
+    open_storage,
+    run_sync,
+    unavailable,
+)
+
+TEST_SECRET = "test-secret-key-that-is-at-least-32-bytes-long"
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """This run's own, migrated Postgres database (created once, dropped at the end)."""
+    try:
+        url = run_sync(create_run_database)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        unavailable("PostgreSQL", exc)
+        raise AssertionError("unreachable") from exc
+    yield url
+    run_sync(lambda: drop_run_database(url))
+
+
+STORAGES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+SQL_STORAGES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+async def _storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    name: str = request.param
+    url = request.getfixturevalue("pg_url") if name == "postgres" else None
+    async with open_storage(name, tmp_dir=str(tmp_path), pg_url=url) as storage:
+        yield storage
+
+
+@pytest.fixture(params=STORAGES)
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """Every backend: the in-memory fake, SQLite and Postgres."""
+    async for s in _storage(request, tmp_path):
+        yield s
+
+
+@pytest.fixture(params=SQL_STORAGES)
+async def sql_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    """The real databases only (statement counts, concurrency)."""
+    async for s in _storage(request, tmp_path):
+        yield s
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
+
+
+@pytest.fixture
+def clock() -> TickingClock:
+    return TickingClock()
+
+
+@pytest.fixture
+def container(settings: Settings, storage: Storage, clock: TickingClock) -> punq.Container:
+    return build_container(settings, storage.infra, clock=clock)
+
+
+@pytest.fixture
+def app(settings: Settings, container: punq.Container) -> FastAPI:
+    return create_app(settings, container=container)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http

@@ -1,0 +1,125 @@
+"""Test infrastructure: the real Postgres/Redis for this run, storage backends, app containers.
+
+Postgres: each test run creates its own database (conduit_test_<pid>_<random>) on the server
+from TEST_POSTGRES_URL, migrates it with Alembic once, truncates its tables before each test
+and drops it at the end; nothing else on the server is touched. When the server is down the
+tests that need it skip, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.memory.store import MemoryDatabase
+from adapters.sql.engine import make_engine
+from adapters.sql.tables import metadata
+from entrypoints.lifespan import Infrastructure, migrate
+from tests.fakes.passwords import FakePasswordHasher
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+T = TypeVar("T")
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def unavailable(what: str, why: object) -> None:
+    """Skip locally; fail under CI=true, where a missing service is a broken build."""
+    message = f"{what} is not available: {why}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: a missing service fails the run)", pytrace=False)
+    pytest.skip(message)
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def create_run_database() -> str:
+    """Create this run's database and migrate it; returns its SQLAlchemy URL."""
+    name = f"conduit_test_{RUN_ID}"
+    admin = await asyncpg.connect(_asyncpg_dsn(ADMIN_URL), timeout=5)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def drop_run_database(url: str) -> None:
+    name = make_url(url).database
+    admin = await asyncpg.connect(_asyncpg_dsn(ADMIN_URL), timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+def run_sync(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion from sync code, even inside a running event loop
+    (session fixtures may be first requested from an async test): in a fresh thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coro_fn())).result()
+
+
+TABLES = ", ".join(table.name for table in reversed(metadata.sorted_tables))
+
+
+async def truncate(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+
+
+async def sqlite_engine(path: str) -> AsyncEngine:
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return engine
+
+
+@dataclass
+class Storage:
+    """One storage backend for a test: its name, and infrastructure wired with fast fakes."""
+
+    name: str
+    infra: Infrastructure
+
+    @property
+    def engine(self) -> AsyncEngine | None:
+        return self.infra.engine
+
+
+@asynccontextmanager
+async def open_storage(name: str, *, tmp_dir: str, pg_url: str | None) -> AsyncIterator[Storage]:
+    hasher = FakePasswordHasher()
+    if name == "memory":
+        yield Storage(name, Infrastructure(hasher=hasher, memory=MemoryDatabase()))
+        return
+    if name == "sqlite":
+        engine = await sqlite_engine(os.path.join(tmp_dir, "test.db"))
+    else:
+        assert pg_url is not None
+        engine = make_engine(pg_url, pool_size=5)
+        await truncate(engine)
+    try:
+        yield Storage(name, Infrastructure(hasher=hasher, engine=engine))
+    finally:
+        await engine.dispose()
