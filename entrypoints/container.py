@@ -6,11 +6,17 @@ from typing import Any
 
 import punq
 
-from adapters.memory.queries import InMemoryArticleQueries, InMemoryProfileQueries
+from adapters.memory.attempts import InMemoryAttemptCounter
+from adapters.memory.queries import (
+    InMemoryArticleQueries,
+    InMemoryProfileQueries,
+    InMemoryUserDirectory,
+)
 from adapters.memory.store import InMemoryUnitOfWork
+from adapters.redis.attempts import RedisAttemptCounter
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.sql.engine import read_sessions, write_sessions
-from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries
+from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock
 from core.articles.ports import ArticleQueries
@@ -24,16 +30,43 @@ from core.articles.use_cases import (
     PublishArticle,
     UnfavoriteArticle,
 )
+from core.auth.model import AuthPolicy
+from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory
+from core.auth.use_cases import (
+    Authenticate,
+    ChangeUserAccess,
+    CreateAdmin,
+    CreateApiKey,
+    GrantToken,
+    ListApiKeys,
+    ListUsers,
+    LogOutEverywhere,
+    PasswordCheck,
+    PublishKeys,
+    RevokeApiKey,
+    RevokeToken,
+)
 from core.profiles.ports import ProfileQueries
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.shared.clock import Clock
 from core.shared.uow import UnitOfWork
 from core.users.ports import PasswordHasher, TokenIssuer
-from core.users.use_cases import Authenticate, GetCurrentUser, LogIn, RegisterUser, UpdateUser
+from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 
 USE_CASES: tuple[type[Any], ...] = (
+    PasswordCheck,
+    GrantToken,
+    RevokeToken,
+    LogOutEverywhere,
+    CreateApiKey,
+    ListApiKeys,
+    RevokeApiKey,
+    ListUsers,
+    ChangeUserAccess,
+    CreateAdmin,
+    PublishKeys,
     RegisterUser,
     LogIn,
     Authenticate,
@@ -64,19 +97,36 @@ def build_container(
     clock = clock or SystemClock()
     container.register(Clock, instance=clock)
     container.register(PasswordHasher, instance=infra.hasher)
-    container.register(
-        TokenIssuer,
-        instance=JoseTokenIssuer(settings.jwt_secret(), settings.realworld_token_ttl, clock),
+    container.register(AuthPolicy, instance=auth_policy(settings))
+    private_key = settings.jwt_private_key
+    tokens = JoseTokenIssuer(
+        settings.jwt_secret(),
+        settings.access_token_ttl,
+        clock,
+        previous_secrets=settings.previous_secrets,
+        private_key_pem=private_key.get_secret_value() if private_key else None,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
     )
+    container.register(TokenIssuer, instance=tokens)
+    container.register(KeyPublisher, instance=tokens)
+    attempts: AttemptCounter = (
+        RedisAttemptCounter(infra.redis, prefix=settings.redis_key_prefix)
+        if infra.redis is not None
+        else InMemoryAttemptCounter()
+    )
+    container.register(AttemptCounter, instance=attempts)
     if infra.memory is not None:
         container.register(UnitOfWork, instance=InMemoryUnitOfWork(infra.memory))
         container.register(ArticleQueries, instance=InMemoryArticleQueries(infra.memory))
         container.register(ProfileQueries, instance=InMemoryProfileQueries(infra.memory))
+        container.register(UserDirectory, instance=InMemoryUserDirectory(infra.memory))
     elif infra.engine is not None:
         reads = read_sessions(infra.engine)
         container.register(UnitOfWork, instance=SqlAlchemyUnitOfWork(write_sessions(infra.engine)))
         container.register(ArticleQueries, instance=SqlArticleQueries(reads))
         container.register(ProfileQueries, instance=SqlProfileQueries(reads))
+        container.register(UserDirectory, instance=SqlUserDirectory(reads))
     else:
         raise ValueError("infrastructure has neither a database engine nor memory storage")
     for use_case in USE_CASES:
@@ -89,3 +139,14 @@ def check_wiring(container: punq.Container) -> None:
     """Resolve every use case once at startup, so a wiring mistake fails the boot, not a request."""
     for use_case in USE_CASES:
         container.resolve(use_case)
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    return AuthPolicy(
+        access_ttl=settings.access_token_ttl,
+        realworld_ttl=settings.realworld_token_ttl,
+        refresh_ttl=settings.refresh_token_ttl,
+        max_failures_per_account=settings.login_max_failures_per_account,
+        max_failures_per_address=settings.login_max_failures_per_address,
+        failure_window=settings.login_failure_window,
+    )

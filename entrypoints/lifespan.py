@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from loguru import logger
+from redis.asyncio import Redis
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +27,7 @@ class Infrastructure:
     hasher: PasswordHasher
     engine: AsyncEngine | None = None
     memory: MemoryDatabase | None = None
+    redis: Redis | None = None
     _closers: list[Argon2PasswordHasher] = field(default_factory=list)
 
 
@@ -48,9 +50,23 @@ async def migrate(engine: AsyncEngine) -> None:
         await connection.run_sync(upgrade)
 
 
+def open_redis(url: str) -> Redis:
+    # Short timeouts: a slow Redis must degrade a request, never hang it.
+    return Redis.from_url(
+        url,
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        health_check_interval=30,
+        decode_responses=False,
+    )
+
+
 async def open_infrastructure(settings: Settings) -> Infrastructure:
     hasher = Argon2PasswordHasher(max_workers=settings.password_hash_workers)
     infra = Infrastructure(hasher=hasher, _closers=[hasher])
+    if settings.redis_url:
+        infra.redis = open_redis(settings.redis_url)
+        logger.info("redis: {}", settings.redis_url.split("@")[-1])
     if settings.uses_memory:
         logger.info("storage: in memory (nothing is kept)")
         infra.memory = MemoryDatabase()
@@ -65,5 +81,7 @@ async def open_infrastructure(settings: Settings) -> Infrastructure:
 async def close_infrastructure(infra: Infrastructure) -> None:
     if infra.engine is not None:
         await infra.engine.dispose()
+    if infra.redis is not None:
+        await infra.redis.aclose()
     for closer in infra._closers:
         closer.close()

@@ -31,6 +31,20 @@ class Settings(BaseSettings):
     )
     log_level: Literal["TRACE", "DEBUG", "INFO", "SUCCESS", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     realworld_token_ttl: timedelta = timedelta(days=1)
+    access_token_ttl: timedelta = timedelta(minutes=15)
+    refresh_token_ttl: timedelta = timedelta(days=30)
+    secret_key_previous: str = Field(
+        default="", description="Comma-separated earlier SECRET_KEYs, still accepted to verify."
+    )
+    jwt_private_key: SecretStr | None = Field(
+        default=None, description="PEM Ed25519 private key: sign with EdDSA and publish JWKS."
+    )
+    jwt_issuer: str = "conduit"
+    jwt_audience: str = "conduit"
+    login_max_failures_per_account: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_failure_window: timedelta = timedelta(minutes=15)
+    redis_key_prefix: str = "conduit:"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     password_hash_workers: int = Field(default=2, ge=1, le=64)
     sqlite_auto_migrate: bool = True
@@ -62,6 +76,10 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def previous_secrets(self) -> tuple[str, ...]:
+        return tuple(s.strip() for s in self.secret_key_previous.split(",") if s.strip())
 
     def jwt_secret(self) -> str:
         if self.secret_key is None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from adapters.memory.store import MemoryDatabase, MemoryState
 from core.articles.model import Article, Comment
 from core.articles.views import ArticleFilter, ArticleView, CommentView
+from core.auth.ports import UserFilter
 from core.profiles.views import ProfileView
 from core.shared.ids import CommentId, UserId
 from core.shared.pagination import Page, PageRequest
@@ -25,7 +28,7 @@ def _article_view(state: MemoryState, article: Article, viewer: UserId | None) -
         article.title,
         article.description,
         article.body,
-        article.tags,
+        tuple(sorted(article.tags)),  # the SQL read side sorts too, whatever was stored
         article.created_at,
         article.updated_at,
         favorited,
@@ -120,3 +123,24 @@ class InMemoryProfileQueries:
         state = self._db.state
         user = next((u for u in state.users.values() if u.username == username), None)
         return None if user is None else _profile(state, user, viewer)
+
+
+class InMemoryUserDirectory:
+    """UserDirectory over the committed in-memory state."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def list_users(
+        self, filters: UserFilter, after: UserId | None, limit: int
+    ) -> Sequence[User]:
+        needle = (filters.query or "").lower()
+        found = [
+            u
+            for u in sorted(self._db.state.users.values(), key=lambda u: u.id)
+            if (after is None or u.id > after)
+            and (filters.role is None or u.role == filters.role)
+            and (filters.active is None or u.active == filters.active)
+            and (not needle or needle in u.username.lower() or needle in u.email.lower())
+        ]
+        return found[:limit]

@@ -9,16 +9,18 @@ it keeps nothing across restarts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from core.articles.errors import SlugTaken
 from core.articles.model import Article, Comment
+from core.auth.model import ApiKey, RefreshToken
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.errors import EmailTaken, UsernameTaken
-from core.users.model import User
+from core.users.model import Role, User
 
 
 @dataclass
@@ -29,6 +31,8 @@ class MemoryState:
     comments: dict[CommentId, Comment] = field(default_factory=dict)
     favorites: dict[tuple[UserId, ArticleId], datetime] = field(default_factory=dict)
     last_comment_id: int = 0
+    refresh_tokens: dict[uuid.UUID, RefreshToken] = field(default_factory=dict)
+    api_keys: dict[uuid.UUID, ApiKey] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -39,6 +43,8 @@ class MemoryState:
             dict(self.comments),
             dict(self.favorites),
             self.last_comment_id,
+            dict(self.refresh_tokens),
+            dict(self.api_keys),
         )
 
 
@@ -70,7 +76,24 @@ class InMemoryUserRepository:
 
     async def update(self, user: User) -> None:
         self._check_unique(user)
-        self._s.users[user.id] = user
+        current = self._s.users.get(user.id)
+        if current is None:
+            return
+        # Like the SQL adapter: role, active and token_version are not written by update.
+        self._s.users[user.id] = replace(
+            user,
+            role=current.role,
+            active=current.active,
+            token_version=current.token_version,
+        )
+
+    async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
+        if (user := self._s.users.get(user_id)) is not None:
+            self._s.users[user_id] = replace(user, role=role, active=active)
+
+    async def bump_token_version(self, user_id: UserId) -> None:
+        if (user := self._s.users.get(user_id)) is not None:
+            self._s.users[user_id] = replace(user, token_version=user.token_version + 1)
 
     async def get(self, user_id: UserId) -> User | None:
         return self._s.users.get(user_id)
@@ -166,6 +189,65 @@ class InMemoryFavoriteRepository:
         self._s.favorites.pop((user_id, article_id), None)
 
 
+class InMemoryRefreshTokenRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, token: RefreshToken) -> None:
+        self._s.refresh_tokens[token.id] = token
+
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None:
+        tokens = self._s.refresh_tokens.values()
+        return next((t for t in tokens if t.token_hash == token_hash), None)
+
+    async def mark_used(self, token_id: uuid.UUID, now: datetime) -> bool:
+        token = self._s.refresh_tokens.get(token_id)
+        if token is None or token.used_at is not None or token.revoked_at is not None:
+            return False
+        self._s.refresh_tokens[token_id] = replace(token, used_at=now)
+        return True
+
+    def _revoke_where(self, matches: Callable[[RefreshToken], bool], now: datetime) -> None:
+        for token_id, token in list(self._s.refresh_tokens.items()):
+            if matches(token) and token.revoked_at is None:
+                self._s.refresh_tokens[token_id] = replace(token, revoked_at=now)
+
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None:
+        self._revoke_where(lambda t: t.family_id == family_id, now)
+
+    async def revoke_all_for_user(self, user_id: UserId, now: datetime) -> None:
+        self._revoke_where(lambda t: t.user_id == user_id, now)
+
+
+class InMemoryApiKeyRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, key: ApiKey) -> None:
+        self._s.api_keys[key.id] = key
+
+    async def get(self, key_id: uuid.UUID) -> ApiKey | None:
+        return self._s.api_keys.get(key_id)
+
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None:
+        return next((k for k in self._s.api_keys.values() if k.prefix == prefix), None)
+
+    async def list_for_user(self, user_id: UserId) -> list[ApiKey]:
+        keys = [
+            k for k in self._s.api_keys.values() if k.user_id == user_id and k.revoked_at is None
+        ]
+        return sorted(keys, key=lambda k: (k.created_at, k.id), reverse=True)
+
+    async def revoke(self, key_id: uuid.UUID, now: datetime) -> None:
+        key = self._s.api_keys.get(key_id)
+        if key is not None and key.revoked_at is None:
+            self._s.api_keys[key_id] = replace(key, revoked_at=now)
+
+    async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
+        if (key := self._s.api_keys.get(key_id)) is not None:
+            self._s.api_keys[key_id] = replace(key, last_used_at=now)
+
+
 class InMemoryTransaction:
     def __init__(self, db: MemoryDatabase, now: datetime) -> None:
         self._db = db
@@ -180,6 +262,8 @@ class InMemoryTransaction:
         self._articles = InMemoryArticleRepository(state)
         self._comments = InMemoryCommentRepository(state)
         self._favorites = InMemoryFavoriteRepository(state, self._now)
+        self._refresh_tokens = InMemoryRefreshTokenRepository(state)
+        self._api_keys = InMemoryApiKeyRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -200,6 +284,14 @@ class InMemoryTransaction:
     @property
     def favorites(self) -> InMemoryFavoriteRepository:
         return self._favorites
+
+    @property
+    def refresh_tokens(self) -> InMemoryRefreshTokenRepository:
+        return self._refresh_tokens
+
+    @property
+    def api_keys(self) -> InMemoryApiKeyRepository:
+        return self._api_keys
 
     async def commit(self) -> None:
         # Publish the working copy; further writes in this block go to a fresh copy.

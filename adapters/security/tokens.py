@@ -1,30 +1,60 @@
-"""Access tokens: HS256 JWTs made and checked with joserfc, algorithm pinned, claims enforced."""
+"""Access tokens: JWTs made and checked with joserfc, algorithm pinned per key.
+
+Signing key: HS256 with SECRET_KEY, or Ed25519 (RFC 9864's name for EdDSA over Ed25519)
+when a private key is configured; then `jwks()` publishes the public key for others.
+Verification also accepts the previous HS256 secrets (SECRET_KEY_PREVIOUS), so the secret
+can rotate without logging everyone out. Every key has a `kid`; the token's `kid` picks
+the key, and only that key's own algorithm is accepted: `alg: none` and swaps fail.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OctKey
+from joserfc.jwk import OctKey, OKPKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from core.auth.model import AccessClaims
 from core.shared.clock import Clock
 from core.shared.ids import UserId
 from core.users.errors import InvalidToken
 
-ALGORITHM = "HS256"
 # Longer than any token we issue; rejects junk before any parsing work.
 MAX_TOKEN_LENGTH = 4_096
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    kid: str
+    alg: str
+    key: OctKey | OKPKey
+
+
+def _hmac_key(secret: str) -> _Key:
+    # kid: a short digest of the secret (never the secret), stable across processes.
+    kid = "hs-" + hashlib.sha256(b"conduit-kid:" + secret.encode()).hexdigest()[:12]
+    return _Key(kid, "HS256", OctKey.import_key(secret.encode()))
+
+
+def _ed25519_key(pem: str) -> _Key:
+    key = OKPKey.import_key(pem)
+    if key.curve_name != "Ed25519":
+        raise ValueError("JWT_PRIVATE_KEY must be an Ed25519 private key (PEM)")
+    kid = "ed-" + key.thumbprint()[:12]
+    return _Key(kid, "Ed25519", OKPKey.import_key(pem, {"kid": kid}))
 
 
 class JoseTokenIssuer:
     """TokenIssuer over joserfc.
 
-    Tokens carry `sub` (user id), `iat`, `exp`, `iss` and `aud`; verification accepts only
-    HS256 (so `alg: none` and algorithm swaps fail), requires every claim, and allows
-    `leeway` seconds of clock skew.
+    Tokens carry `sub` (user id), `ver` (the user's token version), `iat`, `nbf`, `exp`,
+    `iss` and `aud`; all are required on verification, with `leeway_s` of clock skew.
     """
 
     def __init__(
@@ -33,45 +63,73 @@ class JoseTokenIssuer:
         ttl: timedelta,
         clock: Clock,
         *,
+        previous_secrets: tuple[str, ...] = (),
+        private_key_pem: str | None = None,
         issuer: str = "conduit",
         audience: str = "conduit",
         leeway_s: int = 30,
     ) -> None:
-        self._key = OctKey.import_key(secret.encode())
-        self._ttl = int(ttl.total_seconds())
+        current = _hmac_key(secret)
+        self._signing = _ed25519_key(private_key_pem) if private_key_pem else current
+        verifying = [self._signing, current, *(_hmac_key(s) for s in previous_secrets if s)]
+        self._keys = {k.kid: k for k in verifying}
+        self._ttl = ttl
         self._clock = clock
         self._issuer, self._audience, self._leeway = issuer, audience, leeway_s
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
 
-    def issue(self, user_id: UserId) -> str:
+    def issue(self, user_id: UserId, *, version: int = 0, ttl: timedelta | None = None) -> str:
         now = self._now()
+        lifetime = int((ttl or self._ttl).total_seconds())
         claims = {
             "sub": str(user_id),
+            "ver": version,
             "iat": now,
             "nbf": now,
-            "exp": now + self._ttl,
+            "exp": now + lifetime,
             "iss": self._issuer,
             "aud": self._audience,
+            "jti": uuid.uuid4().hex,
         }
-        return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, self._key)
+        header = {"alg": self._signing.alg, "typ": "JWT", "kid": self._signing.kid}
+        return jwt.encode(header, claims, self._signing.key, algorithms=[self._signing.alg])
 
-    def verify(self, token: str) -> UserId:
+    def verify(self, token: str) -> AccessClaims:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
-        registry = JWTClaimsRegistry(
+        try:
+            header = jws.extract_compact(token.encode()).protected
+            key = self._keys.get(str(header.get("kid", "")))
+            if key is None or header.get("alg") != key.alg:
+                raise InvalidToken()
+            decoded = jwt.decode(token, key.key, algorithms=[key.alg])
+            self._registry().validate(decoded.claims)
+            version = decoded.claims.get("ver")
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise InvalidToken()
+            return AccessClaims(UserId(uuid.UUID(str(decoded.claims["sub"]))), version)
+        except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
+            raise InvalidToken() from exc
+
+    def _registry(self) -> JWTClaimsRegistry:
+        return JWTClaimsRegistry(
             now=self._now,
             leeway=self._leeway,
             sub={"essential": True},
             iat={"essential": True},
+            nbf={"essential": True},
             exp={"essential": True},
             iss={"essential": True, "value": self._issuer},
             aud={"essential": True, "value": self._audience},
         )
-        try:
-            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
-            registry.validate(decoded.claims)
-            return UserId(uuid.UUID(str(decoded.claims["sub"])))
-        except (JoseError, ValueError, TypeError, KeyError) as exc:
-            raise InvalidToken() from exc
+
+    def jwks(self) -> dict[str, Any]:
+        """Public keys for other services (asymmetric signing only; HMAC keys stay secret)."""
+        keys = [
+            {**k.key.as_dict(private=False), "kid": k.kid, "alg": k.alg, "use": "sig"}
+            for k in self._keys.values()
+            if isinstance(k.key, OKPKey)
+        ]
+        return {"keys": keys}

@@ -14,11 +14,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sql.rows import user_from_row
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
 from core.articles.views import ArticleFilter, ArticleView, CommentView
+from core.auth.ports import UserFilter
 from core.profiles.views import ProfileView
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.pagination import Page, PageRequest
+from core.users.model import User
 
 
 def _following(viewer: UserId | None, author_id: Any) -> ColumnElement[bool]:
@@ -226,3 +229,34 @@ class SqlProfileQueries:
             if row is None
             else ProfileView(row.username, row.bio, row.image, bool(row.following))
         )
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlUserDirectory:
+    """UserDirectory in SQL: keyset pagination on the (time-ordered) id."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def list_users(
+        self, filters: UserFilter, after: UserId | None, limit: int
+    ) -> Sequence[User]:
+        query = select(users).order_by(users.c.id).limit(limit)
+        if after is not None:
+            query = query.where(users.c.id > after)
+        if filters.role is not None:
+            query = query.where(users.c.role == filters.role.value)
+        if filters.active is not None:
+            query = query.where(users.c.active == filters.active)
+        if filters.query:
+            pattern = f"%{_like_escape(filters.query.lower())}%"
+            query = query.where(
+                func.lower(users.c.username).like(pattern, escape="\\")
+                | func.lower(users.c.email).like(pattern, escape="\\")
+            )
+        async with self._sessions() as session:
+            rows = await session.execute(query)
+            return [user_from_row(row) for row in rows]

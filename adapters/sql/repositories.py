@@ -21,7 +21,7 @@ from adapters.sql.rows import (
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
 from core.articles.model import Article, Comment
 from core.shared.ids import ArticleId, CommentId, UserId
-from core.users.model import User
+from core.users.model import Role, User
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Insert:
@@ -52,7 +52,10 @@ class SqlUserRepository:
 
     async def update(self, user: User) -> None:
         values = user_to_values(user)
-        del values["id"], values["created_at"]
+        # Role, active and token_version have their own atomic writes: never overwrite them
+        # with what this transaction happened to read.
+        for column in ("id", "created_at", "role", "active", "token_version"):
+            del values[column]
         await execute_mapped(
             self._session, update(users).where(users.c.id == user.id).values(values)
         )
@@ -69,6 +72,18 @@ class SqlUserRepository:
 
     async def get_by_username(self, username: str) -> User | None:
         return await self._one(users.c.username == username)
+
+    async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
+        await self._session.execute(
+            update(users).where(users.c.id == user_id).values(role=role.value, active=active)
+        )
+
+    async def bump_token_version(self, user_id: UserId) -> None:
+        await self._session.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(token_version=users.c.token_version + 1)
+        )
 
 
 class SqlFollowRepository:

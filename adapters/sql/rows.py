@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Row
 
 from core.articles.model import Article, Comment
+from core.auth.model import ApiKey, RefreshToken
 from core.shared.ids import ArticleId, CommentId, UserId
-from core.users.model import User
+from core.users.model import Role, Scope, User
 
 
 def user_from_row(row: Row[Any]) -> User:
@@ -22,6 +23,9 @@ def user_from_row(row: Row[Any]) -> User:
         row.image,
         row.created_at,
         row.updated_at,
+        Role(row.role),
+        bool(row.active),
+        int(row.token_version),
     )
 
 
@@ -35,6 +39,9 @@ def user_to_values(user: User) -> dict[str, Any]:
         "image": user.image,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "role": user.role.value,
+        "active": user.active,
+        "token_version": user.token_version,
     }
 
 
@@ -74,3 +81,44 @@ def comment_from_row(row: Row[Any]) -> Comment:
         row.created_at,
         row.updated_at,
     )
+
+
+def refresh_token_from_row(row: Row[Any]) -> RefreshToken:
+    return RefreshToken(
+        row.id,
+        row.family_id,
+        UserId(row.user_id),
+        row.token_hash,
+        row.created_at,
+        row.expires_at,
+        row.used_at,
+        row.revoked_at,
+    )
+
+
+def api_key_from_row(row: Row[Any]) -> ApiKey:
+    return ApiKey(
+        row.id,
+        UserId(row.user_id),
+        row.name,
+        row.prefix,
+        row.secret_hash,
+        frozenset(Scope(s) for s in row.scopes.split()),
+        row.created_at,
+        row.last_used_at,
+        row.revoked_at,
+    )
+
+
+def api_key_to_values(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "user_id": key.user_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "secret_hash": key.secret_hash,
+        "scopes": " ".join(sorted(s.value for s in key.scopes)),
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked_at": key.revoked_at,
+    }

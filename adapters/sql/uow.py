@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.sql.auth_repositories import SqlApiKeyRepository, SqlRefreshTokenRepository
 from adapters.sql.constraints import domain_error_for
 from adapters.sql.repositories import (
     SqlArticleRepository,
@@ -26,6 +27,8 @@ class SqlAlchemyTransaction:
         self.articles = SqlArticleRepository(session)
         self.comments = SqlCommentRepository(session)
         self.favorites = SqlFavoriteRepository(session)
+        self.refresh_tokens = SqlRefreshTokenRepository(session)
+        self.api_keys = SqlApiKeyRepository(session)
 
     async def commit(self) -> None:
         try:

@@ -17,7 +17,11 @@ from core.articles.model import (
     title_of,
     unique_slug,
 )
-from core.articles.policies import ensure_can_change_article, ensure_can_delete_comment
+from core.articles.policies import (
+    ensure_can_delete_article,
+    ensure_can_delete_comment,
+    ensure_can_edit_article,
+)
 from core.articles.ports import ArticleQueries, ArticleRepository
 from core.articles.views import ArticleView, CommentView
 from core.shared.clock import Clock
@@ -112,7 +116,7 @@ class EditArticle:
             article = await tx.articles.get_by_slug(slug)
             if article is None:
                 raise ArticleNotFound()
-            ensure_can_change_article(actor.user_id, article)
+            ensure_can_edit_article(actor, article)
             new_slug = None
             if title is not None and title != article.title:
                 new_slug = await _free_slug(tx.articles, title, article.id, current=article.slug)
@@ -130,7 +134,7 @@ class EditArticle:
 
 
 class DeleteArticle:
-    """Delete an article with its comments and favorites. Only its author may."""
+    """Delete an article with its comments and favorites. Its author, moderators and admins may."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -140,7 +144,7 @@ class DeleteArticle:
             article = await tx.articles.get_by_slug(slug)
             if article is None:
                 raise ArticleNotFound()
-            ensure_can_change_article(actor.user_id, article)
+            ensure_can_delete_article(actor, article)
             await tx.articles.delete(article.id)
             await tx.commit()
 
@@ -202,7 +206,7 @@ class AddComment:
 
 
 class DeleteComment:
-    """Delete a comment of an article. Only the comment's author may."""
+    """Delete a comment of an article. Its author, moderators and admins may."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -215,6 +219,6 @@ class DeleteComment:
             comment = await tx.comments.get(comment_id)
             if comment is None or comment.article_id != article.id:
                 raise CommentNotFound()
-            ensure_can_delete_comment(actor.user_id, comment)
+            ensure_can_delete_comment(actor, comment)
             await tx.comments.delete(comment_id)
             await tx.commit()

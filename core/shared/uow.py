@@ -6,6 +6,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from core.articles.ports import ArticleRepository, CommentRepository, FavoriteRepository
+from core.auth.ports import ApiKeyRepository, RefreshTokenRepository
 from core.profiles.ports import FollowRepository
 from core.users.ports import UserRepository
 
@@ -24,6 +25,10 @@ class Transaction(Protocol):
     def comments(self) -> CommentRepository: ...
     @property
     def favorites(self) -> FavoriteRepository: ...
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     async def commit(self) -> None:
         """Make every write visible at once; unique clashes raise their domain errors here."""

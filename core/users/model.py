@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from core.shared.errors import InvalidInput
 from core.shared.ids import UserId
@@ -81,8 +82,30 @@ def image_of(raw: str | None) -> str | None:
     return value
 
 
+class Role(StrEnum):
+    """What a user may do beyond their own content. Moderators and admins may delete any
+    article or comment; admins also manage users."""
+
+    USER = "user"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Scope(StrEnum):
+    """What an API key may do. A login session (token) may do everything its role allows."""
+
+    ARTICLES_WRITE = "articles:write"
+    COMMENTS_WRITE = "comments:write"
+    SOCIAL_WRITE = "social:write"
+    PROFILE_WRITE = "profile:write"
+    FEED_READ = "feed:read"
+
+
 @dataclass(frozen=True, slots=True)
 class User:
+    """An account. `token_version` grows on "log out everywhere": access tokens carry the
+    version they were issued under, and an older one no longer authenticates."""
+
     id: UserId
     username: str
     email: str
@@ -91,6 +114,9 @@ class User:
     image: str | None
     created_at: datetime
     updated_at: datetime
+    role: Role = Role.USER
+    active: bool = True
+    token_version: int = 0
 
     def with_changes(self, *, now: datetime, **changes: str | None) -> User:
         """A copy with the given fields replaced and `updated_at` moved to `now`."""
@@ -99,7 +125,17 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who is calling: an authenticated user and the credential they presented."""
+    """Who is calling: an authenticated, active user and the credential they presented.
+
+    `scopes` is None for a login session (everything the role allows) and the key's scopes
+    for an API key.
+    """
 
     user_id: UserId
     token: str
+    role: Role = Role.USER
+    scopes: frozenset[Scope] | None = None
+
+    @property
+    def via_api_key(self) -> bool:
+        return self.scopes is not None

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol
 
+from core.auth.model import AccessClaims
 from core.shared.ids import UserId
-from core.users.model import User
+from core.users.model import Role, User
 
 
 class UserRepository(Protocol):
     """Users by id, email (case-insensitive, stored lower case) and username (exact).
 
-    Contract: `add` then `get*` returns an equal user; `update` replaces every field;
+    Contract: `add` then `get*` returns an equal user; `update` replaces the profile fields
+    (not role, active or token_version, which have their own atomic writes);
     usernames and emails are unique (a duplicate fails at latest on commit with
     UsernameTaken / EmailTaken).
     """
@@ -21,6 +24,10 @@ class UserRepository(Protocol):
     async def get(self, user_id: UserId) -> User | None: ...
     async def get_by_email(self, email: str) -> User | None: ...
     async def get_by_username(self, username: str) -> User | None: ...
+    async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None: ...
+    async def bump_token_version(self, user_id: UserId) -> None:
+        """One atomic increment (`update` never writes `token_version`)."""
+        ...
 
 
 class PasswordHasher(Protocol):
@@ -34,11 +41,11 @@ class PasswordHasher(Protocol):
 
 
 class TokenIssuer(Protocol):
-    """Makes and checks signed access tokens for a user id.
+    """Makes and checks signed access tokens for a user id and token version.
 
-    Contract: `verify(issue(u)) == u` until the token expires; a tampered, foreign or expired
-    token raises InvalidToken.
+    Contract: `verify(issue(u, version=v))` gives back (u, v) until the token expires; a
+    tampered, foreign, expired or not-yet-valid token raises InvalidToken.
     """
 
-    def issue(self, user_id: UserId) -> str: ...
-    def verify(self, token: str) -> UserId: ...
+    def issue(self, user_id: UserId, *, version: int = 0, ttl: timedelta | None = None) -> str: ...
+    def verify(self, token: str) -> AccessClaims: ...

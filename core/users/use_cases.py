@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.auth.model import AuthPolicy
+from core.auth.use_cases import PasswordCheck
 from core.shared.clock import Clock
 from core.shared.ids import new_user_id
 from core.shared.uow import UnitOfWork
-from core.users.errors import (
-    EmailTaken,
-    InvalidCredentials,
-    MissingToken,
-    UsernameTaken,
-    UserNotFound,
-)
+from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import (
     Actor,
     User,
@@ -57,9 +53,15 @@ class RegisterUser:
     """
 
     def __init__(
-        self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, clock: Clock
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._uow, self._hasher, self._tokens, self._clock = uow, hasher, tokens, clock
+        self._policy = policy
 
     async def execute(self, data: RegisterUserInput) -> UserView:
         username = username_of(data.username)
@@ -78,13 +80,15 @@ class RegisterUser:
         async with self._uow.begin() as tx:
             await tx.users.add(user)
             await tx.commit()
-        return UserView.of(user, self._tokens.issue(user.id))
+        token = self._tokens.issue(user.id, version=0, ttl=self._policy.realworld_ttl)
+        return UserView.of(user, token)
 
 
 @dataclass(frozen=True, slots=True)
 class LogInInput:
     email: str
     password: str
+    client: str | None = None
 
 
 class LogIn:
@@ -92,44 +96,19 @@ class LogIn:
 
     - the email is matched regardless of case
     - an unknown email and a wrong password fail alike, in message and in time
+    - repeated failures per account or per client address are refused for a while (429)
+    - a deactivated account cannot log in
     """
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer) -> None:
-        self._uow, self._hasher, self._tokens = uow, hasher, tokens
-        self._decoy_hash: str | None = None
+    def __init__(self, passwords: PasswordCheck, tokens: TokenIssuer, policy: AuthPolicy) -> None:
+        self._passwords, self._tokens, self._policy = passwords, tokens, policy
 
     async def execute(self, data: LogInInput) -> UserView:
-        email = data.email.strip().lower()
-        user = None
-        if email and data.password:
-            async with self._uow.begin() as tx:
-                user = await tx.users.get_by_email(email)
-        if user is None:
-            await self._spend_equal_time(data.password)
-            raise InvalidCredentials()
-        if not await self._hasher.verify(data.password, user.password_hash):
-            raise InvalidCredentials()
-        return UserView.of(user, self._tokens.issue(user.id))
-
-    async def _spend_equal_time(self, password: str) -> None:
-        if self._decoy_hash is None:
-            self._decoy_hash = await self._hasher.hash("decoy password, never matches")
-        await self._hasher.verify(password, self._decoy_hash)
-
-
-class Authenticate:
-    """Turn a presented access token into the calling Actor.
-
-    - the token must be valid, unexpired and signed by us
-    """
-
-    def __init__(self, tokens: TokenIssuer) -> None:
-        self._tokens = tokens
-
-    async def execute(self, token: str | None) -> Actor:
-        if not token:
-            raise MissingToken()
-        return Actor(self._tokens.verify(token), token)
+        user = await self._passwords.check(data.email, data.password, data.client)
+        token = self._tokens.issue(
+            user.id, version=user.token_version, ttl=self._policy.realworld_ttl
+        )
+        return UserView.of(user, token)
 
 
 class GetCurrentUser:

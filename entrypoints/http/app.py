@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from entrypoints.container import build_container
 from entrypoints.http.errors import install_error_handlers
-from entrypoints.http.routes import articles, profiles, users
+from entrypoints.http.routes import admin, articles, auth, profiles, users
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings, with_dev_secret
@@ -25,6 +25,8 @@ def api_router() -> APIRouter:
     router.include_router(users.router)
     router.include_router(profiles.router)
     router.include_router(articles.router)
+    router.include_router(auth.router)
+    router.include_router(admin.router)
     return router
 
 
@@ -61,14 +63,15 @@ def create_app(
     app.include_router(router, prefix=VERSIONED_PREFIX)
     # Same routes at /api for RealWorld clients; the OpenAPI document lists /api/v1 only.
     app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
+    app.include_router(auth.well_known)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origin_list,
         # Tokens travel in the Authorization header, never in cookies: no credentials mode,
         # which also keeps "*" safe.
         allow_credentials=False,
-        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Requested-With"],
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "X-Requested-With", "X-API-Key"],
         max_age=600,
     )
     install_error_handlers(app)

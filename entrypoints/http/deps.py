@@ -1,17 +1,17 @@
-"""FastAPI dependencies: resolve use cases from the container; parse the caller's token."""
+"""FastAPI dependencies: resolve use cases from the container; authenticate the caller."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import punq
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from core.auth.use_cases import Authenticate, Credentials
 from core.users.errors import InvalidToken
-from core.users.model import Actor
-from core.users.use_cases import Authenticate
+from core.users.model import Actor, Scope
 
 T = TypeVar("T")
 
@@ -33,7 +33,21 @@ authorization_header = APIKeyHeader(
     description="`Token <jwt>` (RealWorld) or `Bearer <jwt>`, from login or registration.",
     auto_error=False,
 )
+# The same header, documented as OAuth2 so Swagger can log in through /api/v1/auth/token.
+oauth2_scheme = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    scheme_name="OAuth2",
+    description="Password grant at /api/v1/auth/token (username = email).",
+    auto_error=False,
+)
+api_key_header = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="A scoped API key from POST /api/v1/user/api-keys.",
+    auto_error=False,
+)
 _SCHEMES = {"token", "bearer"}
+MAX_CREDENTIAL_LENGTH = 4_096
 
 
 def _token_from(header: str | None) -> str | None:
@@ -45,22 +59,55 @@ def _token_from(header: str | None) -> str | None:
     return token.strip()
 
 
-async def current_user(
-    request: Request, header: Annotated[str | None, Depends(authorization_header)]
-) -> Actor:
-    authenticate = provide(Authenticate)(request)
-    return await authenticate.execute(_token_from(header))
+def _credentials(authorization: str | None, api_key: str | None) -> Credentials:
+    if api_key is not None and len(api_key) > MAX_CREDENTIAL_LENGTH:
+        api_key = "x"  # invalid, without carrying the oversized value any further
+    return Credentials(token=_token_from(authorization), api_key=api_key or None)
+
+
+def authenticated(
+    scope: Scope | None = None, *, session_only: bool = False
+) -> Callable[..., Awaitable[Actor]]:
+    """A dependency giving the caller: a token (session), or an API key with `scope`."""
+
+    async def dependency(
+        request: Request,
+        authorization: Annotated[str | None, Depends(authorization_header)],
+        _oauth2: Annotated[str | None, Depends(oauth2_scheme)],
+        api_key: Annotated[str | None, Depends(api_key_header)],
+    ) -> Actor:
+        authenticate = provide(Authenticate)(request)
+        return await authenticate.execute(
+            _credentials(authorization, api_key), scope=scope, session_only=session_only
+        )
+
+    return dependency
 
 
 async def optional_user(
-    request: Request, header: Annotated[str | None, Depends(authorization_header)]
+    request: Request,
+    authorization: Annotated[str | None, Depends(authorization_header)],
+    _oauth2: Annotated[str | None, Depends(oauth2_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_header)],
 ) -> Actor | None:
-    """Anonymous when no token is sent; a token that is sent must be valid."""
-    token = _token_from(header)
-    if token is None:
+    """Anonymous when no credential is sent; a credential that is sent must be valid."""
+    credentials = _credentials(authorization, api_key)
+    if credentials.token is None and credentials.api_key is None:
         return None
-    return await provide(Authenticate)(request).execute(token)
+    return await provide(Authenticate)(request).execute(credentials)
 
 
-CurrentUser = Annotated[Actor, Depends(current_user)]
+def client_address(request: Request) -> str | None:
+    """The peer address (uvicorn resolves proxy headers only from FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else None
+
+
+CurrentUser = Annotated[Actor, Depends(authenticated())]
+SessionUser = Annotated[Actor, Depends(authenticated(session_only=True))]
 OptionalUser = Annotated[Actor | None, Depends(optional_user)]
+ArticlesWriter = Annotated[Actor, Depends(authenticated(Scope.ARTICLES_WRITE))]
+CommentsWriter = Annotated[Actor, Depends(authenticated(Scope.COMMENTS_WRITE))]
+SocialWriter = Annotated[Actor, Depends(authenticated(Scope.SOCIAL_WRITE))]
+ProfileWriter = Annotated[Actor, Depends(authenticated(Scope.PROFILE_WRITE))]
+FeedReader = Annotated[Actor, Depends(authenticated(Scope.FEED_READ))]
+ClientAddress = Annotated[str | None, Depends(client_address)]

@@ -11,6 +11,7 @@ from loguru import logger
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.auth.errors import OAuthError
 from core.shared.errors import (
     Conflict,
     DomainError,
@@ -53,6 +54,13 @@ def status_for(error: DomainError) -> int:
 
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, OAuthError):
+        # The token endpoint speaks RFC 6749, not the Conduit envelope.
+        return JSONResponse(
+            {"error": exc.code, "error_description": exc.message},
+            status_code=401 if exc.code == "invalid_client" else 400,
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
     status = status_for(exc)
     headers: dict[str, str] = {}
     if status == 401:
@@ -126,5 +134,6 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "Not allowed for this user",
         404: "No such resource",
         422: "Invalid input",
+        429: "Too many attempts; see Retry-After",
     }
     return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}

@@ -37,9 +37,7 @@ def test_migrate_creates_the_schema_on_sqlite(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     result = run("migrate", env={"DATABASE_URL": f"sqlite+aiosqlite:///{db}"})
     assert result.returncode == 0, result.stderr
-    tables = {
-        row[0] for row in sqlite3.connect(db).execute("select name from sqlite_master")
-    }
+    tables = {row[0] for row in sqlite3.connect(db).execute("select name from sqlite_master")}
     assert {"users", "articles", "comments", "favorites", "follows", "article_tags"} <= tables
 
 

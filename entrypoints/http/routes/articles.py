@@ -22,7 +22,14 @@ from core.articles.views import ArticleFilter
 from core.shared.ids import CommentId
 from core.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageRequest
 from core.users.model import USERNAME_MAX
-from entrypoints.http.deps import CurrentUser, OptionalUser, provide
+from entrypoints.http.deps import (
+    ArticlesWriter,
+    CommentsWriter,
+    FeedReader,
+    OptionalUser,
+    SocialWriter,
+    provide,
+)
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.articles import (
     Comment,
@@ -76,7 +83,7 @@ async def list_articles(
     responses=error_responses(401, 422),
 )
 async def feed(
-    actor: CurrentUser,
+    actor: FeedReader,
     feed_: Annotated[Feed, Depends(provide(Feed))],
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
@@ -97,7 +104,7 @@ async def feed(
 )
 async def create_article(
     body: NewArticleRequest,
-    actor: CurrentUser,
+    actor: ArticlesWriter,
     publish: Annotated[PublishArticle, Depends(provide(PublishArticle))],
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await publish.execute(actor, body.to_input()))
@@ -128,7 +135,7 @@ async def get_article(
 async def update_article(
     slug: Slug,
     body: UpdateArticleRequest,
-    actor: CurrentUser,
+    actor: ArticlesWriter,
     edit: Annotated[EditArticle, Depends(provide(EditArticle))],
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await edit.execute(actor, slug, body.to_input()))
@@ -145,7 +152,7 @@ async def update_article(
 )
 async def delete_article(
     slug: Slug,
-    actor: CurrentUser,
+    actor: ArticlesWriter,
     delete: Annotated[DeleteArticle, Depends(provide(DeleteArticle))],
 ) -> Response:
     await delete.execute(actor, slug)
@@ -162,7 +169,7 @@ async def delete_article(
 )
 async def favorite(
     slug: Slug,
-    actor: CurrentUser,
+    actor: SocialWriter,
     favorite_: Annotated[FavoriteArticle, Depends(provide(FavoriteArticle))],
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await favorite_.execute(actor, slug))
@@ -178,7 +185,7 @@ async def favorite(
 )
 async def unfavorite(
     slug: Slug,
-    actor: CurrentUser,
+    actor: SocialWriter,
     unfavorite_: Annotated[UnfavoriteArticle, Depends(provide(UnfavoriteArticle))],
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await unfavorite_.execute(actor, slug))
@@ -212,7 +219,7 @@ async def list_comments(
 async def create_comment(
     slug: Slug,
     body: NewCommentRequest,
-    actor: CurrentUser,
+    actor: CommentsWriter,
     add: Annotated[AddComment, Depends(provide(AddComment))],
 ) -> SingleCommentResponse:
     # 200, not 201: the RealWorld spec says so for this one create.
@@ -233,7 +240,7 @@ async def create_comment(
 async def delete_comment(
     slug: Slug,
     comment_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    actor: CurrentUser,
+    actor: CommentsWriter,
     delete: Annotated[DeleteComment, Depends(provide(DeleteComment))],
 ) -> Response:
     await delete.execute(actor, slug, CommentId(comment_id))

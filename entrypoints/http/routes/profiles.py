@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.users.model import USERNAME_MAX
-from entrypoints.http.deps import CurrentUser, OptionalUser, provide
+from entrypoints.http.deps import OptionalUser, SocialWriter, provide
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.profiles import ProfileResponse
 
@@ -41,7 +41,7 @@ async def get_profile(
 )
 async def follow(
     username: Username,
-    actor: CurrentUser,
+    actor: SocialWriter,
     follow_user: Annotated[FollowUser, Depends(provide(FollowUser))],
 ) -> ProfileResponse:
     return ProfileResponse.of(await follow_user.execute(actor, username))
@@ -56,7 +56,7 @@ async def follow(
 )
 async def unfollow(
     username: Username,
-    actor: CurrentUser,
+    actor: SocialWriter,
     unfollow_user: Annotated[UnfollowUser, Depends(provide(UnfollowUser))],
 ) -> ProfileResponse:
     return ProfileResponse.of(await unfollow_user.execute(actor, username))

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
-from entrypoints.http.deps import CurrentUser, provide
+from entrypoints.http.deps import ClientAddress, CurrentUser, ProfileWriter, provide
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.users import (
     LoginUserRequest,
@@ -25,12 +25,14 @@ router = APIRouter(tags=["users"])
     name="users:login",
     summary="Log in",
     description=inspect.getdoc(LogIn),
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 422, 429),
 )
 async def login(
-    body: LoginUserRequest, log_in: Annotated[LogIn, Depends(provide(LogIn))]
+    body: LoginUserRequest,
+    client: ClientAddress,
+    log_in: Annotated[LogIn, Depends(provide(LogIn))],
 ) -> UserResponse:
-    return UserResponse.of(await log_in.execute(body.to_input()))
+    return UserResponse.of(await log_in.execute(body.to_input(client)))
 
 
 @router.post(
@@ -69,7 +71,7 @@ async def current(
 )
 async def update(
     body: UpdateUserRequest,
-    actor: CurrentUser,
+    actor: ProfileWriter,
     update_user: Annotated[UpdateUser, Depends(provide(UpdateUser))],
 ) -> UserResponse:
     return UserResponse.of(await update_user.execute(actor, body.to_input()))

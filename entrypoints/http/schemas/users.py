@@ -29,8 +29,8 @@ class LoginUser(BaseModel):
 class LoginUserRequest(BaseModel):
     user: LoginUser
 
-    def to_input(self) -> LogInInput:
-        return LogInInput(self.user.email, self.user.password)
+    def to_input(self, client: str | None = None) -> LogInInput:
+        return LogInInput(self.user.email, self.user.password, client)
 
 
 class UpdateUser(BaseModel):

@@ -1,0 +1,56 @@
+"""Redis AttemptCounter: counts shared by every process, one atomic script per failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loguru import logger
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+# INCR, and start the window's expiry on the first failure only: the window is fixed from
+# the first failure, later failures don't extend it.
+_RECORD = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+class RedisAttemptCounter:
+    """Fails open: with Redis unreachable, logins are not throttled (and a warning is logged)
+    rather than refused for everyone."""
+
+    def __init__(self, redis: Redis, *, prefix: str = "conduit:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._record: Any = redis.register_script(_RECORD)
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}attempts:{key}"
+
+    async def record(self, key: str, window_s: int) -> int:
+        try:
+            return int(await self._record(keys=[self._key(key)], args=[window_s]))
+        except (RedisError, OSError, ValueError) as exc:
+            logger.warning("login attempt counter unavailable (failing open): {}", exc)
+            return 0
+
+    async def status(self, key: str) -> tuple[int, int]:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(self._key(key))
+                pipe.ttl(self._key(key))
+                raw, ttl = await pipe.execute()
+            if raw is None or int(ttl) <= 0:
+                return 0, 0
+            return int(raw), int(ttl)
+        except (RedisError, OSError, ValueError) as exc:
+            logger.warning("login attempt counter unavailable (failing open): {}", exc)
+            return 0, 0
+
+    async def clear(self, key: str) -> None:
+        try:
+            await self._redis.delete(self._key(key))
+        except (RedisError, OSError) as exc:
+            logger.warning("login attempt counter unavailable: {}", exc)

@@ -1,0 +1,68 @@
+"""Ports of the auth context."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from core.auth.model import ApiKey, RefreshToken
+from core.shared.ids import UserId
+from core.users.model import Role, User
+
+
+class RefreshTokenRepository(Protocol):
+    """Refresh tokens by hash. `mark_used` is atomic: of two concurrent calls for one token,
+    exactly one returns True. Revocations are idempotent."""
+
+    async def add(self, token: RefreshToken) -> None: ...
+    async def get_by_hash(self, token_hash: str) -> RefreshToken | None: ...
+    async def mark_used(self, token_id: uuid.UUID, now: datetime) -> bool: ...
+    async def revoke_family(self, family_id: uuid.UUID, now: datetime) -> None: ...
+    async def revoke_all_for_user(self, user_id: UserId, now: datetime) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    """API keys. Prefixes are unique; `list_for_user` is newest first, without revoked keys."""
+
+    async def add(self, key: ApiKey) -> None: ...
+    async def get(self, key_id: uuid.UUID) -> ApiKey | None: ...
+    async def get_by_prefix(self, prefix: str) -> ApiKey | None: ...
+    async def list_for_user(self, user_id: UserId) -> list[ApiKey]: ...
+    async def revoke(self, key_id: uuid.UUID, now: datetime) -> None: ...
+    async def touch(self, key_id: uuid.UUID, now: datetime) -> None: ...
+
+
+class AttemptCounter(Protocol):
+    """Counts failures per key in a fixed window that starts at the first failure.
+
+    `record` returns the count including this failure; `status` gives (count, seconds until
+    the window ends) and (0, 0) for an unknown or expired key; `clear` forgets a key.
+    """
+
+    async def record(self, key: str, window_s: int) -> int: ...
+    async def status(self, key: str) -> tuple[int, int]: ...
+    async def clear(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    role: Role | None = None
+    active: bool | None = None
+    query: str | None = None  # substring of username or email, case-insensitive
+
+
+class UserDirectory(Protocol):
+    """Admin listing: users in id order (ids are time-ordered), after a cursor id."""
+
+    async def list_users(
+        self, filters: UserFilter, after: UserId | None, limit: int
+    ) -> Sequence[User]: ...
+
+
+class KeyPublisher(Protocol):
+    """The public keys that verify our tokens, as a JWK Set (empty when signing is HMAC)."""
+
+    def jwks(self) -> dict[str, Any]: ...

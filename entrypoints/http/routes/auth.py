@@ -1,0 +1,160 @@
+"""Routes: OAuth2 token endpoint, revocation, log out everywhere, API keys, JWKS."""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Response
+
+from core.auth.use_cases import (
+    CreateApiKey,
+    GrantToken,
+    ListApiKeys,
+    LogOutEverywhere,
+    PublishKeys,
+    RevokeApiKey,
+    RevokeToken,
+    TokenRequest,
+)
+from entrypoints.http.deps import ClientAddress, SessionUser, provide
+from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.auth import (
+    ApiKeyOut,
+    ApiKeyResponse,
+    ApiKeysResponse,
+    NewApiKeyRequest,
+    OAuthErrorResponse,
+    TokenResponse,
+)
+
+router = APIRouter()
+well_known = APIRouter()
+
+# Form fields are all optional here so that a missing one is an RFC 6749 `invalid_request`
+# (400), decided by the use case, not a generic 422.
+FormField = Annotated[str | None, Form(max_length=4_096)]
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@router.post(
+    "/auth/token",
+    tags=["auth"],
+    name="auth:token",
+    summary="OAuth2 token endpoint (password and refresh_token grants)",
+    description=inspect.getdoc(GrantToken),
+    responses={
+        400: {"model": OAuthErrorResponse, "description": "RFC 6749 error"},
+        **error_responses(429),
+    },
+)
+async def token(
+    response: Response,
+    client: ClientAddress,
+    grant: Annotated[GrantToken, Depends(provide(GrantToken))],
+    grant_type: FormField = None,
+    username: FormField = None,
+    password: FormField = None,
+    refresh_token: FormField = None,
+    scope: FormField = None,
+) -> TokenResponse:
+    pair = await grant.execute(
+        TokenRequest(grant_type, username, password, refresh_token, client=client)
+    )
+    response.headers.update(NO_STORE)
+    return TokenResponse.of(pair)
+
+
+@router.post(
+    "/auth/revoke",
+    tags=["auth"],
+    name="auth:revoke",
+    summary="Revoke a refresh token (RFC 7009)",
+    description=inspect.getdoc(RevokeToken),
+)
+async def revoke(
+    revoke_token: Annotated[RevokeToken, Depends(provide(RevokeToken))],
+    token: FormField = None,
+    token_type_hint: FormField = None,
+) -> Response:
+    await revoke_token.execute(token)
+    return Response(status_code=200)
+
+
+@router.post(
+    "/auth/logout-all",
+    status_code=204,
+    tags=["auth"],
+    name="auth:logout_all",
+    summary="Log out everywhere",
+    description=inspect.getdoc(LogOutEverywhere),
+    responses=error_responses(401, 403),
+)
+async def logout_all(
+    actor: SessionUser,
+    log_out: Annotated[LogOutEverywhere, Depends(provide(LogOutEverywhere))],
+) -> Response:
+    await log_out.execute(actor)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/user/api-keys",
+    status_code=201,
+    tags=["api keys"],
+    name="api_keys:create",
+    summary="Create an API key",
+    description=inspect.getdoc(CreateApiKey),
+    responses=error_responses(401, 403, 422),
+)
+async def create_api_key(
+    body: NewApiKeyRequest,
+    actor: SessionUser,
+    create: Annotated[CreateApiKey, Depends(provide(CreateApiKey))],
+) -> ApiKeyResponse:
+    view = await create.execute(actor, body.name, [s.value for s in body.scopes])
+    return ApiKeyResponse(apiKey=ApiKeyOut.of(view))
+
+
+@router.get(
+    "/user/api-keys",
+    tags=["api keys"],
+    name="api_keys:list",
+    summary="List your API keys",
+    description=inspect.getdoc(ListApiKeys),
+    responses=error_responses(401, 403),
+)
+async def list_api_keys(
+    actor: SessionUser, list_: Annotated[ListApiKeys, Depends(provide(ListApiKeys))]
+) -> ApiKeysResponse:
+    return ApiKeysResponse(apiKeys=[ApiKeyOut.of(v) for v in await list_.execute(actor)])
+
+
+@router.delete(
+    "/user/api-keys/{key_id}",
+    status_code=204,
+    tags=["api keys"],
+    name="api_keys:revoke",
+    summary="Revoke an API key",
+    description=inspect.getdoc(RevokeApiKey),
+    responses=error_responses(401, 403, 404, 422),
+)
+async def revoke_api_key(
+    key_id: uuid.UUID,
+    actor: SessionUser,
+    revoke_key: Annotated[RevokeApiKey, Depends(provide(RevokeApiKey))],
+) -> Response:
+    await revoke_key.execute(actor, key_id)
+    return Response(status_code=204)
+
+
+@well_known.get(
+    "/.well-known/jwks.json",
+    tags=["auth"],
+    name="auth:jwks",
+    summary="Public keys that verify our access tokens (JWK Set)",
+    description=inspect.getdoc(PublishKeys),
+)
+async def jwks(publish: Annotated[PublishKeys, Depends(provide(PublishKeys))]) -> dict[str, Any]:
+    return await publish.execute()
