@@ -123,7 +123,9 @@ def build_container(
         container.register(UserDirectory, instance=InMemoryUserDirectory(infra.memory))
     elif infra.engine is not None:
         reads = read_sessions(infra.engine)
-        container.register(UnitOfWork, instance=SqlAlchemyUnitOfWork(write_sessions(infra.engine)))
+        container.register(
+            UnitOfWork, instance=SqlAlchemyUnitOfWork(write_sessions(infra.engine), reads)
+        )
         container.register(ArticleQueries, instance=SqlArticleQueries(reads))
         container.register(ProfileQueries, instance=SqlProfileQueries(reads))
         container.register(UserDirectory, instance=SqlUserDirectory(reads))

@@ -249,9 +249,10 @@ class InMemoryApiKeyRepository:
 
 
 class InMemoryTransaction:
-    def __init__(self, db: MemoryDatabase, now: datetime) -> None:
+    def __init__(self, db: MemoryDatabase, now: datetime, *, read_only: bool = False) -> None:
         self._db = db
-        state = db.state.copy()
+        self._read_only = read_only
+        state = db.state if read_only else db.state.copy()
         self.state = state
         self._now = now
         self._rebind(state)
@@ -294,6 +295,8 @@ class InMemoryTransaction:
         return self._api_keys
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only transaction")
         # Publish the working copy; further writes in this block go to a fresh copy.
         self._db.state = self.state
         self.state = self.state.copy()
@@ -307,6 +310,9 @@ class InMemoryUnitOfWork:
         self.db = db or MemoryDatabase()
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[InMemoryTransaction]:
+    async def begin(self, *, read_only: bool = False) -> AsyncIterator[InMemoryTransaction]:
+        if read_only:  # reads the committed state as it is: no lock, no copy
+            yield InMemoryTransaction(self.db, datetime.now(UTC), read_only=True)
+            return
         async with self.db.lock:
             yield InMemoryTransaction(self.db, datetime.now(UTC))

@@ -20,8 +20,9 @@ from adapters.sql.repositories import (
 
 
 class SqlAlchemyTransaction:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, *, read_only: bool = False) -> None:
         self._session = session
+        self._read_only = read_only
         self.users = SqlUserRepository(session)
         self.follows = SqlFollowRepository(session)
         self.articles = SqlArticleRepository(session)
@@ -31,6 +32,8 @@ class SqlAlchemyTransaction:
         self.api_keys = SqlApiKeyRepository(session)
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("commit() in a read-only transaction")
         try:
             await self._session.commit()
         except IntegrityError as exc:
@@ -44,10 +47,16 @@ class SqlAlchemyUnitOfWork:
     """Stateless: holds the sessionmaker; each `begin()` is a fresh session and transaction.
     Leaving the block without `commit()` rolls back (closing the session does)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        read_sessions: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._read_sessions = read_sessions or sessions
 
     @asynccontextmanager
-    async def begin(self) -> AsyncIterator[SqlAlchemyTransaction]:
-        async with self._sessions() as session:
-            yield SqlAlchemyTransaction(session)
+    async def begin(self, *, read_only: bool = False) -> AsyncIterator[SqlAlchemyTransaction]:
+        sessions = self._read_sessions if read_only else self._sessions
+        async with sessions() as session:
+            yield SqlAlchemyTransaction(session, read_only=read_only)

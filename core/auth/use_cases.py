@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class PasswordCheck:
                 raise TooManyAttempts(retry_after)
         user = None
         if email and password:
-            async with self._uow.begin() as tx:
+            async with self._uow.begin(read_only=True) as tx:
                 user = await tx.users.get_by_email(email)
         if user is None:
             await self._spend_equal_time(password)
@@ -146,7 +147,7 @@ class Authenticate:
 
     async def _by_token(self, token: str) -> Actor:
         claims = self._tokens.verify(token)
-        async with self._uow.begin() as tx:
+        async with self._uow.begin(read_only=True) as tx:
             user = await tx.users.get(claims.user_id)
         if user is None or user.token_version != claims.version:
             raise InvalidToken()
@@ -159,18 +160,21 @@ class Authenticate:
         if prefix is None:
             raise InvalidApiKey()
         now = self._clock.now()
-        async with self._uow.begin() as tx:
+        async with self._uow.begin(read_only=True) as tx:
             key = await tx.api_keys.get_by_prefix(prefix)
-            if key is None or key.revoked_at is not None or key.secret_hash != digest(raw):
+            if key is None or key.revoked_at is not None:
+                raise InvalidApiKey()
+            if not hmac.compare_digest(key.secret_hash, digest(raw)):
                 raise InvalidApiKey()
             user = await tx.users.get(key.user_id)
-            if user is None or not user.active:
-                raise AccountDisabled()
-            if scope is not None and scope not in key.scopes:
-                raise MissingScope(scope.value)
-            last = key.last_used_at
-            if last is None or now - last >= self._policy.api_key_touch_interval:
-                await tx.api_keys.touch(key.id, now)  # at most once a minute: no write per call
+        if user is None or not user.active:
+            raise AccountDisabled()
+        if scope is not None and scope not in key.scopes:
+            raise MissingScope(scope.value)
+        last = key.last_used_at
+        if last is None or now - last >= self._policy.api_key_touch_interval:
+            async with self._uow.begin() as tx:  # at most once a minute: no write per call
+                await tx.api_keys.touch(key.id, now)
                 await tx.commit()
         return Actor(user.id, raw, user.role, key.scopes)
 

@@ -36,6 +36,11 @@ class Transaction(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """Starts transactions. Stateless: one instance serves concurrent callers."""
+    """Starts transactions. Stateless: one instance serves concurrent callers.
 
-    def begin(self) -> AbstractAsyncContextManager[Transaction]: ...
+    `begin(read_only=True)` is for lookups that write nothing (authentication, pre-checks):
+    it takes no write lock (SQLite: a deferred transaction; memory: no writer lock), and its
+    `commit()` raises.
+    """
+
+    def begin(self, *, read_only: bool = False) -> AbstractAsyncContextManager[Transaction]: ...

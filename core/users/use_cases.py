@@ -67,7 +67,7 @@ class RegisterUser:
         username = username_of(data.username)
         email = email_of(data.email)
         password = check_password(data.password)
-        async with self._uow.begin() as tx:
+        async with self._uow.begin(read_only=True) as tx:
             # Pre-checks give the precise message; unique constraints decide under races.
             if await tx.users.get_by_username(username) is not None:
                 raise UsernameTaken()
@@ -118,7 +118,7 @@ class GetCurrentUser:
         self._uow = uow
 
     async def execute(self, actor: Actor) -> UserView:
-        async with self._uow.begin() as tx:
+        async with self._uow.begin(read_only=True) as tx:
             user = await tx.users.get(actor.user_id)
         if user is None:
             raise UserNotFound()
