@@ -9,6 +9,8 @@ from alembic import command
 from alembic.config import Config
 from loguru import logger
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,11 +53,13 @@ async def migrate(engine: AsyncEngine) -> None:
 
 
 def open_redis(url: str) -> Redis:
-    # Short timeouts: a slow Redis must degrade a request, never hang it.
+    # Short timeouts and one quick retry: a slow or dead Redis must degrade a request, never
+    # hang it (redis-py's default retries with backoff take ~4 s to give up).
     return Redis.from_url(
         url,
         socket_timeout=0.5,
         socket_connect_timeout=0.5,
+        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
         health_check_interval=30,
         decode_responses=False,
     )

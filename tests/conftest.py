@@ -10,16 +10,21 @@ import httpx2
 import punq
 import pytest
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.fakes.clock import TickingClock
 from tests.infra import (
+    REDIS_PREFIX,
+    REDIS_URL,
     Storage,
     create_run_database,
+    delete_prefixed,
     drop_run_database,
     open_storage,
+    ping_redis,
     run_sync,
     unavailable,
 )
@@ -37,6 +42,33 @@ def pg_url() -> Iterator[str]:
         raise AssertionError("unreachable") from exc
     yield url
     run_sync(lambda: drop_run_database(url))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The real Redis; tests namespace their keys under this run's prefix (see redis_prefix)."""
+    from redis.exceptions import RedisError
+
+    try:
+        run_sync(lambda: ping_redis(REDIS_URL))
+    except (OSError, RedisError) as exc:
+        unavailable("Redis", exc)
+        raise AssertionError("unreachable") from exc
+    yield REDIS_URL
+    run_sync(lambda: delete_prefixed(REDIS_URL, REDIS_PREFIX))
+
+
+@pytest.fixture
+def redis_prefix(request: pytest.FixtureRequest) -> str:
+    """A key prefix unique to this run and this test."""
+    return f"{REDIS_PREFIX}{request.node.nodeid}:"
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
 
 
 STORAGES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

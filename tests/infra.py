@@ -123,3 +123,30 @@ async def open_storage(name: str, *, tmp_dir: str, pg_url: str | None) -> AsyncI
         yield Storage(name, Infrastructure(hasher=hasher, engine=engine))
     finally:
         await engine.dispose()
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_PREFIX = f"conduit-test:{RUN_ID}:"
+
+
+async def delete_prefixed(url: str, prefix: str) -> None:
+    """Remove every key this run wrote (other runs use other prefixes)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*", count=500)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+async def ping_redis(url: str) -> None:
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()

@@ -46,3 +46,28 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     assert "serve" in result.stdout
     assert "migrate" in result.stdout
+
+
+def test_create_admin_makes_an_admin_who_can_use_the_admin_api(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}",
+        "SECRET_KEY": "k" * 40,
+        "CONDUIT_ADMIN_PASSWORD": "admin password",
+    }
+    result = run("create-admin", "--email", "root@example.com", "--username", "root", env=env)
+    assert result.returncode == 0, result.stderr
+    row = (
+        sqlite3.connect(tmp_path / "a.db")
+        .execute("select role, password_hash from users where username = 'root'")
+        .fetchone()
+    )
+    assert row[0] == "admin"
+    assert row[1].startswith("$argon2id$")
+    assert "admin password" not in result.stdout + result.stderr
+
+
+def test_create_admin_without_a_password_source_refuses(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"}
+    result = run("create-admin", "--email", "a@example.com", "--username", "a", env=env)
+    assert result.returncode == 2
+    assert "CONDUIT_ADMIN_PASSWORD" in result.stderr

@@ -34,7 +34,7 @@ well_known = APIRouter()
 
 # Form fields are all optional here so that a missing one is an RFC 6749 `invalid_request`
 # (400), decided by the use case, not a generic 422.
-FormField = Annotated[str | None, Form(max_length=4_096)]
+FormField = Annotated[str | None, Form()]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
