@@ -10,6 +10,7 @@ from datetime import datetime
 
 from core.shared.errors import InvalidInput
 from core.shared.ids import ArticleId, CommentId, UserId
+from core.shared.text import reject_nul
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1_000
@@ -45,7 +46,7 @@ def unique_slug(title: str, article_id: ArticleId) -> str:
 
 
 def _required(value: str, field: str, maximum: int) -> str:
-    text = value.strip()
+    text = reject_nul(value, field).strip()
     if text == "":
         raise InvalidInput("can't be blank", field=field)
     if len(text) > maximum:
@@ -73,7 +74,7 @@ def tags_of(raw: Iterable[str]) -> tuple[str, ...]:
     """Tags trimmed, blanks dropped, duplicates removed, sorted by name (as clients expect)."""
     tags: set[str] = set()
     for item in raw:
-        tag = item.strip()
+        tag = reject_nul(item, "tagList").strip()
         if tag == "":
             continue
         if len(tag) > TAG_MAX:

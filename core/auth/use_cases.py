@@ -34,6 +34,7 @@ from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory, UserFil
 from core.shared.clock import Clock
 from core.shared.errors import InvalidInput, RateLimited
 from core.shared.ids import UserId, new_user_id
+from core.shared.text import reject_nul
 from core.shared.uow import Transaction, UnitOfWork
 from core.users.errors import InvalidCredentials, InvalidToken, MissingToken, UserNotFound
 from core.users.model import (
@@ -367,7 +368,7 @@ class CreateApiKey:
     async def execute(self, actor: Actor, name: str, scopes: Sequence[str]) -> ApiKeyView:
         if actor.via_api_key:
             raise SessionRequired()
-        label = name.strip()
+        label = reject_nul(name, "name").strip()
         if not label:
             raise InvalidInput("can't be blank", field="name")
         if len(label) > API_KEY_NAME_MAX:

@@ -42,3 +42,7 @@ class RateLimited(DomainError):
     def __init__(self, message: str, *, retry_after_s: int, field: str = "body") -> None:
         super().__init__(message, field=field)
         self.retry_after_s = retry_after_s
+
+
+class Unavailable(DomainError):
+    """Something the service depends on does not answer; the caller may retry later."""

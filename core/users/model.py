@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from core.shared.errors import InvalidInput
 from core.shared.ids import UserId
+from core.shared.text import reject_nul
 
 USERNAME_MAX = 40
 EMAIL_MAX = 254
@@ -42,7 +43,7 @@ def username_of(raw: str) -> str:
 
 def email_of(raw: str) -> str:
     """An email address, compared and stored in lower case."""
-    value = raw.strip().lower()
+    value = reject_nul(raw, "email").strip().lower()
     if value == "":
         raise InvalidInput("can't be blank", field="email")
     if len(value) > EMAIL_MAX:
@@ -64,7 +65,7 @@ def check_password(raw: str) -> str:
 
 
 def bio_of(raw: str | None) -> str:
-    value = (raw or "").strip()
+    value = reject_nul(raw or "", "bio").strip()
     if len(value) > BIO_MAX:
         raise InvalidInput(f"is too long (maximum is {BIO_MAX} characters)", field="bio")
     return value
@@ -72,7 +73,7 @@ def bio_of(raw: str | None) -> str:
 
 def image_of(raw: str | None) -> str | None:
     """An avatar URL (http or https), or None when blank."""
-    value = (raw or "").strip()
+    value = reject_nul(raw or "", "image").strip()
     if value == "":
         return None
     if len(value) > IMAGE_URL_MAX:

@@ -1,0 +1,68 @@
+"""Readiness: the HealthCheck port and the use case asking every dependency at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Protocol
+
+from loguru import logger
+
+from core.shared.errors import Unavailable
+
+DEFAULT_TIMEOUT_S = 1.0
+
+
+class HealthCheck(Protocol):
+    """One dependency the service cannot serve without (the database, Redis).
+
+    `check` returns when the dependency answers and raises (anything) when it does not. The
+    caller bounds it with a timeout, so an implementation needs no timeout of its own. The
+    contract suite checks both outcomes against the real adapters.
+    """
+
+    async def check(self) -> None: ...
+
+
+class DependenciesUnavailable(Unavailable):
+    """Some dependencies did not answer: `failures` maps each one's name to why."""
+
+    def __init__(self, failures: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{name} {why}" for name, why in failures.items()))
+        self.failures = dict(failures)
+
+
+class CheckReadiness:
+    """Is every dependency answering right now?
+
+    - every check runs at the same time, each within the timeout (1 s unless configured)
+    - all answer: the names of the dependencies checked
+    - any raises or is slower: DependenciesUnavailable naming each one that failed
+    """
+
+    def __init__(
+        self, checks: Mapping[str, HealthCheck], *, timeout_s: float = DEFAULT_TIMEOUT_S
+    ) -> None:
+        self._checks = dict(checks)
+        self._timeout_s = timeout_s
+
+    async def execute(self) -> tuple[str, ...]:
+        outcomes = await asyncio.gather(
+            *(self._probe(name, check) for name, check in self._checks.items())
+        )
+        failures = {name: why for name, why in outcomes if why is not None}
+        if failures:
+            raise DependenciesUnavailable(failures)
+        return tuple(self._checks)
+
+    async def _probe(self, name: str, check: HealthCheck) -> tuple[str, str | None]:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                await check.check()
+        except TimeoutError:
+            logger.warning("readiness: {} did not answer within {} s", name, self._timeout_s)
+            return name, f"did not answer within {self._timeout_s:g} s"
+        except Exception as exc:  # any failure of the dependency means "not ready"
+            logger.warning("readiness: {} failed: {}", name, type(exc).__name__)
+            return name, f"is not answering ({type(exc).__name__})"
+        return name, None
