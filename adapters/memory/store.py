@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from core.articles.errors import SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
+from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.errors import EmailTaken, UsernameTaken
 from core.users.model import Role, User
@@ -79,9 +80,10 @@ class InMemoryUserRepository:
         current = self._s.users.get(user.id)
         if current is None:
             return
-        # Like the SQL adapter: role, active and token_version are not written by update.
+        # Like the SQL adapter: created_at, role, active and token_version are not written.
         self._s.users[user.id] = replace(
             user,
+            created_at=current.created_at,
             role=current.role,
             active=current.active,
             token_version=current.token_version,
@@ -135,7 +137,13 @@ class InMemoryArticleRepository:
 
     async def update(self, article: Article) -> None:
         self._check_unique(article)
-        self._s.articles[article.id] = article
+        current = self._s.articles.get(article.id)
+        if current is None:
+            return
+        # Like the SQL adapter: author_id and created_at are not written by update.
+        self._s.articles[article.id] = replace(
+            article, author_id=current.author_id, created_at=current.created_at
+        )
 
     async def delete(self, article_id: ArticleId) -> None:
         # Mirrors ON DELETE CASCADE of comments, favorites and tag links.
@@ -249,10 +257,21 @@ class InMemoryApiKeyRepository:
 
 
 class InMemoryTransaction:
-    def __init__(self, db: MemoryDatabase, now: datetime, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        db: MemoryDatabase,
+        now: datetime,
+        *,
+        read_only: bool = False,
+        listeners: Sequence[CommitListener] = (),
+    ) -> None:
         self._db = db
         self._read_only = read_only
-        state = db.state if read_only else db.state.copy()
+        self._listeners = listeners
+        self._events: list[DomainEvent] = []
+        # A copy even when read-only: a stray write must vanish as it does in SQL (rollback),
+        # not land in the committed state. Copying the containers is cheap (entities are frozen).
+        state = db.state.copy()
         self.state = state
         self._now = now
         self._rebind(state)
@@ -294,6 +313,9 @@ class InMemoryTransaction:
     def api_keys(self) -> InMemoryApiKeyRepository:
         return self._api_keys
 
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
+
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("commit() in a read-only transaction")
@@ -301,18 +323,23 @@ class InMemoryTransaction:
         self._db.state = self.state
         self.state = self.state.copy()
         self._rebind(self.state)
+        events, self._events = self._events, []
+        await notify(self._listeners, events)
 
 
 class InMemoryUnitOfWork:
     """UnitOfWork over a MemoryDatabase: all-or-nothing, one transaction at a time."""
 
-    def __init__(self, db: MemoryDatabase | None = None) -> None:
+    def __init__(
+        self, db: MemoryDatabase | None = None, listeners: Sequence[CommitListener] = ()
+    ) -> None:
         self.db = db or MemoryDatabase()
+        self._listeners = tuple(listeners)
 
     @asynccontextmanager
     async def begin(self, *, read_only: bool = False) -> AsyncIterator[InMemoryTransaction]:
-        if read_only:  # reads the committed state as it is: no lock, no copy
+        if read_only:  # a snapshot of the committed state without the writer lock
             yield InMemoryTransaction(self.db, datetime.now(UTC), read_only=True)
             return
         async with self.db.lock:
-            yield InMemoryTransaction(self.db, datetime.now(UTC))
+            yield InMemoryTransaction(self.db, datetime.now(UTC), listeners=self._listeners)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import IntegrityError
@@ -17,12 +17,21 @@ from adapters.sql.repositories import (
     SqlFollowRepository,
     SqlUserRepository,
 )
+from core.shared.events import CommitListener, DomainEvent, notify
 
 
 class SqlAlchemyTransaction:
-    def __init__(self, session: AsyncSession, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        read_only: bool = False,
+        listeners: Sequence[CommitListener] = (),
+    ) -> None:
         self._session = session
         self._read_only = read_only
+        self._listeners = listeners
+        self._events: list[DomainEvent] = []
         self.users = SqlUserRepository(session)
         self.follows = SqlFollowRepository(session)
         self.articles = SqlArticleRepository(session)
@@ -30,6 +39,9 @@ class SqlAlchemyTransaction:
         self.favorites = SqlFavoriteRepository(session)
         self.refresh_tokens = SqlRefreshTokenRepository(session)
         self.api_keys = SqlApiKeyRepository(session)
+
+    def record(self, event: DomainEvent) -> None:
+        self._events.append(event)
 
     async def commit(self) -> None:
         if self._read_only:
@@ -41,6 +53,8 @@ class SqlAlchemyTransaction:
             if error is None:
                 raise
             raise error from exc
+        events, self._events = self._events, []
+        await notify(self._listeners, events)
 
 
 class SqlAlchemyUnitOfWork:
@@ -51,12 +65,14 @@ class SqlAlchemyUnitOfWork:
         self,
         sessions: async_sessionmaker[AsyncSession],
         read_sessions: async_sessionmaker[AsyncSession] | None = None,
+        listeners: Sequence[CommitListener] = (),
     ) -> None:
         self._sessions = sessions
         self._read_sessions = read_sessions or sessions
+        self._listeners = tuple(listeners)
 
     @asynccontextmanager
     async def begin(self, *, read_only: bool = False) -> AsyncIterator[SqlAlchemyTransaction]:
         sessions = self._read_sessions if read_only else self._sessions
         async with sessions() as session:
-            yield SqlAlchemyTransaction(session, read_only=read_only)
+            yield SqlAlchemyTransaction(session, read_only=read_only, listeners=self._listeners)

@@ -25,6 +25,13 @@ from core.articles.policies import (
 from core.articles.ports import ArticleQueries, ArticleRepository
 from core.articles.views import ArticleView, CommentView
 from core.shared.clock import Clock
+from core.shared.events import (
+    ArticleDeleted,
+    ArticleEdited,
+    ArticlePublished,
+    CommentsChanged,
+    FavoritesChanged,
+)
 from core.shared.ids import ArticleId, CommentId, UserId, new_article_id
 from core.shared.uow import UnitOfWork
 from core.users.errors import UserNotFound
@@ -82,6 +89,7 @@ class PublishArticle:
                 article_id, actor.user_id, slug, title, description, body, tags, now, now
             )
             await tx.articles.add(article)
+            tx.record(ArticlePublished(article.slug))
             await tx.commit()
         return await _view_after_write(self._queries, article.slug, actor.user_id)
 
@@ -129,6 +137,7 @@ class EditArticle:
                 tags=tags,
             )
             await tx.articles.update(edited)
+            tx.record(ArticleEdited(article.slug, edited.slug))
             await tx.commit()
         return await _view_after_write(self._queries, edited.slug, actor.user_id)
 
@@ -146,6 +155,7 @@ class DeleteArticle:
                 raise ArticleNotFound()
             ensure_can_delete_article(actor, article)
             await tx.articles.delete(article.id)
+            tx.record(ArticleDeleted(article.slug))
             await tx.commit()
 
 
@@ -161,6 +171,7 @@ class FavoriteArticle:
             if article is None:
                 raise ArticleNotFound()
             await tx.favorites.add(actor.user_id, article.id)
+            tx.record(FavoritesChanged(article.slug))
             await tx.commit()
         return await _view_after_write(self._queries, slug, actor.user_id)
 
@@ -177,6 +188,7 @@ class UnfavoriteArticle:
             if article is None:
                 raise ArticleNotFound()
             await tx.favorites.remove(actor.user_id, article.id)
+            tx.record(FavoritesChanged(article.slug))
             await tx.commit()
         return await _view_after_write(self._queries, slug, actor.user_id)
 
@@ -197,6 +209,7 @@ class AddComment:
             comment = await tx.comments.add(
                 Comment(None, article.id, actor.user_id, text, now, now)
             )
+            tx.record(CommentsChanged(article.slug))
             await tx.commit()
         assert comment.id is not None
         view = await self._queries.get_comment(comment.id, actor.user_id)
@@ -221,4 +234,5 @@ class DeleteComment:
                 raise CommentNotFound()
             ensure_can_delete_comment(actor, comment)
             await tx.comments.delete(comment_id)
+            tx.record(CommentsChanged(article.slug))
             await tx.commit()

@@ -8,6 +8,7 @@ from typing import Protocol
 from core.articles.ports import ArticleRepository, CommentRepository, FavoriteRepository
 from core.auth.ports import ApiKeyRepository, RefreshTokenRepository
 from core.profiles.ports import FollowRepository
+from core.shared.events import DomainEvent
 from core.users.ports import UserRepository
 
 
@@ -30,8 +31,13 @@ class Transaction(Protocol):
     @property
     def api_keys(self) -> ApiKeyRepository: ...
 
+    def record(self, event: DomainEvent) -> None:
+        """Note an event; listeners get it after `commit`, never if the transaction rolls back."""
+        ...
+
     async def commit(self) -> None:
-        """Make every write visible at once; unique clashes raise their domain errors here."""
+        """Make every write visible at once; unique clashes raise their domain errors here.
+        Then hand the recorded events to the unit of work's commit listeners."""
         ...
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from core.auth.model import AuthPolicy
 from core.auth.use_cases import PasswordCheck
 from core.shared.clock import Clock
+from core.shared.events import ProfileChanged
 from core.shared.ids import new_user_id
 from core.shared.uow import UnitOfWork
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
@@ -172,5 +173,6 @@ class UpdateUser:
             updated = user.with_changes(now=self._clock.now(), **changes) if changes else user
             if changes:
                 await tx.users.update(updated)
+                tx.record(ProfileChanged(user.username, updated.username))
                 await tx.commit()
         return UserView.of(updated, actor.token)

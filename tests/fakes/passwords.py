@@ -13,4 +13,5 @@ class FakePasswordHasher:
         return "fake-sha256$" + hashlib.sha256(password.encode()).hexdigest()
 
     async def verify(self, password: str, password_hash: str) -> bool:
-        return hmac.compare_digest(await self.hash(password), password_hash)
+        # Bytes: compare_digest raises TypeError on non-ASCII str, and a malformed hash is False.
+        return hmac.compare_digest((await self.hash(password)).encode(), password_hash.encode())

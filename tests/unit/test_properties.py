@@ -86,7 +86,7 @@ def _is_email(value: str) -> bool:
     return (
         0 < len(value) <= EMAIL_MAX
         and value == value.lower()
-        and not any(c.isspace() for c in value)
+        and not any(c.isspace() or c == "\x00" for c in value)
         and at == "@"
         and "@" not in domain
         and local != ""

@@ -1,0 +1,71 @@
+"""Domain events: facts a use case records in its transaction, handed to listeners after commit.
+
+Today they drive cache invalidation; the outbox (webhooks, live updates) will ride on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from loguru import logger
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEvent:
+    """Base of every event."""
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePublished(DomainEvent):
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleEdited(DomainEvent):
+    old_slug: str
+    new_slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleDeleted(DomainEvent):
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class FavoritesChanged(DomainEvent):
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentsChanged(DomainEvent):
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileChanged(DomainEvent):
+    old_username: str
+    new_username: str
+
+
+class CommitListener(Protocol):
+    """Told of a transaction's events after it committed (never after a rollback).
+
+    A listener must not raise: the writes are already durable. Adapters log and count their
+    own failures.
+    """
+
+    async def committed(self, events: Sequence[DomainEvent]) -> None: ...
+
+
+async def notify(listeners: Sequence[CommitListener], events: Sequence[DomainEvent]) -> None:
+    """Hand committed events to each listener; a failing listener is logged, not raised:
+    the writes are durable already. (Unit-of-work adapters call this after commit.)"""
+    if not events:
+        return
+    for listener in listeners:
+        try:
+            await listener.committed(tuple(events))
+        except Exception:
+            logger.opt(exception=True).error("commit listener {} failed", type(listener).__name__)

@@ -1,0 +1,206 @@
+"""ArticleRepository contract: memory, SQLite and Postgres behave alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from core.articles.errors import SlugTaken
+from core.shared.uow import UnitOfWork
+from tests.builders import WHEN, a_comment, a_user, an_article
+from tests.contract.seed import store, update
+
+
+async def test_get_by_slug_returns_an_equal_article_with_its_tags(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons", tags=("dragons", "training"))
+    await store(uow, jake, article)
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == article
+
+
+async def test_get_by_slug_returns_an_article_without_tags(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons", tags=())
+    await store(uow, jake, article)
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == article
+
+
+async def test_get_by_slug_returns_none_when_the_slug_is_unknown(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    await store(uow, jake, an_article(jake.id, title="Dragons"))
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("unicorns") is None
+
+
+async def test_slug_exists_is_true_only_for_a_stored_slug(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    await store(uow, jake, an_article(jake.id, title="Dragons"))
+
+    async with uow.begin() as tx:
+        assert await tx.articles.slug_exists("dragons") is True
+        assert await tx.articles.slug_exists("unicorns") is False
+
+
+async def test_update_replaces_fields_slug_and_tags(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons", tags=("a", "b"))
+    await store(uow, jake, article)
+    edited = article.edited(
+        now=WHEN + timedelta(hours=1),
+        slug="wyverns",
+        title="Wyverns",
+        description="new description",
+        body="new body",
+        tags=("b", "c"),
+    )
+
+    async with uow.begin() as tx:
+        await tx.articles.update(edited)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("wyverns") == edited
+        assert await tx.articles.get_by_slug("dragons") is None
+        assert await tx.articles.slug_exists("dragons") is False
+
+
+async def test_update_leaves_author_and_created_at_alone(uow: UnitOfWork) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    article = an_article(jake.id, title="Dragons")
+    await store(uow, jake, jane, article)
+    edited = article.edited(now=WHEN + timedelta(hours=1), body="new body")
+
+    await update(uow, replace(edited, author_id=jane.id, created_at=WHEN + timedelta(hours=1)))
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == edited
+
+
+async def test_update_with_no_tags_removes_every_tag(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons", tags=("a", "b"))
+    await store(uow, jake, article)
+
+    async with uow.begin() as tx:
+        await tx.articles.update(article.edited(now=WHEN, tags=()))
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        found = await tx.articles.get_by_slug("dragons")
+    assert found is not None
+    assert found.tags == ()
+
+
+async def test_update_keeping_the_own_slug_is_no_clash(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons")
+    await store(uow, jake, article)
+    edited = article.edited(now=WHEN + timedelta(seconds=1), body="only the body")
+
+    async with uow.begin() as tx:
+        await tx.articles.update(edited)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == edited
+
+
+async def test_add_raises_slug_taken_when_the_slug_exists(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    await store(uow, jake, an_article(jake.id, title="Dragons"))
+
+    with pytest.raises(SlugTaken):
+        await store(uow, an_article(jake.id, title="Dragons", body="another"))
+
+
+async def test_update_raises_slug_taken_when_another_article_has_it(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    dragons = an_article(jake.id, title="Dragons")
+    unicorns = an_article(jake.id, title="Unicorns")
+    await store(uow, jake, dragons, unicorns)
+
+    with pytest.raises(SlugTaken):
+        await update(uow, unicorns.edited(now=WHEN, slug="dragons"))
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("unicorns") == unicorns
+
+
+async def test_delete_removes_the_article(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons", tags=("a",))
+    await store(uow, jake, article)
+
+    async with uow.begin() as tx:
+        await tx.articles.delete(article.id)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") is None
+        assert await tx.articles.slug_exists("dragons") is False
+
+
+async def test_delete_frees_the_slug_for_a_new_article(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons", tags=("a",))
+    await store(uow, jake, article)
+    async with uow.begin() as tx:
+        await tx.articles.delete(article.id)
+        await tx.commit()
+    successor = an_article(jake.id, title="Dragons", tags=("b",))
+
+    await store(uow, successor)
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == successor
+
+
+async def test_delete_removes_the_articles_comments(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons")
+    await store(uow, jake, article)
+    [comment] = await store(uow, a_comment(article.id, jake.id))
+    assert comment.id is not None
+
+    async with uow.begin() as tx:
+        await tx.articles.delete(article.id)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.comments.get(comment.id) is None
+
+
+async def test_delete_leaves_other_articles_and_their_comments(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    gone, kept = an_article(jake.id, title="Gone"), an_article(jake.id, title="Kept")
+    await store(uow, jake, gone, kept)
+    [comment] = await store(uow, a_comment(kept.id, jake.id))
+    assert comment.id is not None
+
+    async with uow.begin() as tx:
+        await tx.articles.delete(gone.id)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("kept") == kept
+        assert await tx.comments.get(comment.id) == comment
+
+
+async def test_delete_is_a_no_op_when_the_article_is_unknown(uow: UnitOfWork) -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, title="Dragons")
+    await store(uow, jake, article)
+
+    async with uow.begin() as tx:
+        await tx.articles.delete(an_article(jake.id).id)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == article

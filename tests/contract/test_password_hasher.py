@@ -1,0 +1,123 @@
+"""PasswordHasher contract: Argon2 (the real one, cheap parameters) and the test fake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from adapters.security.passwords import Argon2PasswordHasher
+from core.users.ports import PasswordHasher
+from tests.fakes.passwords import FakePasswordHasher
+
+PASSWORD = "correct horse battery staple"
+
+
+def cheap_argon2(*, time_cost: int = 1, memory_cost: int = 1024) -> Argon2PasswordHasher:
+    return Argon2PasswordHasher(max_workers=1, time_cost=time_cost, memory_cost=memory_cost)
+
+
+@pytest.fixture(params=["argon2", "fake"])
+def hasher(request: pytest.FixtureRequest) -> Iterator[PasswordHasher]:
+    if request.param == "fake":
+        yield FakePasswordHasher()
+        return
+    argon2 = cheap_argon2()
+    yield argon2
+    argon2.close()
+
+
+@pytest.fixture
+def argon2() -> Iterator[Argon2PasswordHasher]:
+    hasher = cheap_argon2()
+    yield hasher
+    hasher.close()
+
+
+async def test_verify_is_true_for_the_hashed_password(hasher: PasswordHasher) -> None:
+    hashed = await hasher.hash(PASSWORD)
+
+    assert await hasher.verify(PASSWORD, hashed) is True
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    ["correct horse battery stapl", "Correct horse battery staple", PASSWORD + " ", ""],
+    ids=["shorter", "case", "trailing-space", "empty"],
+)
+async def test_verify_is_false_for_another_password(hasher: PasswordHasher, attempt: str) -> None:
+    hashed = await hasher.hash(PASSWORD)
+
+    assert await hasher.verify(attempt, hashed) is False
+
+
+async def test_verify_handles_non_ascii_passwords(hasher: PasswordHasher) -> None:
+    hashed = await hasher.hash("pässwörd-日本語-🔑")
+
+    assert await hasher.verify("pässwörd-日本語-🔑", hashed) is True
+    assert await hasher.verify("passwords-日本語-🔑", hashed) is False
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        "",
+        "not a hash",
+        "$argon2id$v=19$m=1024,t=1,p=1$garbage",
+        "fake-sha256$",
+        "$2b$12$abcdefghijklmnopqrstuuZ8TFAKEFAKEFAKEFAKEFAKEFAKEFAK",
+        "häsh-ünicode",
+    ],
+    ids=["empty", "text", "argon2-garbage", "fake-prefix-only", "bcrypt-like", "non-ascii"],
+)
+async def test_verify_is_false_for_a_malformed_hash(hasher: PasswordHasher, malformed: str) -> None:
+    assert await hasher.verify(PASSWORD, malformed) is False
+
+
+async def test_the_hash_does_not_contain_the_password(hasher: PasswordHasher) -> None:
+    hashed = await hasher.hash(PASSWORD)
+
+    assert PASSWORD not in hashed
+    assert "horse" not in hashed
+
+
+async def test_argon2_hashes_differ_per_call_because_they_are_salted(
+    argon2: Argon2PasswordHasher,
+) -> None:
+    first, second = await argon2.hash(PASSWORD), await argon2.hash(PASSWORD)
+
+    assert first != second
+    assert await argon2.verify(PASSWORD, first) is True
+    assert await argon2.verify(PASSWORD, second) is True
+
+
+async def test_argon2_hashes_are_argon2id_with_the_configured_cost(
+    argon2: Argon2PasswordHasher,
+) -> None:
+    hashed = await argon2.hash(PASSWORD)
+
+    assert hashed.startswith("$argon2id$")
+    assert "m=1024,t=1,p=1" in hashed
+
+
+async def test_argon2_verifies_a_hash_made_with_other_cost_parameters() -> None:
+    # Raising the cost later must not lock out users whose hashes were made before.
+    older, newer = cheap_argon2(time_cost=2, memory_cost=2048), cheap_argon2()
+    try:
+        hashed = await older.hash(PASSWORD)
+
+        assert await newer.verify(PASSWORD, hashed) is True
+        assert await newer.verify("wrong password", hashed) is False
+    finally:
+        older.close()
+        newer.close()
+
+
+async def test_argon2_is_false_for_a_hash_with_a_flipped_digest_character(
+    argon2: Argon2PasswordHasher,
+) -> None:
+    hashed = await argon2.hash(PASSWORD)
+    last = hashed[-2]
+    tampered = hashed[:-2] + ("A" if last != "A" else "B") + hashed[-1]
+
+    assert await argon2.verify(PASSWORD, tampered) is False

@@ -1,0 +1,226 @@
+"""UserRepository contract: memory, SQLite and Postgres behave alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from core.shared.ids import new_user_id
+from core.shared.uow import UnitOfWork
+from core.users.errors import EmailTaken, UsernameTaken
+from core.users.model import Role
+from tests.builders import WHEN, a_user
+from tests.contract.seed import store, update
+
+
+async def test_get_returns_an_equal_user_after_commit(uow: UnitOfWork) -> None:
+    user = replace(
+        a_user("jake", bio="I work at statefarm", image="https://example.com/jake.png"),
+        role=Role.MODERATOR,
+        active=False,
+        token_version=3,
+    )
+    await store(uow, user)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(user.id) == user
+
+
+async def test_get_keeps_timestamps_timezone_aware_to_the_microsecond(uow: UnitOfWork) -> None:
+    user = a_user("jake", now=WHEN.replace(microsecond=123_456))
+    await store(uow, user)
+
+    async with uow.begin() as tx:
+        found = await tx.users.get(user.id)
+    assert found is not None
+    assert found.created_at == user.created_at
+    assert found.created_at.utcoffset() == timedelta(0)
+    assert found.created_at.microsecond == 123_456
+
+
+async def test_get_returns_none_when_the_user_is_unknown(uow: UnitOfWork) -> None:
+    await store(uow, a_user("jake"))
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(new_user_id()) is None
+
+
+async def test_get_by_email_finds_the_user_regardless_of_case(uow: UnitOfWork) -> None:
+    user = a_user("jake", email="jake@jake.jake")
+    await store(uow, user)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_email("jake@jake.jake") == user
+        assert await tx.users.get_by_email("Jake@JAKE.jake") == user
+
+
+async def test_get_by_email_returns_none_when_the_email_is_unknown(uow: UnitOfWork) -> None:
+    await store(uow, a_user("jake", email="jake@jake.jake"))
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_email("jane@jake.jake") is None
+
+
+async def test_get_by_username_finds_the_user(uow: UnitOfWork) -> None:
+    user, other = a_user("jake"), a_user("jane")
+    await store(uow, user, other)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_username("jake") == user
+
+
+async def test_get_by_username_is_case_sensitive(uow: UnitOfWork) -> None:
+    await store(uow, a_user("jake"))
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_username("Jake") is None
+
+
+async def test_get_by_username_returns_none_when_the_username_is_unknown(uow: UnitOfWork) -> None:
+    await store(uow, a_user("jake"))
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_username("jane") is None
+
+
+async def test_update_replaces_every_changeable_field(uow: UnitOfWork) -> None:
+    user = a_user("jake", bio="old bio", image="https://example.com/old.png")
+    await store(uow, user)
+    changed = user.with_changes(
+        now=WHEN + timedelta(days=1),
+        username="jacob",
+        email="jacob@example.com",
+        password_hash="fake-sha256$another",
+        bio="new bio",
+        image=None,
+    )
+
+    async with uow.begin() as tx:
+        await tx.users.update(changed)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(user.id) == changed
+        assert await tx.users.get_by_username("jake") is None
+        assert await tx.users.get_by_email("jake@example.com") is None
+
+
+async def test_update_leaves_other_users_unchanged(uow: UnitOfWork) -> None:
+    user, other = a_user("jake"), a_user("jane")
+    await store(uow, user, other)
+
+    async with uow.begin() as tx:
+        await tx.users.update(user.with_changes(now=WHEN, bio="changed"))
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(other.id) == other
+
+
+async def test_update_keeping_the_own_username_and_email_is_no_clash(uow: UnitOfWork) -> None:
+    user = a_user("jake")
+    await store(uow, user)
+    changed = user.with_changes(now=WHEN + timedelta(seconds=1), bio="only the bio")
+
+    async with uow.begin() as tx:
+        await tx.users.update(changed)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(user.id) == changed
+
+
+async def test_add_raises_username_taken_when_the_username_exists(uow: UnitOfWork) -> None:
+    await store(uow, a_user("jake", email="jake@example.com"))
+
+    with pytest.raises(UsernameTaken):
+        await store(uow, a_user("jake", email="other@example.com"))
+
+
+async def test_add_raises_email_taken_when_the_email_exists(uow: UnitOfWork) -> None:
+    await store(uow, a_user("jake", email="jake@example.com"))
+
+    with pytest.raises(EmailTaken):
+        await store(uow, a_user("jane", email="jake@example.com"))
+
+
+async def test_update_raises_username_taken_when_another_user_has_it(uow: UnitOfWork) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+
+    with pytest.raises(UsernameTaken):
+        await update(uow, jane.with_changes(now=WHEN, username="jake"))
+
+
+async def test_update_raises_email_taken_when_another_user_has_it(uow: UnitOfWork) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+
+    with pytest.raises(EmailTaken):
+        await update(uow, jane.with_changes(now=WHEN, email=jake.email))
+
+
+async def test_a_failed_update_leaves_the_user_unchanged(uow: UnitOfWork) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+
+    with pytest.raises(UsernameTaken):
+        await update(uow, jane.with_changes(now=WHEN, username="jake", bio="lost"))
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(jane.id) == jane
+
+
+async def test_update_leaves_created_at_role_active_and_token_version_alone(
+    uow: UnitOfWork,
+) -> None:
+    user = a_user("jake")
+    await store(uow, user)
+    changed = replace(
+        user.with_changes(now=WHEN + timedelta(days=1), bio="new bio"),
+        created_at=WHEN + timedelta(days=1),
+        role=Role.ADMIN,
+        active=False,
+        token_version=9,
+    )
+
+    await update(uow, changed)
+
+    async with uow.begin() as tx:
+        found = await tx.users.get(user.id)
+    assert found == replace(
+        changed,
+        created_at=user.created_at,
+        role=user.role,
+        active=user.active,
+        token_version=user.token_version,
+    )
+
+
+async def test_set_access_changes_only_role_and_active(uow: UnitOfWork) -> None:
+    user, other = a_user("jake"), a_user("jane")
+    await store(uow, user, other)
+
+    async with uow.begin() as tx:
+        await tx.users.set_access(user.id, role=Role.MODERATOR, active=False)
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(user.id) == replace(user, role=Role.MODERATOR, active=False)
+        assert await tx.users.get(other.id) == other
+
+
+async def test_bump_token_version_adds_one_per_call(uow: UnitOfWork) -> None:
+    user, other = a_user("jake"), a_user("jane")
+    await store(uow, user, other)
+
+    for _ in range(2):
+        async with uow.begin() as tx:
+            await tx.users.bump_token_version(user.id)
+            await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.users.get(user.id) == replace(user, token_version=2)
+        assert await tx.users.get(other.id) == other
