@@ -6,7 +6,9 @@ from typing import Any
 
 import punq
 
+from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter
+from adapters.memory.health import InMemoryHealthCheck
 from adapters.memory.queries import (
     InMemoryArticleQueries,
     InMemoryProfileQueries,
@@ -14,8 +16,11 @@ from adapters.memory.queries import (
 )
 from adapters.memory.store import InMemoryUnitOfWork
 from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.cache import RedisCache
+from adapters.redis.health import RedisHealthCheck
 from adapters.security.tokens import JoseTokenIssuer
-from adapters.sql.engine import read_sessions, write_sessions
+from adapters.sql.engine import on_pool_wait, read_sessions, write_sessions
+from adapters.sql.health import SqlHealthCheck
 from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock
@@ -48,10 +53,14 @@ from core.auth.use_cases import (
 )
 from core.profiles.ports import ProfileQueries
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
+from core.shared.cache import Cache, CacheInvalidator
 from core.shared.clock import Clock
+from core.shared.events import CommitListener
+from core.shared.health import CheckReadiness, HealthCheck
 from core.shared.uow import UnitOfWork
 from core.users.ports import PasswordHasher, TokenIssuer
 from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
+from entrypoints import metrics
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 
@@ -91,8 +100,15 @@ USE_CASES: tuple[type[Any], ...] = (
 
 
 def build_container(
-    settings: Settings, infra: Infrastructure, *, clock: Clock | None = None
+    settings: Settings,
+    infra: Infrastructure,
+    *,
+    clock: Clock | None = None,
+    cache: Cache | None = None,
 ) -> punq.Container:
+    """Wire adapters to ports. `cache` overrides the one settings choose (tests); the default
+    is Redis when REDIS_URL is set and CACHE_ENABLED, else no cache at all: an in-process
+    cache would go stale across workers, since each only hears its own invalidations."""
     container = punq.Container()
     clock = clock or SystemClock()
     container.register(Clock, instance=clock)
@@ -111,30 +127,58 @@ def build_container(
     container.register(TokenIssuer, instance=tokens)
     container.register(KeyPublisher, instance=tokens)
     attempts: AttemptCounter = (
-        RedisAttemptCounter(infra.redis, prefix=settings.redis_key_prefix)
+        RedisAttemptCounter(
+            infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
+        )
         if infra.redis is not None
         else InMemoryAttemptCounter()
     )
     container.register(AttemptCounter, instance=attempts)
+    if cache is None and infra.redis is not None and settings.cache_enabled:
+        cache = RedisCache(
+            infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
+        )
+    listeners: list[CommitListener] = [] if cache is None else [CacheInvalidator(cache)]
+    uow: UnitOfWork
+    articles: ArticleQueries
+    profiles: ProfileQueries
     if infra.memory is not None:
-        container.register(UnitOfWork, instance=InMemoryUnitOfWork(infra.memory))
-        container.register(ArticleQueries, instance=InMemoryArticleQueries(infra.memory))
-        container.register(ProfileQueries, instance=InMemoryProfileQueries(infra.memory))
+        uow = InMemoryUnitOfWork(infra.memory, listeners)
+        articles = InMemoryArticleQueries(infra.memory)
+        profiles = InMemoryProfileQueries(infra.memory)
         container.register(UserDirectory, instance=InMemoryUserDirectory(infra.memory))
     elif infra.engine is not None:
+        on_pool_wait(metrics.count_pool_wait)
         reads = read_sessions(infra.engine)
-        container.register(
-            UnitOfWork, instance=SqlAlchemyUnitOfWork(write_sessions(infra.engine), reads)
-        )
-        container.register(ArticleQueries, instance=SqlArticleQueries(reads))
-        container.register(ProfileQueries, instance=SqlProfileQueries(reads))
+        uow = SqlAlchemyUnitOfWork(write_sessions(infra.engine), reads, listeners)
+        articles = SqlArticleQueries(reads)
+        profiles = SqlProfileQueries(reads)
         container.register(UserDirectory, instance=SqlUserDirectory(reads))
     else:
         raise ValueError("infrastructure has neither a database engine nor memory storage")
+    if cache is not None:
+        articles = CachedArticleQueries(articles, cache, ttl_s=settings.cache_ttl_s)
+        profiles = CachedProfileQueries(profiles, cache, ttl_s=settings.cache_ttl_s)
+    container.register(UnitOfWork, instance=uow)
+    container.register(ArticleQueries, instance=articles)
+    container.register(ProfileQueries, instance=profiles)
+    container.register(CheckReadiness, instance=CheckReadiness(readiness_checks(infra)))
     for use_case in USE_CASES:
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
     return container
+
+
+def readiness_checks(infra: Infrastructure) -> dict[str, HealthCheck]:
+    """What GET /health/ready asks: the database (or memory) and, when configured, Redis."""
+    checks: dict[str, HealthCheck] = {
+        "database": SqlHealthCheck(infra.engine)
+        if infra.engine is not None
+        else InMemoryHealthCheck()
+    }
+    if infra.redis is not None:
+        checks["redis"] = RedisHealthCheck(infra.redis)
+    return checks
 
 
 def check_wiring(container: punq.Container) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 from typing import Literal
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./conduit.db"
 MEMORY_URL = "memory://"
 MIN_SECRET_BYTES = 32
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
 
 
 class ConfigurationError(Exception):
@@ -45,14 +47,67 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_failure_window: timedelta = timedelta(minutes=15)
     redis_key_prefix: str = "conduit:"
+    # Caching (issue 5): Redis only; see build_container for why not in-process.
+    cache_enabled: bool = True
+    cache_ttl_s: int = Field(default=300, ge=1, le=86_400)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     password_hash_workers: int = Field(default=2, ge=1, le=64)
     sqlite_auto_migrate: bool = True
+
+    # --- serving: logs, request limits, proxies, shutdown (http/middleware.py, cli.py) ---
+    log_format: Literal["text", "json"] | None = Field(
+        default=None,
+        description="`json`: one JSON object a line; `text`: readable lines. "
+        "Default: json when ENVIRONMENT=production, text otherwise.",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, ge=1_024, description="Largest request body accepted (413 above)."
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses (or *) whose X-Forwarded-For/-Proto "
+        "headers are trusted.",
+    )
+    shutdown_timeout: int = Field(
+        default=30,
+        gt=0,
+        le=3_600,
+        description="Seconds in-flight requests get to finish after SIGTERM.",
+    )
+
+    # --- observability: metrics and tracing (entrypoints/http/observability.py) ---
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="If set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`.",
+    )
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL; tracing is on only when it is set.",
+    )
+    otel_service_name: str = "conduit"
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins_are_origins(cls, value: str) -> str:
+        origins = [o.strip() for o in value.split(",") if o.strip()]
+        if "*" in origins and len(origins) > 1:
+            raise ValueError("use either * or a list of origins, not both")
+        for origin in origins:
+            # A browser sends `scheme://host[:port]`, never a path or a trailing slash: an
+            # entry with one would silently never match.
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com")
+        return value
 
     @model_validator(mode="after")
     def _secret_in_production(self) -> Settings:
@@ -76,6 +131,12 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
+    def effective_log_format(self) -> Literal["text", "json"]:
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def previous_secrets(self) -> tuple[str, ...]:

@@ -72,6 +72,13 @@ class InMemoryArticleQueries:
         article = next((a for a in state.articles.values() if a.slug == slug), None)
         return None if article is None else _article_view(state, article, viewer)
 
+    async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
+        state = self._db.state
+        article = next((a for a in state.articles.values() if a.slug == slug), None)
+        if article is None:
+            return None
+        return (viewer, article.id) in state.favorites, (viewer, article.author_id) in state.follows
+
     async def list_articles(
         self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
     ) -> Page[ArticleView]:
@@ -123,6 +130,11 @@ class InMemoryProfileQueries:
         state = self._db.state
         user = next((u for u in state.users.values() if u.username == username), None)
         return None if user is None else _profile(state, user, viewer)
+
+    async def is_following(self, username: str, viewer: UserId) -> bool:
+        state = self._db.state
+        user = next((u for u in state.users.values() if u.username == username), None)
+        return user is not None and (viewer, user.id) in state.follows
 
 
 class InMemoryUserDirectory:

@@ -106,6 +106,18 @@ class SqlArticleQueries:
             tags = await _tags_by_article(session, [row.id])
             return _article_view(row, tags.get(row.id, ()))
 
+    async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
+        favorited = exists().where(
+            favorites.c.article_id == articles.c.id, favorites.c.user_id == viewer
+        )
+        query = select(
+            favorited.label("favorited"),
+            _following(viewer, articles.c.author_id).label("following"),
+        ).where(articles.c.slug == slug)
+        async with self._sessions() as session:
+            row = (await session.execute(query)).one_or_none()
+        return None if row is None else (bool(row.favorited), bool(row.following))
+
     async def _page(
         self, conditions: list[ColumnElement[bool]], page: PageRequest, viewer: UserId | None
     ) -> Page[ArticleView]:
@@ -229,6 +241,14 @@ class SqlProfileQueries:
             if row is None
             else ProfileView(row.username, row.bio, row.image, bool(row.following))
         )
+
+    async def is_following(self, username: str, viewer: UserId) -> bool:
+        followee = select(users.c.id).where(users.c.username == username).scalar_subquery()
+        query = select(
+            exists().where(follows.c.follower_id == viewer, follows.c.followee_id == followee)
+        )
+        async with self._sessions() as session:
+            return bool((await session.execute(query)).scalar())
 
 
 def _like_escape(text: str) -> str:

@@ -42,6 +42,10 @@ class ArticleQueries(Protocol):
     tags sorted by name; a fixed number of statements per call, whatever the page size."""
 
     async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None: ...
+    async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
+        """(favorited, following the author) for the viewer; None if no such article."""
+        ...
+
     async def list_articles(
         self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
     ) -> Page[ArticleView]: ...

@@ -1,0 +1,169 @@
+"""Caching decorators for the read ports: cache-aside over any Cache adapter.
+
+Cached: the viewer-independent part of single articles and profiles, the tag list, and the
+first pages of the unfiltered global list for anonymous readers. The viewer's own flags
+(`favorited`, `following`) are never cached: they are looked up per request (one statement),
+so they stay exact. Values are orjson; keys carry CACHE_SCHEMA so a deploy with a new shape
+never reads an old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from core.articles.ports import ArticleQueries
+from core.articles.views import ArticleFilter, ArticleView, CommentView
+from core.profiles.ports import ProfileQueries
+from core.profiles.views import ProfileView
+from core.shared.cache import (
+    ARTICLES,
+    AUTHORS,
+    CACHE_SCHEMA,
+    TAGS,
+    Cache,
+    article_dep,
+    profile_dep,
+)
+from core.shared.ids import CommentId, UserId
+from core.shared.pagination import Page, PageRequest
+
+CACHED_LIST_OFFSET_MAX = 100  # "the first pages"
+
+
+def _profile(data: dict[str, Any]) -> ProfileView:
+    return ProfileView(data["username"], data["bio"], data["image"], False)
+
+
+def _article(data: dict[str, Any]) -> ArticleView:
+    return ArticleView(
+        data["slug"],
+        data["title"],
+        data["description"],
+        data["body"],
+        tuple(data["tags"]),
+        datetime.fromisoformat(data["created_at"]),
+        datetime.fromisoformat(data["updated_at"]),
+        False,
+        int(data["favorites_count"]),
+        _profile(data["author"]),
+    )
+
+
+def encode(value: Any) -> bytes:
+    return orjson.dumps(value)
+
+
+def _anonymous(view: ArticleView) -> ArticleView:
+    return replace(view, favorited=False, author=replace(view.author, following=False))
+
+
+class CachedArticleQueries:
+    """ArticleQueries decorator: reads through `cache`, delegates everything else."""
+
+    def __init__(self, inner: ArticleQueries, cache: Cache, *, ttl_s: int = 300) -> None:
+        self._inner, self._cache, self._ttl = inner, cache, ttl_s
+
+    async def _base_article(self, slug: str) -> ArticleView | None:
+        key = f"{CACHE_SCHEMA}:article:{slug}"
+        deps = [article_dep(slug), AUTHORS]
+        raw, stamp = await self._cache.read(key, deps)
+        if raw is not None:
+            try:
+                return _article(orjson.loads(raw))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                pass  # garbage in the cache: treat as a miss, and overwrite it below
+        view = await self._inner.get_article(slug, None)
+        if view is not None:
+            await self._cache.write(key, deps, stamp, encode(asdict(view)), self._ttl)
+        return view
+
+    async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None:
+        base = await self._base_article(slug)
+        if base is None or viewer is None:
+            return base
+        flags = await self._inner.viewer_flags(slug, viewer)
+        if flags is None:  # deleted since it was cached
+            return None
+        favorited, following = flags
+        return replace(base, favorited=favorited, author=replace(base.author, following=following))
+
+    async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
+        return await self._inner.viewer_flags(slug, viewer)
+
+    async def list_articles(
+        self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
+    ) -> Page[ArticleView]:
+        cacheable = (
+            viewer is None and filters == ArticleFilter() and page.offset < CACHED_LIST_OFFSET_MAX
+        )
+        if not cacheable:
+            return await self._inner.list_articles(filters, page, viewer)
+        key = f"{CACHE_SCHEMA}:list:{page.limit}:{page.offset}"
+        deps = [ARTICLES, AUTHORS]
+        raw, stamp = await self._cache.read(key, deps)
+        if raw is not None:
+            try:
+                data = orjson.loads(raw)
+                return Page(tuple(_article(item) for item in data["items"]), int(data["total"]))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                pass
+        result = await self._inner.list_articles(filters, page, None)
+        payload = {"items": [asdict(_anonymous(v)) for v in result.items], "total": result.total}
+        await self._cache.write(key, deps, stamp, encode(payload), self._ttl)
+        return result
+
+    async def feed(self, viewer: UserId, page: PageRequest) -> Page[ArticleView]:
+        return await self._inner.feed(viewer, page)
+
+    async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
+        return await self._inner.list_comments(slug, viewer)
+
+    async def get_comment(self, comment_id: CommentId, viewer: UserId | None) -> CommentView | None:
+        return await self._inner.get_comment(comment_id, viewer)
+
+    async def list_tags(self) -> list[str]:
+        key = f"{CACHE_SCHEMA}:tags"
+        raw, stamp = await self._cache.read(key, [TAGS])
+        if raw is not None:
+            try:
+                tags = orjson.loads(raw)
+                if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+                    return tags
+            except orjson.JSONDecodeError:
+                pass
+        tags = await self._inner.list_tags()
+        await self._cache.write(key, [TAGS], stamp, encode(tags), self._ttl)
+        return tags
+
+
+class CachedProfileQueries:
+    """ProfileQueries decorator: the profile is cached, `following` looked up per viewer."""
+
+    def __init__(self, inner: ProfileQueries, cache: Cache, *, ttl_s: int = 300) -> None:
+        self._inner, self._cache, self._ttl = inner, cache, ttl_s
+
+    async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
+        key = f"{CACHE_SCHEMA}:profile:{username}"
+        deps = [profile_dep(username)]
+        raw, stamp = await self._cache.read(key, deps)
+        base: ProfileView | None = None
+        if raw is not None:
+            try:
+                base = _profile(orjson.loads(raw))
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                base = None
+        if base is None:
+            base = await self._inner.get_profile(username, None)
+            if base is None:
+                return None
+            await self._cache.write(key, deps, stamp, encode(asdict(base)), self._ttl)
+        if viewer is None:
+            return base
+        return replace(base, following=await self._inner.is_following(username, viewer))
+
+    async def is_following(self, username: str, viewer: UserId) -> bool:
+        return await self._inner.is_following(username, viewer)

@@ -1,0 +1,106 @@
+"""Redis Cache: versioned cache-aside, one Lua script per read and per write.
+
+Every dependency has a generation counter (`<prefix>gen:<dep>`); a value is stored as
+`<stamp>|<bytes>` where the stamp lists the generations it was computed under. A read returns
+the value only if the stamp is still current; a write stores only if it is. Invalidation is
+INCR of each dependency. Redis down: reads miss, writes and invalidations are dropped, a
+warning is logged and `on_error` is told; when Redis answers again after a failure, the
+cache first bumps a global epoch (part of every stamp), retiring whatever may have missed an
+invalidation meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from loguru import logger
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+ErrorListener = Callable[[str, BaseException], None]
+
+EPOCH = "epoch"
+
+# KEYS[1] = value key, KEYS[2..] = generation keys. Returns {value-or-false, stamp}.
+_READ = """
+local parts = {}
+for i = 2, #KEYS do parts[#parts + 1] = redis.call('GET', KEYS[i]) or '0' end
+local stamp = table.concat(parts, '.')
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local sep = string.find(stored, '|', 1, true)
+  if sep and string.sub(stored, 1, sep - 1) == stamp then
+    return {string.sub(stored, sep + 1), stamp}
+  end
+end
+return {false, stamp}
+"""
+
+# ARGV = stamp, value, ttl seconds. Stores only if the generations still match the stamp.
+_WRITE = """
+local parts = {}
+for i = 2, #KEYS do parts[#parts + 1] = redis.call('GET', KEYS[i]) or '0' end
+if table.concat(parts, '.') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+
+class RedisCache:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "conduit:", on_error: ErrorListener | None = None
+    ) -> None:
+        self._redis = redis
+        self._prefix = f"{prefix}cache:"
+        self._on_error = on_error
+        self._read: Any = redis.register_script(_READ)
+        self._write: Any = redis.register_script(_WRITE)
+        self._missed = False
+
+    def _keys(self, key: str, deps: Sequence[str]) -> list[str]:
+        return [f"{self._prefix}val:{key}"] + [f"{self._prefix}gen:{dep}" for dep in (EPOCH, *deps)]
+
+    def _failed(self, operation: str, exc: BaseException) -> None:
+        self._missed = True
+        logger.warning("cache unavailable during {} (bypassed): {}", operation, exc)
+        if self._on_error is not None:
+            self._on_error(f"cache.{operation}", exc)
+
+    async def _recover(self) -> None:
+        # First successful contact after a failure: invalidations may have been lost.
+        if self._missed:
+            await self._redis.incr(f"{self._prefix}gen:{EPOCH}")
+            self._missed = False
+            logger.info("cache reachable again: retired every value cached before the outage")
+
+    async def read(self, key: str, deps: Sequence[str]) -> tuple[bytes | None, str]:
+        try:
+            await self._recover()
+            value, stamp = await self._read(keys=self._keys(key, deps))
+        except (RedisError, OSError) as exc:
+            self._failed("read", exc)
+            return None, ""
+        stamp_text = stamp.decode() if isinstance(stamp, bytes) else str(stamp)
+        if value is None or value is False:
+            return None, stamp_text
+        return (value if isinstance(value, bytes) else str(value).encode()), stamp_text
+
+    async def write(
+        self, key: str, deps: Sequence[str], stamp: str, value: bytes, ttl_s: int
+    ) -> None:
+        if not stamp:  # the read failed: don't store what we cannot vouch for
+            return
+        try:
+            await self._write(keys=self._keys(key, deps), args=[stamp, value, ttl_s])
+        except (RedisError, OSError) as exc:
+            self._failed("write", exc)
+
+    async def invalidate(self, deps: Sequence[str]) -> None:
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for dep in deps:
+                    pipe.incr(f"{self._prefix}gen:{dep}")
+                await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._failed("invalidate", exc)
