@@ -14,10 +14,12 @@ from adapters.memory.queries import (
     InMemoryProfileQueries,
     InMemoryUserDirectory,
 )
+from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.store import InMemoryUnitOfWork
 from adapters.redis.attempts import RedisAttemptCounter
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
+from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.sql.engine import on_pool_wait, read_sessions, write_sessions
 from adapters.sql.health import SqlHealthCheck
@@ -57,6 +59,7 @@ from core.shared.cache import Cache, CacheInvalidator
 from core.shared.clock import Clock
 from core.shared.events import CommitListener
 from core.shared.health import CheckReadiness, HealthCheck
+from core.shared.rate_limits import ApplyRateLimit, RateLimiter, RatePolicies, RatePolicy
 from core.shared.uow import UnitOfWork
 from core.users.ports import PasswordHasher, TokenIssuer
 from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
@@ -65,6 +68,7 @@ from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 
 USE_CASES: tuple[type[Any], ...] = (
+    ApplyRateLimit,
     PasswordCheck,
     GrantToken,
     RevokeToken,
@@ -134,6 +138,13 @@ def build_container(
         else InMemoryAttemptCounter()
     )
     container.register(AttemptCounter, instance=attempts)
+    limiter: RateLimiter = (
+        RedisRateLimiter(infra.redis, prefix=settings.redis_key_prefix)
+        if infra.redis is not None
+        else InMemoryRateLimiter()
+    )
+    container.register(RateLimiter, instance=limiter)
+    container.register(RatePolicies, instance=rate_policies(settings))
     if cache is None and infra.redis is not None and settings.cache_enabled:
         cache = RedisCache(
             infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
@@ -195,4 +206,13 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         max_failures_per_account=settings.login_max_failures_per_account,
         max_failures_per_address=settings.login_max_failures_per_address,
         failure_window=settings.login_failure_window,
+    )
+
+
+def rate_policies(settings: Settings) -> RatePolicies:
+    return RatePolicies(
+        auth=RatePolicy.parse("auth", settings.rate_limit_auth),
+        write=RatePolicy.parse("write", settings.rate_limit_write),
+        read=RatePolicy.parse("read", settings.rate_limit_read),
+        fail_open=settings.rate_limit_fail_mode == "open",
     )

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     # Caching (issue 5): Redis only; see build_container for why not in-process.
     cache_enabled: bool = True
     cache_ttl_s: int = Field(default=300, ge=1, le=86_400)
+    # Rate limits (issue 5): "<count>/<second|minute|hour|day|seconds>" per caller.
+    rate_limit_enabled: bool = True
+    rate_limit_auth: str = "20/minute"
+    rate_limit_write: str = "120/minute"
+    rate_limit_read: str = "1200/minute"
+    rate_limit_fail_mode: Literal["open", "closed"] = "open"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     password_hash_workers: int = Field(default=2, ge=1, le=64)
     sqlite_auto_migrate: bool = True
@@ -137,6 +143,14 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+    @field_validator("rate_limit_auth", "rate_limit_write", "rate_limit_read")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        from core.shared.rate_limits import RatePolicy
+
+        RatePolicy.parse("check", value)
+        return value
 
     @property
     def previous_secrets(self) -> tuple[str, ...]:

@@ -98,7 +98,14 @@ async def sql_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
+    # Rate limits off: tests make many requests from one address; tests/api/test_rate_limits.py
+    # turns them on.
+    return Settings(
+        environment="test",
+        secret_key=TEST_SECRET,
+        database_url="memory://",
+        rate_limit_enabled=False,
+    )
 
 
 @pytest.fixture

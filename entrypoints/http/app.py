@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import punq
-from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi import APIRouter, Depends, FastAPI
 
 from entrypoints.container import build_container
+from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import install_error_handlers
-from entrypoints.http.routes import admin, articles, auth, profiles, users
+from entrypoints.http.middleware import install_middleware
+from entrypoints.http.observability import install_observability
+from entrypoints.http.rate_limits import RateLimitHeaders, rate_limit
+from entrypoints.http.routes import admin, articles, auth, health, profiles, users
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings, with_dev_secret
@@ -56,30 +59,29 @@ def create_app(
         version="1.1.0",
         lifespan=lifespan,
         openapi_url=f"{VERSIONED_PREFIX}/openapi.json",
+        docs_url=None,  # FastAPI's pages load their assets from a CDN: see install_docs
+        redoc_url=None,
     )
     if container is not None:
         app.state.container = container  # the ASGI test transport skips the lifespan
     router = api_router()
-    app.include_router(router, prefix=VERSIONED_PREFIX)
+    limits = [Depends(rate_limit)] if settings.rate_limit_enabled else []
+    if settings.rate_limit_enabled:
+        app.add_middleware(RateLimitHeaders)
+    app.include_router(router, prefix=VERSIONED_PREFIX, dependencies=limits)
     # Same routes at /api for RealWorld clients; the OpenAPI document lists /api/v1 only.
-    app.include_router(router, prefix=API_PREFIX, include_in_schema=False)
+    app.include_router(router, prefix=API_PREFIX, include_in_schema=False, dependencies=limits)
     app.include_router(auth.well_known)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origin_list,
-        # Tokens travel in the Authorization header, never in cookies: no credentials mode,
-        # which also keeps "*" safe.
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=["Authorization", "Content-Type", "X-Requested-With", "X-API-Key"],
-        max_age=600,
-    )
+    app.include_router(health.router)  # at the root: probes are not part of the API
+    install_middleware(app, settings)
     install_error_handlers(app)
+    install_docs(app)
+    install_observability(app, settings)  # last: its middleware must see every request
     return app
 
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory entrypoints.http.app:app_from_env`."""
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.effective_log_format)
     return create_app(settings)

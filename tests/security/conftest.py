@@ -25,6 +25,7 @@ def settings() -> Settings:
         database_url="memory://",
         login_max_failures_per_account=3,
         login_max_failures_per_address=6,
+        rate_limit_enabled=False,
     )
 
 

@@ -1,0 +1,56 @@
+"""Redis RateLimiter: GCRA in one Lua script per check, on Redis's own clock, so every
+process shares one limit per key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from core.shared.rate_limits import RateDecision, RateLimiterUnavailable, RatePolicy
+
+# KEYS[1] = key; ARGV = interval (ms), burst (ms). Returns {allowed, remaining, reset_ms, retry_ms}.
+_GCRA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - burst
+if now < allow_at then
+  return {0, 0, tat - now, allow_at - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(1, new_tat - now))
+local remaining = math.floor((burst - (new_tat - now)) / interval)
+return {1, remaining, new_tat - now, 0}
+"""
+
+
+def _seconds(ms: int) -> int:
+    return max(0, -(-ms // 1000))  # ceil
+
+
+class RedisRateLimiter:
+    def __init__(self, redis: Redis, *, prefix: str = "conduit:") -> None:
+        self._prefix = f"{prefix}rate:"
+        self._script: Any = redis.register_script(_GCRA)
+
+    async def hit(self, key: str, policy: RatePolicy) -> RateDecision:
+        interval_ms = max(1, policy.period_s * 1000 // policy.limit)
+        burst_ms = policy.period_s * 1000
+        try:
+            allowed, remaining, reset_ms, retry_ms = await self._script(
+                keys=[self._prefix + key], args=[interval_ms, burst_ms]
+            )
+        except (RedisError, OSError) as exc:
+            raise RateLimiterUnavailable(str(exc)) from exc
+        return RateDecision(
+            bool(allowed),
+            policy.limit,
+            max(0, int(remaining)),
+            _seconds(int(reset_ms)),
+            max(1, _seconds(int(retry_ms))) if not allowed else 0,
+        )
