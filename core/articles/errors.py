@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.shared.errors import Conflict, NotFound, PermissionDenied
+from core.shared.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed
 
 
 class ArticleNotFound(NotFound):
@@ -28,3 +28,8 @@ class NotArticleAuthor(PermissionDenied):
 class NotCommentAuthor(PermissionDenied):
     def __init__(self) -> None:
         super().__init__("only the author may delete this comment")
+
+
+class StaleArticleVersion(PreconditionFailed):
+    def __init__(self) -> None:
+        super().__init__("the article changed since you read it; reload and try again")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -87,6 +88,22 @@ def tags_of(raw: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(tags))
 
 
+def content_version(
+    slug: str,
+    title: str,
+    description: str,
+    body: str,
+    tags: Iterable[str],
+    updated_at: datetime,
+) -> str:
+    """A short, stable digest of what an editor edits: changes whenever any of it changes.
+
+    Used for optimistic concurrency (If-Match): favorites and comments don't change it.
+    """
+    text = "\x1f".join([slug, title, description, body, "\x1e".join(tags), updated_at.isoformat()])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     id: ArticleId
@@ -98,6 +115,12 @@ class Article:
     tags: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+
+    @property
+    def version(self) -> str:
+        return content_version(
+            self.slug, self.title, self.description, self.body, self.tags, self.updated_at
+        )
 
     def edited(
         self,

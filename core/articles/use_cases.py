@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.articles.errors import ArticleNotFound, CommentNotFound
+from core.articles.errors import ArticleNotFound, CommentNotFound, StaleArticleVersion
 from core.articles.model import (
     Article,
     Comment,
@@ -102,6 +102,8 @@ class EditArticleInput:
     description: str | None = None
     body: str | None = None
     tags: Sequence[str] | None = None
+    # Optimistic concurrency: the versions the caller edits from (If-Match); None = any.
+    if_version: frozenset[str] | None = None
 
 
 class EditArticle:
@@ -110,6 +112,7 @@ class EditArticle:
     - only its author may edit it
     - a new title gives a new slug (distinct if the plain one is taken)
     - `tagList`, when sent, replaces the tags
+    - with If-Match, a version other than the current one fails (412) and nothing is written
     """
 
     def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
@@ -125,6 +128,8 @@ class EditArticle:
             if article is None:
                 raise ArticleNotFound()
             ensure_can_edit_article(actor, article)
+            if data.if_version is not None and article.version not in data.if_version:
+                raise StaleArticleVersion()
             new_slug = None
             if title is not None and title != article.title:
                 new_slug = await _free_slug(tx.articles, title, article.id, current=article.slug)

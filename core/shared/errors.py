@@ -46,3 +46,7 @@ class RateLimited(DomainError):
 
 class Unavailable(DomainError):
     """Something the service depends on does not answer; the caller may retry later."""
+
+
+class PreconditionFailed(DomainError):
+    """The caller's precondition (e.g. the version it edits) no longer holds."""

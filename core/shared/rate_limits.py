@@ -9,7 +9,7 @@ from typing import Protocol
 
 from loguru import logger
 
-from core.shared.errors import DomainError, RateLimited
+from core.shared.errors import RateLimited, Unavailable
 
 
 class RouteClass(StrEnum):
@@ -64,7 +64,7 @@ class RateLimiter(Protocol):
     async def hit(self, key: str, policy: RatePolicy) -> RateDecision: ...
 
 
-class ServiceUnavailable(DomainError):
+class ServiceUnavailable(Unavailable):
     """A dependency the request needs is down (rate limits in fail-closed mode)."""
 
 

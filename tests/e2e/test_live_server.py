@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
@@ -31,7 +29,7 @@ class LiveServer:
 
 def start(env: dict[str, str], tmp_path: Path, *args: str) -> LiveServer:
     port = free_port()
-    log = tmp_path / "server.log"
+    log = tmp_path / f"server-{port}.log"
     unset = {"SECRET_KEY", "ENVIRONMENT", "DATABASE_URL"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     with log.open("w") as out:  # the child keeps its own copy of the descriptor
@@ -53,18 +51,6 @@ def start(env: dict[str, str], tmp_path: Path, *args: str) -> LiveServer:
             time.sleep(0.2)
     proc.kill()
     raise AssertionError("server did not start:\n" + log.read_text())
-
-
-@pytest.fixture
-def servers() -> Iterator[list[LiveServer]]:
-    started: list[LiveServer] = []
-    yield started
-    for server in started:
-        server.proc.send_signal(signal.SIGTERM)
-        try:
-            server.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
 
 
 def register(base: str, name: str) -> str:

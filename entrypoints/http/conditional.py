@@ -1,0 +1,78 @@
+"""Conditional requests: strong ETags, If-None-Match (304) and If-Match (412 on PUT article).
+
+An ETag is a digest of the exact representation sent, so it is strong and differs per viewer
+where the body does (`favorited`, `following`). For articles it is `"<version>.<digest>"`:
+`version` is the article's content version (core.articles.model.content_version), which is
+what If-Match compares, so a stale editor gets 412 while someone else's favorite (which
+changes the body, not the content) does not block an edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from fastapi import Request, Response
+from pydantic import BaseModel
+
+from core.articles.model import content_version
+from core.articles.views import ArticleView
+
+# RFC 9110 entity-tag: optional W/, then a quoted string of etagc characters.
+_ETAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
+MAX_HEADER = 4_096
+
+
+def parse_etags(header: str | None) -> set[str] | None:
+    """The opaque tags of an If-(None-)Match header; {"*"} for `*`; None when absent or
+    malformed (a malformed header is treated as absent for If-None-Match and as matching
+    nothing for If-Match)."""
+    if header is None or len(header) > MAX_HEADER:
+        return None
+    if header.strip() == "*":
+        return {"*"}
+    tags: set[str] = set()
+    for part in header.split(","):
+        if not part.strip():
+            continue
+        match = _ETAG.fullmatch(part)
+        if match is None:
+            return None
+        tags.add(match.group(2))
+    return tags or None
+
+
+def digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def article_etag_value(view: ArticleView, body: bytes) -> str:
+    version = content_version(
+        view.slug, view.title, view.description, view.body, view.tags, view.updated_at
+    )
+    return f"{version}.{digest(body)[:16]}"
+
+
+def versions_from_if_match(request: Request) -> frozenset[str] | None:
+    """The content versions an If-Match header allows; None when there is no If-Match."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return None
+    tags = parse_etags(header)
+    if tags is None:
+        return frozenset({"\x00malformed"})  # matches no version: 412
+    if "*" in tags:
+        return None  # any current representation will do; the article must exist
+    return frozenset(tag.split(".", 1)[0] for tag in tags)
+
+
+def conditional_json(request: Request, model: BaseModel, *, etag: str | None = None) -> Response:
+    """The model as JSON with a strong ETag; 304 (no body) when If-None-Match matches."""
+    body = model.model_dump_json().encode()
+    value = etag if etag is not None else digest(body)
+    headers = {"ETag": f'"{value}"'}
+    if request.method in {"GET", "HEAD"}:
+        wanted = parse_etags(request.headers.get("if-none-match"))
+        if wanted is not None and ("*" in wanted or value in wanted):
+            return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
