@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
+import glob
 import os
+import shutil
+import signal
 import sys
+import tempfile
+from types import FrameType
 
 from entrypoints.settings import ConfigurationError, Settings, load_settings, with_dev_secret
 
@@ -24,7 +30,7 @@ def serve(args: argparse.Namespace) -> None:
     from entrypoints.logging import configure_logging
 
     settings = _settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.effective_log_format)
     if settings.secret_key is None:
         # Generate the development key here, once, so every worker signs with the same key.
         settings = with_dev_secret(settings)
@@ -34,15 +40,55 @@ def serve(args: argparse.Namespace) -> None:
         # Migrate once before the workers start, instead of racing N migrations.
         asyncio.run(_migrate(settings))
         os.environ["SQLITE_AUTO_MIGRATE"] = "false"
+    _prepare_metrics_dir(args.workers)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "entrypoints.http.app:app_from_env",
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
-        log_config=None,
-        timeout_graceful_shutdown=30,
+        log_config=None,  # loguru, configured in entrypoints/logging.py
+        access_log=False,  # our middleware writes the access line (with the route template)
+        # X-Forwarded-For/-Proto count only from these peers (a proxy we run), else ignored.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # On SIGTERM: stop accepting, let in-flight requests finish within this, then exit.
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    # uvicorn handles SIGTERM itself (graceful shutdown), then restores this handler and
+    # raises the signal again. By then the work is done: exit 0, not "killed by SIGTERM".
+    # Before uvicorn takes over (start-up), a SIGTERM also ends the process with 0.
+    raise SystemExit(0)
+
+
+def _prepare_metrics_dir(workers: int) -> None:
+    """With several workers, each one writes its metrics to files in PROMETHEUS_MULTIPROC_DIR
+    and a scrape (answered by any one worker) adds them up. prometheus-client reads the
+    variable when the workers import it, so it is set here, before they start, to a fresh
+    temporary directory removed at exit; a directory the operator set is used, emptied of
+    an earlier run's files (they would add stale counts) and, at exit, of the live gauges
+    of the workers, which are all gone then. (While serving, a scrape forgets the workers
+    that died: entrypoints.metrics.)"""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        os.makedirs(given, exist_ok=True)
+        _remove_files(given, "*.db")
+        atexit.register(_remove_files, given, "gauge_live*.db")
+        return
+    if workers <= 1:
+        return
+    path = tempfile.mkdtemp(prefix="conduit-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+
+
+def _remove_files(directory: str, pattern: str) -> None:
+    for path in glob.glob(os.path.join(directory, pattern)):
+        os.remove(path)
 
 
 async def _migrate(settings: Settings) -> None:
@@ -60,7 +106,7 @@ def migrate_command(_args: argparse.Namespace) -> None:
     from entrypoints.logging import configure_logging
 
     settings = _settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.effective_log_format)
     if settings.uses_memory:
         print("conduit: DATABASE_URL=memory:// has no schema to migrate", file=sys.stderr)
         return

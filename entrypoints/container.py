@@ -139,7 +139,9 @@ def build_container(
     )
     container.register(AttemptCounter, instance=attempts)
     limiter: RateLimiter = (
-        RedisRateLimiter(infra.redis, prefix=settings.redis_key_prefix)
+        RedisRateLimiter(
+            infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
+        )
         if infra.redis is not None
         else InMemoryRateLimiter()
     )

@@ -78,7 +78,11 @@ async def open_infrastructure(settings: Settings) -> Infrastructure:
     infra.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     logger.info("storage: {}", infra.engine.url.render_as_string(hide_password=True))
     if settings.uses_sqlite and settings.sqlite_auto_migrate:
-        await migrate(infra.engine)
+        try:
+            await migrate(infra.engine)
+        except BaseException:
+            await close_infrastructure(infra)  # a failed start leaves nothing open
+            raise
     return infra
 
 

@@ -1,34 +1,218 @@
-"""Logging: loguru configured here and only here; stdlib logging routed into it."""
+"""Logging: loguru configured here and only here; stdlib logging routed into it; redaction.
+
+Every record passes `_patch` (loguru's patcher, so every sink sees the result, including one a
+test adds): it masks credentials that slipped into a message or an extra value. It is a safety
+net: code must still never log a password, token or key in the first place.
+"""
 
 from __future__ import annotations
 
+import inspect
 import logging
+import re
 import sys
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Literal
 
+import orjson
 from loguru import logger
+
+if TYPE_CHECKING:
+    from loguru import Record
+
+LogFormat = Literal["text", "json"]
+RecordPatcher = Callable[["Record"], None]
+
+# --- request id -------------------------------------------------------------------------------
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def current_request_id() -> str | None:
+    """The id of the request being served in this context (None outside a request)."""
+    return _request_id.get()
+
+
+@contextmanager
+def request_context(request_id: str) -> Iterator[None]:
+    """Within the block, every log line carries `request_id` (and error bodies report it)."""
+    token = _request_id.set(request_id)
+    try:
+        with logger.contextualize(request_id=request_id):
+            yield
+    finally:
+        _request_id.reset(token)
+
+
+# --- redaction --------------------------------------------------------------------------------
+
+_MASK = "***"
+_SENSITIVE_FIELDS = (
+    "password|passwd|new_password|current_password|refresh_token|access_token|id_token"
+    "|client_secret|secret_key|api_key|apikey|x-api-key|authorization|metrics_token"
+)
+_REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # JWTs (every JOSE header starts `{"` -> base64url `eyJ`): mask the whole compact form.
+    (re.compile(r"\beyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}"), "eyJ" + _MASK),
+    # API keys `cdt_<8 hex prefix>_<secret>`: the prefix names the key, the rest is the secret.
+    (re.compile(r"\b(cdt_[0-9a-f]{8})_[A-Za-z0-9_-]+"), r"\1_" + _MASK),
+    # Authorization values: `Token <x>`, `Bearer <x>`, `Basic <x>` with a credential-looking x.
+    (re.compile(r"\b(?i:(token|bearer|basic))(\s+)[A-Za-z0-9._~+/=-]{16,}"), r"\1\2" + _MASK),
+    # key/value pairs: JSON and Python reprs ("password": "..."), forms and queries (password=...).
+    (
+        re.compile(
+            rf"""(?i)(["']?\b(?:{_SENSITIVE_FIELDS})\b["']?\s*[:=]\s*)"""
+            r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s,&;}\]]+)"""
+        ),
+        r"\1" + _MASK,
+    ),
+    # RealWorld's user object carries the JWT as "token" (also caught above when it is a JWT).
+    (re.compile(r"""(["']token["']\s*:\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')"""), r"\1" + _MASK),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with passwords, JWTs, API keys and Authorization values masked."""
+    for pattern, replacement in _REDACTIONS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_redact_value(v) for v in value)
+    return value
+
+
+_extra_patchers: list[RecordPatcher] = []
+
+
+def add_record_patcher(patcher: RecordPatcher) -> None:
+    """Let another entrypoint module enrich records (e.g. a trace id) before redaction runs."""
+    if patcher not in _extra_patchers:
+        _extra_patchers.append(patcher)
+
+
+def _patch(record: Record) -> None:
+    for patcher in _extra_patchers:
+        patcher(record)
+    record["message"] = redact(record["message"])
+    extra = record["extra"]
+    for key, value in extra.items():
+        extra[key] = _redact_value(value)
+
+
+# --- formats ----------------------------------------------------------------------------------
+
+
+def _exception_text(record: Record) -> str | None:
+    exception = record["exception"]
+    if exception is None or exception.type is None:
+        return None
+    # stdlib formatting: no local variables (loguru's `diagnose` would print them, secrets too).
+    lines = traceback.format_exception(exception.type, exception.value, exception.traceback)
+    return redact("".join(lines).rstrip())
+
+
+def _public_extra(record: Record) -> dict[str, Any]:
+    return {k: v for k, v in record["extra"].items() if not k.startswith("_")}
+
+
+def _text_line(record: Record) -> str:
+    time = record["time"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    request_id = record["extra"].get("request_id") or "-"
+    line = (
+        f"{time} | {record['level'].name: <7} | {request_id} | "
+        f"{record['name']}:{record['line']} | {record['message']}"
+    )
+    exception = _exception_text(record)
+    return f"{line}\n{exception}" if exception else line
+
+
+def _json_line(record: Record) -> str:
+    utc = record["time"].astimezone(UTC)
+    entry: dict[str, Any] = {
+        "time": utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z",
+        "level": record["level"].name,
+        "message": record["message"],
+        "logger": record["name"],
+        "function": record["function"],
+        "line": record["line"],
+    }
+    for key, value in _public_extra(record).items():
+        entry.setdefault(key, value)
+    exception = _exception_text(record)
+    if exception:
+        entry["exception"] = exception
+    return orjson.dumps(entry, default=str).decode()
+
+
+def _formatter(render: Callable[[Record], str]) -> Callable[[Record], str]:
+    # loguru treats a format function's result as a template: hand it the finished line
+    # through `extra` so braces in messages are never interpreted.
+    def format_record(record: Record) -> str:
+        record["extra"]["_line"] = render(record)
+        return "{extra[_line]}\n"
+
+    return format_record
+
+
+# --- stdlib -----------------------------------------------------------------------------------
 
 
 class _InterceptHandler(logging.Handler):
+    """Sends stdlib records (uvicorn, SQLAlchemy, alembic, asyncio...) to loguru."""
+
     def emit(self, record: logging.LogRecord) -> None:
         try:
             level: str | int = logger.level(record.levelname).name
         except ValueError:
             level = record.levelno
-        logger.opt(depth=6, exception=record.exc_info).log(level, record.getMessage())
+        # Attribute the line to the code that called the stdlib logger (loguru's recipe).
+        frame: FrameType | None = inspect.currentframe()
+        depth = 0
+        while frame is not None and (depth == 0 or frame.f_code.co_filename == logging.__file__):
+            frame, depth = frame.f_back, depth + 1
+        logger.opt(depth=depth, exception=record.exc_info).log(level, record.getMessage())
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, fmt: LogFormat = "text") -> None:
+    """One stderr sink in `fmt`; stdlib loggers routed through loguru; redaction on."""
     logger.remove()
+    logger.configure(patcher=_patch)
     logger.add(
         sys.stderr,
         level=level,
-        format="{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <7} | {name}:{line} | {message}",
+        format=_formatter(_json_line if fmt == "json" else _text_line),
+        colorize=False,
         backtrace=False,
         diagnose=False,  # never print local variables (they may hold secrets)
     )
-    logging.basicConfig(handlers=[_InterceptHandler()], level=0, force=True)
+    # stdlib records below the level are dropped where they are made, not formatted first.
+    logging.basicConfig(handlers=[_InterceptHandler()], level=logger.level(level).no, force=True)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "sqlalchemy", "alembic"):
         std = logging.getLogger(name)
         std.handlers = [_InterceptHandler()]
         std.propagate = False
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    # Our own access line replaces uvicorn's (the CLI also turns it off).
+    logging.getLogger("uvicorn.access").disabled = True
+    # SQL statements and driver calls carry parameters (hashes, emails): never below WARNING,
+    # whatever LOG_LEVEL says. SQLAlchemy names a pool subclass's logger after its module.
+    for name in ("sqlalchemy", "aiosqlite", "asyncpg", "adapters.sql"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
@@ -17,14 +18,25 @@ return count
 """
 
 
+# Told of every Redis failure with the operation's name; the entrypoints count them (metrics).
+ErrorListener = Callable[[str, BaseException], None]
+
+
 class RedisAttemptCounter:
     """Fails open: with Redis unreachable, logins are not throttled (and a warning is logged)
     rather than refused for everyone."""
 
-    def __init__(self, redis: Redis, *, prefix: str = "conduit:") -> None:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "conduit:", on_error: ErrorListener | None = None
+    ) -> None:
         self._redis = redis
         self._prefix = prefix
         self._record: Any = redis.register_script(_RECORD)
+        self._on_error = on_error
+
+    def _failed(self, operation: str, exc: BaseException) -> None:
+        if self._on_error is not None:
+            self._on_error(operation, exc)
 
     def _key(self, key: str) -> str:
         return f"{self._prefix}attempts:{key}"
@@ -33,6 +45,7 @@ class RedisAttemptCounter:
         try:
             return int(await self._record(keys=[self._key(key)], args=[window_s]))
         except (RedisError, OSError, ValueError) as exc:
+            self._failed("attempts.record", exc)
             logger.warning("login attempt counter unavailable (failing open): {}", exc)
             return 0
 
@@ -46,6 +59,7 @@ class RedisAttemptCounter:
                 return 0, 0
             return int(raw), int(ttl)
         except (RedisError, OSError, ValueError) as exc:
+            self._failed("attempts.status", exc)
             logger.warning("login attempt counter unavailable (failing open): {}", exc)
             return 0, 0
 
@@ -53,4 +67,5 @@ class RedisAttemptCounter:
         try:
             await self._redis.delete(self._key(key))
         except (RedisError, OSError) as exc:
+            self._failed("attempts.clear", exc)
             logger.warning("login attempt counter unavailable: {}", exc)

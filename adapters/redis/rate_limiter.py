@@ -3,6 +3,7 @@ process shares one limit per key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -33,10 +34,17 @@ def _seconds(ms: int) -> int:
     return max(0, -(-ms // 1000))  # ceil
 
 
+# Told of every Redis failure with the operation's name; the entrypoints count them (metrics).
+ErrorListener = Callable[[str, BaseException], None]
+
+
 class RedisRateLimiter:
-    def __init__(self, redis: Redis, *, prefix: str = "conduit:") -> None:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "conduit:", on_error: ErrorListener | None = None
+    ) -> None:
         self._prefix = f"{prefix}rate:"
         self._script: Any = redis.register_script(_GCRA)
+        self._on_error = on_error
 
     async def hit(self, key: str, policy: RatePolicy) -> RateDecision:
         interval_ms = max(1, policy.period_s * 1000 // policy.limit)
@@ -46,6 +54,8 @@ class RedisRateLimiter:
                 keys=[self._prefix + key], args=[interval_ms, burst_ms]
             )
         except (RedisError, OSError) as exc:
+            if self._on_error is not None:
+                self._on_error("rate_limit.hit", exc)
             raise RateLimiterUnavailable(str(exc)) from exc
         return RateDecision(
             bool(allowed),

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy.ext.asyncio
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 
 # Connections taken through an engine carrying this option start write transactions with
 # BEGIN IMMEDIATE on SQLite: a deferred transaction that reads and then writes cannot wait
@@ -18,14 +16,51 @@ from sqlalchemy.ext.asyncio import (
 WRITE_OPTION = "conduit_write"
 
 
+PoolWaitListener = Callable[[int], None]
+_pool_wait_listeners: list[PoolWaitListener] = []
+
+
+def on_pool_wait(listener: PoolWaitListener) -> None:
+    """Call `listener(+1)` when a caller starts waiting for a pooled connection and
+    `listener(-1)` when it stops (it got one, or gave up). For the entrypoints' metrics:
+    adapters never import them, so they hand us the callback."""
+    if listener not in _pool_wait_listeners:
+        _pool_wait_listeners.append(listener)
+
+
+class WaitCountingPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio queue pool, also reporting the callers waiting in connect()
+    (queued for a free connection, or while a new one opens): SQLAlchemy's own numbers
+    (checkedout, overflow) count connections, not the requests queued behind them."""
+
+    def connect(self) -> PoolProxiedConnection:
+        for listener in _pool_wait_listeners:
+            listener(1)
+        try:
+            return super().connect()
+        finally:
+            for listener in _pool_wait_listeners:
+                listener(-1)
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     """An AsyncEngine for Postgres (asyncpg) or SQLite (aiosqlite)."""
+    # Looked up at call time, not imported by name: OpenTelemetry's SQLAlchemy
+    # instrumentation (on only when tracing is configured) wraps this function in its module.
+    create_async_engine = sqlalchemy.ext.asyncio.create_async_engine
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, poolclass=WaitCountingPool
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        poolclass=WaitCountingPool,
     )
 
 

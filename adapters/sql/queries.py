@@ -24,6 +24,12 @@ from core.shared.pagination import Page, PageRequest
 from core.users.model import User
 
 
+def _storable(*values: str | None) -> bool:
+    """Postgres text cannot hold NUL, and asyncpg refuses such a parameter: a lookup with one
+    can match nothing, so answer that without asking the database."""
+    return not any(v is not None and "\x00" in v for v in values)
+
+
 def _following(viewer: UserId | None, author_id: Any) -> ColumnElement[bool]:
     if viewer is None:
         return false()
@@ -97,6 +103,8 @@ class SqlArticleQueries:
         self._sessions = sessions
 
     async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None:
+        if not _storable(slug):
+            return None
         async with self._sessions() as session:
             row = (
                 await session.execute(_article_columns(viewer).where(articles.c.slug == slug))
@@ -107,6 +115,8 @@ class SqlArticleQueries:
             return _article_view(row, tags.get(row.id, ()))
 
     async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
+        if not _storable(slug):
+            return None
         favorited = exists().where(
             favorites.c.article_id == articles.c.id, favorites.c.user_id == viewer
         )
@@ -144,6 +154,8 @@ class SqlArticleQueries:
     async def list_articles(
         self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
     ) -> Page[ArticleView]:
+        if not _storable(filters.tag, filters.author, filters.favorited_by):
+            return Page((), 0)
         conditions: list[ColumnElement[bool]] = []
         if filters.tag is not None:
             conditions.append(
@@ -181,6 +193,8 @@ class SqlArticleQueries:
         ).join(users, users.c.id == comments.c.author_id)
 
     async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
+        if not _storable(slug):
+            return None
         async with self._sessions() as session:
             article_id = (
                 await session.execute(select(articles.c.id).where(articles.c.slug == slug))
@@ -228,6 +242,8 @@ class SqlProfileQueries:
         self._sessions = sessions
 
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
+        if not _storable(username):
+            return None
         query = select(
             users.c.username,
             users.c.bio,
@@ -243,6 +259,8 @@ class SqlProfileQueries:
         )
 
     async def is_following(self, username: str, viewer: UserId) -> bool:
+        if not _storable(username):
+            return False
         followee = select(users.c.id).where(users.c.username == username).scalar_subquery()
         query = select(
             exists().where(follows.c.follower_id == viewer, follows.c.followee_id == followee)
@@ -264,6 +282,8 @@ class SqlUserDirectory:
     async def list_users(
         self, filters: UserFilter, after: UserId | None, limit: int
     ) -> Sequence[User]:
+        if not _storable(filters.query):
+            return []
         query = select(users).order_by(users.c.id).limit(limit)
         if after is not None:
             query = query.where(users.c.id > after)

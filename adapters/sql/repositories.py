@@ -60,7 +60,9 @@ class SqlUserRepository:
             self._session, update(users).where(users.c.id == user.id).values(values)
         )
 
-    async def _one(self, condition: Any) -> User | None:
+    async def _one(self, condition: Any, *lookup: str) -> User | None:
+        if any("\x00" in value for value in lookup):
+            return None  # Postgres text cannot hold NUL: nothing can match
         row = (await self._session.execute(select(users).where(condition))).one_or_none()
         return None if row is None else user_from_row(row)
 
@@ -68,10 +70,10 @@ class SqlUserRepository:
         return await self._one(users.c.id == user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one(users.c.email == email.lower())
+        return await self._one(users.c.email == email.lower(), email)
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._one(users.c.username == username)
+        return await self._one(users.c.username == username, username)
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
         await self._session.execute(
@@ -143,6 +145,8 @@ class SqlArticleRepository:
         await self._session.execute(delete(articles).where(articles.c.id == article_id))
 
     async def get_by_slug(self, slug: str) -> Article | None:
+        if "\x00" in slug:
+            return None  # Postgres text cannot hold NUL: nothing can match
         row = (
             await self._session.execute(select(articles).where(articles.c.slug == slug))
         ).one_or_none()
@@ -156,6 +160,8 @@ class SqlArticleRepository:
         return article_from_row(row, tags)
 
     async def slug_exists(self, slug: str) -> bool:
+        if "\x00" in slug:
+            return False
         query = select(exists().where(articles.c.slug == slug))
         return bool((await self._session.execute(query)).scalar())
 

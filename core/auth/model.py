@@ -89,4 +89,6 @@ def api_key_prefix(raw: str) -> str | None:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_PREFIX or len(parts[1]) != 8:
         return None
+    if not all(c in "0123456789abcdef" for c in parts[1]):
+        return None
     return parts[1]

@@ -36,6 +36,9 @@ def username_of(raw: str) -> str:
         raise InvalidInput("can't be blank", field="username")
     if len(value) > USERNAME_MAX:
         raise InvalidInput(f"is too long (maximum is {USERNAME_MAX} characters)", field="username")
+    if set(value) == {"."}:
+        # "." and ".." are path segments to every client: /profiles/.. could not be opened.
+        raise InvalidInput("must contain a letter or digit", field="username")
     if not _USERNAME.match(value):
         raise InvalidInput("may contain only letters, digits, '_', '-' and '.'", field="username")
     return value

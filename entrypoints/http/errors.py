@@ -1,15 +1,26 @@
-"""The one error -> status table and the Conduit error envelope `{"errors": {field: [msg]}}`."""
+"""The one error -> status table and the error envelope every failure is answered with.
+
+    {"errors": {"<field or body>": ["<message>"]}, "code": "<stable code>", "requestId": "<id>"}
+
+`errors` is RealWorld's envelope, unchanged; `code` and `requestId` are extra top-level keys
+that RealWorld clients ignore. Invalid JSON syntax is 400 `malformed_json`; JSON that parses
+but breaks the schema is RealWorld's 422 `validation_failed`. The token endpoint alone answers
+in RFC 6749's `{"error", "error_description"}` shape.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from loguru import logger
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from core.auth.errors import OAuthError
 from core.shared.errors import (
@@ -19,37 +30,153 @@ from core.shared.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     RateLimited,
+    Unavailable,
+)
+from core.shared.health import DependenciesUnavailable
+from entrypoints.logging import current_request_id, new_request_id
+
+
+class ErrorCode(StrEnum):
+    """Stable machine codes: clients may branch on them; messages may change."""
+
+    BAD_REQUEST = "bad_request"
+    MALFORMED_JSON = "malformed_json"
+    NOT_AUTHENTICATED = "not_authenticated"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    PRECONDITION_FAILED = "precondition_failed"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    VALIDATION_FAILED = "validation_failed"
+    RATE_LIMITED = "rate_limited"
+    HEADERS_TOO_LARGE = "headers_too_large"
+    CORS_REJECTED = "cors_rejected"
+    INTERNAL_ERROR = "internal_error"
+    UNAVAILABLE = "unavailable"
+
+
+# Domain error category -> (status, code). Conduit reports conflicts (a taken username) with
+# its generic 422; switch Conflict to 409 here, and only here, to leave RealWorld's choice.
+STATUS_BY_CATEGORY: tuple[tuple[type[DomainError], int, ErrorCode], ...] = (
+    (NotAuthenticated, 401, ErrorCode.NOT_AUTHENTICATED),
+    (PermissionDenied, 403, ErrorCode.PERMISSION_DENIED),
+    (NotFound, 404, ErrorCode.NOT_FOUND),
+    (RateLimited, 429, ErrorCode.RATE_LIMITED),
+    (Conflict, 422, ErrorCode.CONFLICT),
+    (InvalidInput, 422, ErrorCode.VALIDATION_FAILED),
+    (Unavailable, 503, ErrorCode.UNAVAILABLE),
+    (PreconditionFailed, 412, ErrorCode.PRECONDITION_FAILED),
 )
 
-# Conduit reports conflicts (a taken username) with its generic 422; change it here only.
-STATUS_BY_CATEGORY: tuple[tuple[type[DomainError], int], ...] = (
-    (NotAuthenticated, 401),
-    (PermissionDenied, 403),
-    (NotFound, 404),
-    (RateLimited, 429),
-    (Conflict, 422),
-    (InvalidInput, 422),
-)
+# Status -> (code, message) for failures the framework, the server or a middleware produce.
+BY_STATUS: dict[int, tuple[ErrorCode, str]] = {
+    400: (ErrorCode.BAD_REQUEST, "the request could not be understood"),
+    401: (ErrorCode.NOT_AUTHENTICATED, "authentication required"),
+    403: (ErrorCode.PERMISSION_DENIED, "not allowed"),
+    404: (ErrorCode.NOT_FOUND, "not found"),
+    405: (ErrorCode.METHOD_NOT_ALLOWED, "method not allowed"),
+    409: (ErrorCode.CONFLICT, "conflicts with the current state"),
+    412: (ErrorCode.PRECONDITION_FAILED, "precondition failed"),
+    413: (ErrorCode.PAYLOAD_TOO_LARGE, "request body is too large"),
+    415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"),
+    422: (ErrorCode.VALIDATION_FAILED, "is invalid"),
+    429: (ErrorCode.RATE_LIMITED, "too many requests"),
+    431: (ErrorCode.HEADERS_TOO_LARGE, "request headers are too large"),
+    500: (ErrorCode.INTERNAL_ERROR, "internal server error"),
+    503: (ErrorCode.UNAVAILABLE, "service unavailable"),
+}
+
+DESCRIPTIONS = {
+    400: "Malformed request (`malformed_json`: the body is not valid JSON)",
+    401: "Missing, invalid or expired credentials (`WWW-Authenticate: Token`)",
+    403: "Not allowed for this user",
+    404: "No such resource",
+    405: "Method not allowed here (see `Allow`)",
+    409: "Conflicts with the current state",
+    412: "Precondition failed",
+    413: "Request body larger than MAX_BODY_BYTES",
+    415: "Body sent with a Content-Type other than application/json",
+    422: "Invalid input",
+    429: "Too many attempts; see Retry-After",
+    431: "Request headers too large",
+    500: "Unexpected failure; quote the requestId when reporting it",
+    503: "A dependency is not answering",
+}
 
 
 class ErrorResponse(BaseModel):
-    """Every error: field name (or `body` for the request as a whole) to messages."""
+    """Every error: field name (or `body` for the request as a whole) to messages, a stable
+    machine `code`, and the `requestId` that the server's log lines for it carry."""
+
+    model_config = ConfigDict(
+        title="ErrorResponse",
+        json_schema_extra={
+            "examples": [
+                {
+                    "errors": {"body": ["article not found"]},
+                    "code": "not_found",
+                    "requestId": "6f1c2a9e0b6d4c1f8e2a7b3d5c9e0f12",
+                },
+                {
+                    "errors": {"email": ["has already been taken"]},
+                    "code": "conflict",
+                    "requestId": "0d9e8c7b6a5f4e3d2c1b0a9f8e7d6c5b",
+                },
+            ]
+        },
+    )
 
     errors: dict[str, list[str]] = Field(
-        examples=[{"body": ["article not found"]}, {"email": ["has already been taken"]}]
+        description="RealWorld's envelope: field (or `body`) -> messages.",
+        examples=[{"body": ["article not found"]}, {"email": ["has already been taken"]}],
+    )
+    code: ErrorCode = Field(description="Stable machine code; branch on this, not on messages.")
+    requestId: str = Field(  # the wire name, as clients read it
+        description="Echoes the X-Request-ID response header; every log line of the request "
+        "carries it."
     )
 
 
-def error_body(field: str, *messages: str) -> dict[str, Any]:
-    return {"errors": {field: list(messages)}}
+def error_body(errors: Mapping[str, list[str]], code: ErrorCode) -> dict[str, Any]:
+    return {
+        "errors": dict(errors),
+        "code": code.value,
+        "requestId": current_request_id() or new_request_id(),
+    }
 
 
-def status_for(error: DomainError) -> int:
-    for category, status in STATUS_BY_CATEGORY:
+def error_response(
+    status: int,
+    message: str | None = None,
+    *,
+    field: str = "body",
+    code: ErrorCode | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """The error schema for `status`; message and code default to the status's own."""
+    default_code, default_message = code_for_status(status)
+    return JSONResponse(
+        error_body({field: [message or default_message]}, code or default_code),
+        status_code=status,
+        headers=dict(headers or {}),
+    )
+
+
+def code_for_status(status: int) -> tuple[ErrorCode, str]:
+    if status in BY_STATUS:
+        return BY_STATUS[status]
+    return BY_STATUS[500] if status >= 500 else BY_STATUS[400]
+
+
+def status_for(error: DomainError) -> tuple[int, ErrorCode]:
+    for category, status, code in STATUS_BY_CATEGORY:
         if isinstance(error, category):
-            return status
-    return 400
+            return status, code
+    return 400, ErrorCode.BAD_REQUEST
 
 
 async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -61,14 +188,22 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
             status_code=401 if exc.code == "invalid_client" else 400,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )
-    status = status_for(exc)
+    status, code = status_for(exc)
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = "Token"
     if isinstance(exc, RateLimited):
         headers["Retry-After"] = str(exc.retry_after_s)
-    logger.info("{} {} -> {} ({})", request.method, request.url.path, status, type(exc).__name__)
-    return JSONResponse(error_body(exc.field, exc.message), status_code=status, headers=headers)
+    if status == 503:  # readiness: probes must not see a cached answer
+        headers["Retry-After"] = "5"
+        headers["Cache-Control"] = "no-store"
+    errors = (
+        {name: [why] for name, why in exc.failures.items()}
+        if isinstance(exc, DependenciesUnavailable)
+        else {exc.field: [exc.message]}
+    )
+    logger.info("{} {} ({})", status, code.value, type(exc).__name__)
+    return JSONResponse(error_body(errors, code), status_code=status, headers=headers)
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:
@@ -82,13 +217,11 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return names[-1]
 
 
-def _message_of(error: dict[str, Any]) -> str:
+def _message_of(error: Mapping[str, Any]) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return "can't be blank"
-    if kind == "json_invalid":
-        return "is not valid JSON"
     if kind == "string_too_long":
         return f"is too long (maximum is {ctx.get('max_length')} characters)"
     if kind == "string_too_short":
@@ -96,44 +229,86 @@ def _message_of(error: dict[str, Any]) -> str:
     return str(error.get("msg", "is invalid"))
 
 
+def _is_unparsed_body(error: Mapping[str, Any]) -> bool:
+    # FastAPI hands a JSON route the raw bytes when the Content-Type is not JSON (or absent):
+    # validation then fails on bytes, which only happens for a media type we do not take.
+    loc = tuple(error.get("loc", ()))
+    return bool(loc) and loc[0] == "body" and isinstance(error.get("input"), bytes | bytearray)
+
+
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    problems = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in problems):
+        logger.info("400 malformed_json")
+        return error_response(400, "is not valid JSON", code=ErrorCode.MALFORMED_JSON)
+    if any(_is_unparsed_body(error) for error in problems):
+        logger.info("415 unsupported_media_type")
+        return error_response(415)
     errors: dict[str, list[str]] = {}
-    for error in exc.errors():
+    for error in problems:
         field = _field_of(tuple(error.get("loc", ())))
         message = _message_of(error)
         if message not in errors.setdefault(field, []):
             errors[field].append(message)
-    return JSONResponse({"errors": errors}, status_code=422)
+    logger.info("422 validation_failed ({})", ", ".join(errors))
+    return JSONResponse(error_body(errors, ErrorCode.VALIDATION_FAILED), status_code=422)
+
+
+class ConduitHTTPException(StarletteHTTPException):
+    """An HTTP failure raised by our middleware whose `detail` is meant for the client."""
 
 
 async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    message = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
-    return JSONResponse(
-        error_body("body", message), status_code=exc.status_code, headers=exc.headers
-    )
+    code, message = code_for_status(exc.status_code)
+    # Starlette's details are reason phrases ("Not Found"); ours (e.g. the body limit) say more.
+    detail = exc.detail if isinstance(exc, ConduitHTTPException) else message
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
+    return error_response(exc.status_code, detail, code=code, headers=headers)
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at this path. (Starlette's own Allow names only the
+    first route matching the path: GET for /api/articles, which also takes POST.)"""
+    routes = request.app.router.routes
+    # Matching on a copy of the connection's basics: routing state of this request stays put.
+    base = {
+        "type": "http",
+        "path": request.scope["path"],
+        "root_path": request.scope.get("root_path", ""),
+        "headers": request.scope.get("headers", []),
+        "query_string": request.scope.get("query_string", b""),
+    }
+    allowed = []
+    for method in _METHODS:
+        scope = {**base, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.opt(exception=exc).error("unhandled error on {} {}", request.method, request.url.path)
-    return JSONResponse(error_body("body", "internal server error"), status_code=500)
+    """500 with a generic message: no stack trace, exception text or SQL leaves the server.
+    The log line has the full trace and the request id that the body reports."""
+    logger.opt(exception=exc).error("unhandled {} while serving the request", type(exc).__name__)
+    return error_response(500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    # Last resort only: UnhandledErrorMiddleware (entrypoints/http/middleware.py) answers 500s
+    # inside the request context; this catches a failure in the outer middleware.
     app.add_exception_handler(Exception, on_unexpected)
 
 
 # For route decorators: the error responses an operation may give, in the one shape.
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {
-        401: "Missing, invalid or expired token",
-        403: "Not allowed for this user",
-        404: "No such resource",
-        422: "Invalid input",
-        429: "Too many attempts; see Retry-After",
-    }
-    return {s: {"model": ErrorResponse, "description": descriptions[s]} for s in statuses}
+    return {s: {"model": ErrorResponse, "description": DESCRIPTIONS[s]} for s in statuses}

@@ -78,7 +78,11 @@ def test_unique_slug_is_a_valid_slug_ending_in_the_id_tail(
 
 
 def _is_username(value: str) -> bool:
-    return 0 < len(value) <= USERNAME_MAX and all(c.isalnum() or c in "_.-" for c in value)
+    return (
+        0 < len(value) <= USERNAME_MAX
+        and all(c.isalnum() or c in "_.-" for c in value)
+        and set(value) != {"."}
+    )
 
 
 def _is_email(value: str) -> bool:

@@ -62,7 +62,7 @@ async def list_users(
     responses=error_responses(401, 403, 404, 422),
 )
 async def update_user(
-    username: Annotated[str, Path(max_length=USERNAME_MAX)],
+    username: Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])],
     body: UserAccessRequest,
     actor: SessionUser,
     change: Annotated[ChangeUserAccess, Depends(provide(ChangeUserAccess))],

@@ -44,7 +44,7 @@ from entrypoints.http.schemas.articles import (
 )
 
 router = APIRouter()
-Slug = Annotated[str, Path(max_length=200)]
+Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
@@ -80,7 +80,7 @@ async def list_articles(
     name="articles:feed",
     summary="Feed of followed authors",
     description=inspect.getdoc(Feed),
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 async def feed(
     actor: FeedReader,
@@ -100,7 +100,7 @@ async def feed(
     name="articles:create",
     summary="Publish an article",
     description=inspect.getdoc(PublishArticle),
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 async def create_article(
     body: NewArticleRequest,
@@ -165,7 +165,7 @@ async def delete_article(
     name="articles:favorite",
     summary="Favorite an article",
     description=inspect.getdoc(FavoriteArticle),
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def favorite(
     slug: Slug,
@@ -181,7 +181,7 @@ async def favorite(
     name="articles:unfavorite",
     summary="Unfavorite an article",
     description=inspect.getdoc(UnfavoriteArticle),
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def unfavorite(
     slug: Slug,
@@ -214,7 +214,7 @@ async def list_comments(
     name="comments:create",
     summary="Comment on an article",
     description=inspect.getdoc(AddComment),
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def create_comment(
     slug: Slug,
@@ -239,7 +239,7 @@ async def create_comment(
 )
 async def delete_comment(
     slug: Slug,
-    comment_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    comment_id: Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1])],
     actor: CommentsWriter,
     delete: Annotated[DeleteComment, Depends(provide(DeleteComment))],
 ) -> Response:
@@ -253,7 +253,6 @@ async def delete_comment(
     name="tags:list",
     summary="List tags",
     description=inspect.getdoc(ListTags),
-    responses=error_responses(422),
 )
 async def list_tags(list_: Annotated[ListTags, Depends(provide(ListTags))]) -> TagsResponse:
     return TagsResponse(tags=await list_.execute())

@@ -6,7 +6,7 @@ import inspect
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Response
+from fastapi import APIRouter, Depends, Form, Path, Response
 
 from core.auth.use_cases import (
     CreateApiKey,
@@ -24,6 +24,7 @@ from entrypoints.http.schemas.auth import (
     ApiKeyOut,
     ApiKeyResponse,
     ApiKeysResponse,
+    JwkSetResponse,
     NewApiKeyRequest,
     OAuthErrorResponse,
     TokenResponse,
@@ -36,6 +37,13 @@ well_known = APIRouter()
 # (400), decided by the use case, not a generic 422.
 FormField = Annotated[str | None, Form()]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM = "application/x-www-form-urlencoded"
+
+
+def form_examples(**examples: dict[str, str]) -> dict[str, Any]:
+    """OpenAPI examples of a form body (FastAPI documents the fields, not a whole body)."""
+    named = {name: {"summary": name.replace("_", " "), "value": v} for name, v in examples.items()}
+    return {"requestBody": {"content": {FORM: {"examples": named}}}}
 
 
 @router.post(
@@ -46,8 +54,19 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     description=inspect.getdoc(GrantToken),
     responses={
         400: {"model": OAuthErrorResponse, "description": "RFC 6749 error"},
-        **error_responses(429),
+        **error_responses(422, 429),
     },
+    openapi_extra=form_examples(
+        password_grant={
+            "grant_type": "password",
+            "username": "jake@jake.jake",
+            "password": "jakejake",
+        },
+        refresh_token_grant={
+            "grant_type": "refresh_token",
+            "refresh_token": "rt_4QmZ0pX9c2Vb7LkT1sYw8NfE3uHj6GaD",
+        },
+    ),
 )
 async def token(
     response: Response,
@@ -72,6 +91,17 @@ async def token(
     name="auth:revoke",
     summary="Revoke a refresh token (RFC 7009)",
     description=inspect.getdoc(RevokeToken),
+    response_class=Response,
+    responses={
+        200: {"description": "Revoked, or not a token we know: the answer is the same"},
+        **error_responses(422),
+    },
+    openapi_extra=form_examples(
+        revoke_refresh_token={
+            "token": "rt_4QmZ0pX9c2Vb7LkT1sYw8NfE3uHj6GaD",
+            "token_type_hint": "refresh_token",
+        }
+    ),
 )
 async def revoke(
     revoke_token: Annotated[RevokeToken, Depends(provide(RevokeToken))],
@@ -141,7 +171,7 @@ async def list_api_keys(
     responses=error_responses(401, 403, 404, 422),
 )
 async def revoke_api_key(
-    key_id: uuid.UUID,
+    key_id: Annotated[uuid.UUID, Path(examples=["0b7c6a52-3f1e-4d8a-9c55-2e6f4a1b9d30"])],
     actor: SessionUser,
     revoke_key: Annotated[RevokeApiKey, Depends(provide(RevokeApiKey))],
 ) -> Response:
@@ -156,5 +186,7 @@ async def revoke_api_key(
     summary="Public keys that verify our access tokens (JWK Set)",
     description=inspect.getdoc(PublishKeys),
 )
-async def jwks(publish: Annotated[PublishKeys, Depends(provide(PublishKeys))]) -> dict[str, Any]:
-    return await publish.execute()
+async def jwks(
+    publish: Annotated[PublishKeys, Depends(provide(PublishKeys))],
+) -> JwkSetResponse:
+    return JwkSetResponse.model_validate(await publish.execute())

@@ -14,7 +14,7 @@ from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.profiles import ProfileResponse
 
 router = APIRouter(tags=["profiles"])
-Username = Annotated[str, Path(max_length=USERNAME_MAX)]
+Username = Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])]
 
 
 @router.get(
@@ -37,7 +37,7 @@ async def get_profile(
     name="profiles:follow",
     summary="Follow a user",
     description=inspect.getdoc(FollowUser),
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def follow(
     username: Username,
@@ -52,7 +52,7 @@ async def follow(
     name="profiles:unfollow",
     summary="Unfollow a user",
     description=inspect.getdoc(UnfollowUser),
-    responses=error_responses(401, 404, 422),
+    responses=error_responses(401, 403, 404, 422),
 )
 async def unfollow(
     username: Username,

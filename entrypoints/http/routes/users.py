@@ -67,7 +67,7 @@ async def current(
     name="users:update",
     summary="Update the current user",
     description=inspect.getdoc(UpdateUser),
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 403, 422),
 )
 async def update(
     body: UpdateUserRequest,

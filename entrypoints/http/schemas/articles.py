@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -10,9 +10,29 @@ from core.articles.model import BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX, TAG_MAX,
 from core.articles.use_cases import EditArticleInput, PublishArticleInput
 from core.articles.views import ArticleView, CommentView
 from core.shared.pagination import Page
-from entrypoints.http.schemas.common import Profile, iso_utc
+from entrypoints.http.schemas.common import EXAMPLE_PROFILE, EXAMPLE_TIME, Profile, iso_utc
 
 TagName = Annotated[str, StringConstraints(max_length=TAG_MAX)]
+
+EXAMPLE_LIST_ITEM: dict[str, Any] = {
+    "slug": "how-to-train-your-dragon",
+    "title": "How to train your dragon",
+    "description": "Ever wonder how?",
+    "tagList": ["dragons", "training"],
+    "createdAt": EXAMPLE_TIME,
+    "updatedAt": EXAMPLE_TIME,
+    "favorited": False,
+    "favoritesCount": 0,
+    "author": EXAMPLE_PROFILE,
+}
+EXAMPLE_ARTICLE: dict[str, Any] = {**EXAMPLE_LIST_ITEM, "body": "It takes a Jacobian"}
+EXAMPLE_COMMENT: dict[str, Any] = {
+    "id": 1,
+    "createdAt": EXAMPLE_TIME,
+    "updatedAt": EXAMPLE_TIME,
+    "body": "It takes a Jacobian",
+    "author": EXAMPLE_PROFILE,
+}
 
 
 class NewArticle(BaseModel):
@@ -25,6 +45,20 @@ class NewArticle(BaseModel):
 
 
 class NewArticleRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "article": {
+                        "title": "How to train your dragon",
+                        "description": "Ever wonder how?",
+                        "body": "You have to believe",
+                        "tagList": ["reactjs", "angularjs", "dragons"],
+                    }
+                }
+            ]
+        }
+    )
     article: NewArticle
 
     def to_input(self) -> PublishArticleInput:
@@ -97,6 +131,8 @@ def _list_item(view: ArticleView) -> ArticleListItem:
 
 
 class SingleArticleResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"article": EXAMPLE_ARTICLE}]})
+
     article: Article
 
     @classmethod
@@ -106,6 +142,10 @@ class SingleArticleResponse(BaseModel):
 
 class MultipleArticlesResponse(BaseModel):
     """A page of articles (without `body`, spec 1.1.0) and the number of all matches."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"articles": [EXAMPLE_LIST_ITEM], "articlesCount": 1}]}
+    )
 
     articles: list[ArticleListItem]
     articlesCount: int
@@ -120,6 +160,9 @@ class NewComment(BaseModel):
 
 
 class NewCommentRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"comment": {"body": "His name was my name too."}}]}
+    )
     comment: NewComment
 
 
@@ -142,12 +185,18 @@ class Comment(BaseModel):
 
 
 class SingleCommentResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comment": EXAMPLE_COMMENT}]})
+
     comment: Comment
 
 
 class MultipleCommentsResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"comments": [EXAMPLE_COMMENT]}]})
+
     comments: list[Comment]
 
 
 class TagsResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"tags": ["dragons", "training"]}]})
+
     tags: list[str]

@@ -3,17 +3,51 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.model import API_KEY_NAME_MAX
 from core.auth.use_cases import ApiKeyView, TokenPair, UserPage
 from core.users.model import Role, Scope, User
-from entrypoints.http.schemas.common import iso_utc
+from entrypoints.http.schemas.common import EXAMPLE_TIME, EXAMPLE_TOKEN, iso_utc
+
+EXAMPLE_API_KEY: dict[str, Any] = {
+    "id": "0b7c6a52-3f1e-4d8a-9c55-2e6f4a1b9d30",
+    "name": "ci publisher",
+    "prefix": "3f9a0c1d",
+    "scopes": ["articles:write"],
+    "createdAt": EXAMPLE_TIME,
+    "lastUsedAt": None,
+    "key": None,
+}
+EXAMPLE_ADMIN_USER: dict[str, Any] = {
+    "username": "jake",
+    "email": "jake@jake.jake",
+    "role": "user",
+    "active": True,
+    "bio": "I work at statefarm",
+    "image": None,
+    "createdAt": EXAMPLE_TIME,
+}
 
 
 class TokenResponse(BaseModel):
     """RFC 6749 section 5.1."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": EXAMPLE_TOKEN,
+                    "token_type": "Bearer",
+                    "expires_in": 900,
+                    "refresh_token": "rt_4QmZ0pX9c2Vb7LkT1sYw8NfE3uHj6GaD",
+                    "scope": "",
+                }
+            ]
+        }
+    )
 
     access_token: str
     token_type: str = Field(default="Bearer", examples=["Bearer"])
@@ -39,6 +73,10 @@ class OAuthErrorResponse(BaseModel):
 
 
 class NewApiKeyRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "ci publisher", "scopes": ["articles:write"]}]}
+    )
+
     name: str = Field(max_length=API_KEY_NAME_MAX, examples=["ci publisher"])
     scopes: list[Scope] = Field(max_length=len(Scope), examples=[["articles:write"]])
 
@@ -69,10 +107,25 @@ class ApiKeyOut(BaseModel):
 
 
 class ApiKeyResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "apiKey": {
+                        **EXAMPLE_API_KEY,
+                        "key": "cdt_3f9a0c1d_Yp2mR8vQ1xW5zL0nB7cJ4dF6hK9sT3uV0wX2yZ4aB5c",
+                    }
+                }
+            ]
+        }
+    )
+
     apiKey: ApiKeyOut
 
 
 class ApiKeysResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"apiKeys": [EXAMPLE_API_KEY]}]})
+
     apiKeys: list[ApiKeyOut]
 
 
@@ -99,6 +152,14 @@ class AdminUser(BaseModel):
 
 
 class AdminUsersResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"users": [EXAMPLE_ADMIN_USER], "nextCursor": "5f0c1a2b3c4d4e5f8a9b0c1d2e3f4a5b"}
+            ]
+        }
+    )
+
     users: list[AdminUser]
     nextCursor: str | None
 
@@ -109,9 +170,41 @@ class AdminUsersResponse(BaseModel):
 
 
 class AdminUserResponse(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user": EXAMPLE_ADMIN_USER}]})
+
     user: AdminUser
 
 
 class UserAccessRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"role": "moderator"}, {"active": False}]}
+    )
+
     role: Role | None = None
     active: bool | None = None
+
+
+class JwkSetResponse(BaseModel):
+    """RFC 7517 JWK Set: the public keys (Ed25519, `OKP`) that verify our access tokens;
+    empty while tokens are signed with the shared secret (HS256)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "keys": [
+                        {
+                            "kty": "OKP",
+                            "crv": "Ed25519",
+                            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+                            "kid": "2026-11",
+                            "alg": "EdDSA",
+                            "use": "sig",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
+    keys: list[dict[str, Any]]

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
 from core.profiles.views import ProfileView
+
+# Pieces of the OpenAPI examples (the RealWorld spec's own sample data).
+EXAMPLE_TIME = "2016-02-18T03:22:56.637Z"
+# A made-up token of the right shape, not a credential.
+EXAMPLE_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJqYWtlIn0.c2lnbmF0dXJl"  # noqa: S105
+EXAMPLE_PROFILE: dict[str, Any] = {
+    "username": "jake",
+    "bio": "I work at statefarm",
+    "image": "https://i.stack.imgur.com/xHWG8.jpg",
+    "following": False,
+}
 
 
 def iso_utc(moment: datetime) -> str:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.users.model import BIO_MAX, EMAIL_MAX, IMAGE_URL_MAX, PASSWORD_MAX, USERNAME_MAX
 from core.users.use_cases import LogInInput, RegisterUserInput, UpdateUserInput, UserView
+from entrypoints.http.schemas.common import EXAMPLE_TOKEN
 
 
 class NewUser(BaseModel):
@@ -15,6 +16,13 @@ class NewUser(BaseModel):
 
 
 class NewUserRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"user": {"username": "jake", "email": "jake@jake.jake", "password": "jakejake"}}
+            ]
+        }
+    )
     user: NewUser
 
     def to_input(self) -> RegisterUserInput:
@@ -27,6 +35,11 @@ class LoginUser(BaseModel):
 
 
 class LoginUserRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"user": {"email": "jake@jake.jake", "password": "jakejake"}}]
+        }
+    )
     user: LoginUser
 
     def to_input(self, client: str | None = None) -> LogInInput:
@@ -71,6 +84,21 @@ class User(BaseModel):
 
 
 class UserResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "user": {
+                        "email": "jake@jake.jake",
+                        "token": EXAMPLE_TOKEN,
+                        "username": "jake",
+                        "bio": "I work at statefarm",
+                        "image": None,
+                    }
+                }
+            ]
+        }
+    )
     user: User
 
     @classmethod

@@ -1,0 +1,145 @@
+"""Metrics and tracing of the HTTP app: `GET /metrics`, the request metrics middleware, and
+OpenTelemetry when it is configured. `install_observability(app, settings)` wires it all."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.routing import iter_route_contexts
+from loguru import logger
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.shared.errors import NotAuthenticated
+from entrypoints import metrics
+from entrypoints.settings import Settings
+from entrypoints.tracing import start_tracing
+
+METRICS_PATH = "/metrics"
+
+
+def install_observability(app: FastAPI, settings: Settings) -> None:
+    """Call last in create_app: the metrics middleware then sees every request first."""
+    metrics.watch_database_pools()
+    app.add_api_route(
+        METRICS_PATH,
+        metrics_endpoint(settings),
+        methods=["GET"],
+        include_in_schema=False,
+        name="metrics",
+    )
+    app.add_middleware(RequestMetricsMiddleware, templates=RouteTemplates(app))
+    if settings.metrics_token is None and settings.environment == "production":
+        logger.warning("METRICS_TOKEN is not set: GET /metrics answers anyone who asks")
+    start_tracing(app, settings)
+
+
+def metrics_endpoint(settings: Settings) -> Callable[[Request], Response]:
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+
+    # A plain `def`: FastAPI runs it in the thread pool, so rendering (and, with several
+    # workers, reading their files) never blocks the event loop.
+    def scrape(request: Request) -> Response:
+        if token is not None and not _bearer_matches(request.headers.get("authorization"), token):
+            raise NotAuthenticated("a valid metrics token is required (Authorization: Bearer)")
+        body, content_type = metrics.exposition(request.headers.get("accept"))
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+    return scrape
+
+
+def _bearer_matches(header: str | None, token: str) -> bool:
+    scheme, _, presented = (header or "").strip().partition(" ")
+    # compare_digest: the time taken does not tell how much of the token was right.
+    same = hmac.compare_digest(presented.strip().encode(), token.encode())
+    return scheme.lower() == "bearer" and same
+
+
+class RouteTemplates:
+    """The route template of a handled request (`/api/articles/{slug}`), never its raw path.
+
+    FastAPI (0.137+) puts the matched APIRoute in `scope["route"]`, but included routers
+    are resolved lazily and that route carries its path *before* the include prefix
+    (`/articles/{slug}`); the same route object serves under /api and /api/v1. So the
+    full templates come from `iter_route_contexts` (public since FastAPI 0.137.2), indexed
+    by route object, and the raw path only picks between a route's few prefixes. Requests
+    no route took (404s, CORS preflights, mounted static files) are matched against all
+    templates; `unmatched` when none fits.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+        self._by_route: dict[int, list[Any]] = {}
+        self._version = -1
+
+    def _contexts(self) -> Iterator[Any]:
+        return iter_route_contexts(self._app.routes)
+
+    def _index(self) -> None:
+        by_route: dict[int, list[Any]] = {}
+        for context in self._contexts():
+            by_route.setdefault(id(context.original_route), []).append(context)
+        self._by_route = by_route
+        self._version = len(self._app.routes)
+
+    def of(self, route: Any, request: Scope) -> str:
+        """`route` is the scope's "route" after the app ran (or None); `request` a copy of
+        the scope's type, method, path and root path taken before routing changed them."""
+        if route is not None:
+            if self._version != len(self._app.routes) or id(route) not in self._by_route:
+                self._index()
+            candidates = self._by_route.get(id(route), [])
+            if len(candidates) == 1:
+                return str(candidates[0].path_format)
+            for context in candidates:
+                if context.matches(request)[0] is not Match.NONE:
+                    return str(context.path_format)
+        for context in self._contexts():
+            if context.matches(request)[0] is not Match.NONE and context.path_format:
+                return str(context.path_format)
+        return metrics.UNMATCHED
+
+
+class RequestMetricsMiddleware:
+    """Count, time and track in flight every HTTP request. Pure ASGI, unlike
+    BaseHTTPMiddleware: no extra task per request, streaming and context variables as
+    they are."""
+
+    def __init__(self, app: ASGIApp, templates: RouteTemplates) -> None:
+        self.app = app
+        self.templates = templates
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = metrics.method_label(scope["method"])
+        request = {
+            "type": "http",
+            "method": scope["method"],
+            "path": scope["path"],
+            "root_path": scope.get("root_path", ""),
+        }
+        status = 500  # unless the app answers: it raised before starting a response
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        metrics.IN_FLIGHT.inc()
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics.IN_FLIGHT.dec()
+            route = self.templates.of(scope.get("route"), request)
+            labels = (method, route, str(status))
+            metrics.REQUESTS.labels(*labels).inc()
+            metrics.LATENCY.labels(*labels).observe(elapsed)

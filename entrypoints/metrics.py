@@ -1,0 +1,147 @@
+"""Prometheus metrics: what is counted, and the text a scrape of /metrics gets.
+
+With more than one worker process (`conduit serve --workers N`) every worker writes its
+samples to files under PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode,
+chosen when that variable is set at import) and a scrape, answered by any one worker,
+adds them up. The CLI creates that directory; see `entrypoints.cli`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from typing import Any
+
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Anything else (a client can send any token as a method) is counted as OTHER, so that the
+# label cannot grow without bound.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
+
+# No `*_created` series next to every counter and histogram: they double the series count
+# and Prometheus does not need them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
+
+REQUESTS = Counter(
+    "conduit_http_requests",
+    "HTTP requests answered, by method, route template and status.",
+    ["method", "route", "status"],
+)
+LATENCY = Histogram(
+    "conduit_http_request_duration_seconds",
+    "Time from receiving an HTTP request to sending the last byte of its response.",
+    ["method", "route", "status"],
+)
+IN_FLIGHT = Gauge(
+    "conduit_http_requests_in_flight",
+    "HTTP requests being handled now.",
+    multiprocess_mode="livesum",
+)
+POOL_IN_USE = Gauge(
+    "conduit_db_pool_connections_in_use",
+    "Database connections checked out of the pool now.",
+    multiprocess_mode="livesum",
+)
+POOL_WAITING = Gauge(
+    "conduit_db_pool_waiting",
+    "Callers waiting for a database connection from the pool now (queued, or opening one).",
+    multiprocess_mode="livesum",
+)
+REDIS_ERRORS = Counter(
+    "conduit_redis_errors",
+    "Redis commands that failed (timeouts, refused connections, errors), by operation.",
+    ["operation"],
+)
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "OTHER"
+
+
+def count_redis_error(operation: str, _exc: BaseException) -> None:
+    REDIS_ERRORS.labels(operation).inc()
+
+
+def _checked_out(*_args: Any) -> None:
+    POOL_IN_USE.inc()
+
+
+def _checked_in(*_args: Any) -> None:
+    POOL_IN_USE.dec()
+
+
+def count_pool_wait(delta: int) -> None:
+    """+1 when a caller starts waiting for a pooled connection, -1 when it stops (the
+    composition root hands this to the SQL adapter's pool)."""
+    POOL_WAITING.inc(delta)
+
+
+def watch_database_pools() -> None:
+    """Count the connections in use, for every pool of this process.
+
+    Kept up to date by pool events, as the waiting callers are (`count_pool_wait`), rather
+    than sampled at scrape time: in multiprocess mode a scrape is answered by one worker,
+    which cannot look into the others' pools, while each worker's own gauge file is summed
+    over the live workers.
+    """
+    if not event.contains(Pool, "checkout", _checked_out):
+        event.listen(Pool, "checkout", _checked_out)
+        event.listen(Pool, "checkin", _checked_in)
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_DIR_ENV) or None
+
+
+_LIVE_GAUGE_FILE = re.compile(r"gauge_live\w*_(\d+)\.db$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_dead_workers(path: str) -> None:
+    """Drop the live gauges (in flight, pool) of worker processes that are gone, so that
+    their last values stop counting; their counters and histograms stay (those requests
+    happened). Done at each scrape: a worker cannot do it for itself, as uvicorn ends
+    workers by re-raising SIGTERM (no atexit) and replaces a crashed one."""
+    pids = set()
+    for name in glob.glob(os.path.join(path, "gauge_live*_*.db")):
+        match = _LIVE_GAUGE_FILE.search(name)
+        if match:
+            pids.add(int(match.group(1)))
+    for pid in pids:
+        if pid != os.getpid() and not _alive(pid):
+            mark_process_dead(pid, path)  # type: ignore[no-untyped-call]
+
+
+def exposition(accept: str | None) -> tuple[bytes, str]:
+    """The metrics in the format the scraper asked for, and its content type."""
+    encode, content_type = choose_encoder(accept or "")
+    path = multiprocess_dir()
+    if path is None:
+        return encode(REGISTRY), content_type
+    forget_dead_workers(path)
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
+    return encode(registry), content_type
