@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from core.articles.model import TAG_MAX
 from core.articles.queries import Feed, GetArticle, ListArticles, ListComments, ListTags
@@ -22,6 +22,12 @@ from core.articles.views import ArticleFilter
 from core.shared.ids import CommentId
 from core.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageRequest
 from core.users.model import USERNAME_MAX
+from entrypoints.http.conditional import (
+    NOT_MODIFIED,
+    article_etag_value,
+    conditional_json,
+    versions_from_if_match,
+)
 from entrypoints.http.deps import (
     ArticlesWriter,
     CommentsWriter,
@@ -116,12 +122,21 @@ async def create_article(
     name="articles:get",
     summary="Get an article",
     description=inspect.getdoc(GetArticle),
-    responses=error_responses(401, 404, 422),
+    response_model=SingleArticleResponse,
+    responses={**error_responses(401, 404, 422), **NOT_MODIFIED},
 )
 async def get_article(
-    slug: Slug, viewer: OptionalUser, get: Annotated[GetArticle, Depends(provide(GetArticle))]
-) -> SingleArticleResponse:
-    return SingleArticleResponse.of(await get.execute(slug, viewer.user_id if viewer else None))
+    request: Request,
+    slug: Slug,
+    viewer: OptionalUser,
+    get: Annotated[GetArticle, Depends(provide(GetArticle))],
+) -> Response:
+    view = await get.execute(slug, viewer.user_id if viewer else None)
+    return conditional_json(
+        request,
+        SingleArticleResponse.of(view),
+        etag_of=lambda body: article_etag_value(view, body),
+    )
 
 
 @router.put(
@@ -130,15 +145,23 @@ async def get_article(
     name="articles:update",
     summary="Edit an article",
     description=inspect.getdoc(EditArticle),
-    responses=error_responses(401, 403, 404, 422),
+    response_model=SingleArticleResponse,
+    responses={**error_responses(401, 403, 404, 412, 422)},
 )
 async def update_article(
+    request: Request,
     slug: Slug,
     body: UpdateArticleRequest,
     actor: ArticlesWriter,
     edit: Annotated[EditArticle, Depends(provide(EditArticle))],
-) -> SingleArticleResponse:
-    return SingleArticleResponse.of(await edit.execute(actor, slug, body.to_input()))
+) -> Response:
+    # If-Match: the content version(s) the editor started from; a stale one is 412.
+    view = await edit.execute(actor, slug, body.to_input(versions_from_if_match(request)))
+    return conditional_json(
+        request,
+        SingleArticleResponse.of(view),
+        etag_of=lambda payload: article_etag_value(view, payload),
+    )
 
 
 @router.delete(
@@ -197,15 +220,19 @@ async def unfavorite(
     name="comments:list",
     summary="List an article's comments",
     description=inspect.getdoc(ListComments),
-    responses=error_responses(401, 404, 422),
+    response_model=MultipleCommentsResponse,
+    responses={**error_responses(401, 404, 422), **NOT_MODIFIED},
 )
 async def list_comments(
+    request: Request,
     slug: Slug,
     viewer: OptionalUser,
     list_: Annotated[ListComments, Depends(provide(ListComments))],
-) -> MultipleCommentsResponse:
+) -> Response:
     views = await list_.execute(slug, viewer.user_id if viewer else None)
-    return MultipleCommentsResponse(comments=[Comment.of(v) for v in views])
+    return conditional_json(
+        request, MultipleCommentsResponse(comments=[Comment.of(v) for v in views])
+    )
 
 
 @router.post(
@@ -253,6 +280,10 @@ async def delete_comment(
     name="tags:list",
     summary="List tags",
     description=inspect.getdoc(ListTags),
+    response_model=TagsResponse,
+    responses=NOT_MODIFIED,
 )
-async def list_tags(list_: Annotated[ListTags, Depends(provide(ListTags))]) -> TagsResponse:
-    return TagsResponse(tags=await list_.execute())
+async def list_tags(
+    request: Request, list_: Annotated[ListTags, Depends(provide(ListTags))]
+) -> Response:
+    return conditional_json(request, TagsResponse(tags=await list_.execute()))

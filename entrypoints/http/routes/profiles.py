@@ -5,10 +5,11 @@ from __future__ import annotations
 import inspect
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.users.model import USERNAME_MAX
+from entrypoints.http.conditional import NOT_MODIFIED, conditional_json
 from entrypoints.http.deps import OptionalUser, SocialWriter, provide
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.profiles import ProfileResponse
@@ -22,14 +23,17 @@ Username = Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])]
     name="profiles:get",
     summary="Get a profile",
     description=inspect.getdoc(GetProfile),
-    responses=error_responses(401, 404, 422),
+    response_model=ProfileResponse,
+    responses={**error_responses(401, 404, 422), **NOT_MODIFIED},
 )
 async def get_profile(
+    request: Request,
     username: Username,
     viewer: OptionalUser,
     get: Annotated[GetProfile, Depends(provide(GetProfile))],
-) -> ProfileResponse:
-    return ProfileResponse.of(await get.execute(username, viewer.user_id if viewer else None))
+) -> Response:
+    view = await get.execute(username, viewer.user_id if viewer else None)
+    return conditional_json(request, ProfileResponse.of(view))
 
 
 @router.post(

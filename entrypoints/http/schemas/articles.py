@@ -79,10 +79,10 @@ class UpdateArticleRequest(BaseModel):
     )
     article: UpdateArticle
 
-    def to_input(self) -> EditArticleInput:
+    def to_input(self, if_version: frozenset[str] | None = None) -> EditArticleInput:
         a = self.article
         tags = None if a.tagList is None else tuple(a.tagList)
-        return EditArticleInput(a.title, a.description, a.body, tags)
+        return EditArticleInput(a.title, a.description, a.body, tags, if_version)
 
 
 class ArticleListItem(BaseModel):
