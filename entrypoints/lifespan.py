@@ -66,7 +66,11 @@ def open_redis(url: str) -> Redis:
 
 
 async def open_infrastructure(settings: Settings) -> Infrastructure:
-    hasher = Argon2PasswordHasher(max_workers=settings.password_hash_workers)
+    hasher = Argon2PasswordHasher(
+        max_workers=settings.password_hash_workers,
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_kib,
+    )
     infra = Infrastructure(hasher=hasher, _closers=[hasher])
     if settings.redis_url:
         infra.redis = open_redis(settings.redis_url)

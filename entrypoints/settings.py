@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     rate_limit_fail_mode: Literal["open", "closed"] = "open"
     db_pool_size: int = Field(default=10, ge=1, le=200)
     password_hash_workers: int = Field(default=2, ge=1, le=64)
+    # Argon2id cost: OWASP's first recommended setting (m=19 MiB, t=2, p=1); ~40 ms a hash
+    # on one core of the benchmark machine. Stored hashes keep their own parameters.
+    argon2_time_cost: int = Field(default=2, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=19_456, ge=8_192, le=1_048_576)
     sqlite_auto_migrate: bool = True
 
     # --- serving: logs, request limits, proxies, shutdown (http/middleware.py, cli.py) ---

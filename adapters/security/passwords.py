@@ -21,8 +21,8 @@ class Argon2PasswordHasher:
         self,
         *,
         max_workers: int = 2,
-        time_cost: int = 3,
-        memory_cost: int = 65_536,
+        time_cost: int = 2,
+        memory_cost: int = 19_456,
         parallelism: int = 1,
     ) -> None:
         self._hash = PasswordHash(
