@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from adapters.redis.errors import ErrorListener
 
 # INCR, and start the window's expiry on the first failure only: the window is fixed from
 # the first failure, later failures don't extend it.
@@ -16,10 +17,6 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return count
 """
-
-
-# Told of every Redis failure with the operation's name; the entrypoints count them (metrics).
-ErrorListener = Callable[[str, BaseException], None]
 
 
 class RedisAttemptCounter:

@@ -11,14 +11,14 @@ invalidation meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-ErrorListener = Callable[[str, BaseException], None]
+from adapters.redis.errors import ErrorListener
 
 EPOCH = "epoch"
 

@@ -3,12 +3,12 @@ process shares one limit per key."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.errors import ErrorListener
 from core.shared.rate_limits import RateDecision, RateLimiterUnavailable, RatePolicy
 
 # KEYS[1] = key; ARGV = interval (ms), burst (ms). Returns {allowed, remaining, reset_ms, retry_ms}.
@@ -32,10 +32,6 @@ return {1, remaining, new_tat - now, 0}
 
 def _seconds(ms: int) -> int:
     return max(0, -(-ms // 1000))  # ceil
-
-
-# Told of every Redis failure with the operation's name; the entrypoints count them (metrics).
-ErrorListener = Callable[[str, BaseException], None]
 
 
 class RedisRateLimiter:
