@@ -1,13 +1,18 @@
 """Load benchmark of the Conduit API: run by hand, never in CI.
 
 For each worker count it starts `conduit serve` on a fresh database (a temporary SQLite file,
-or with --postgres a throwaway Postgres database), seeds a data set through the HTTP API,
-then drives each endpoint at a fixed concurrency for a fixed time and prints one table per
-run. Results go to bench/results/<timestamp>.json. Only 127.0.0.1 is targeted; every loop
-is bounded in time and count; the server is always stopped (SIGTERM, then SIGKILL).
+or with --postgres a throwaway Postgres database), with rate limits off, seeds a data set
+through the HTTP API, then drives each endpoint at a fixed concurrency for a fixed time and
+prints one table per run. With --cache (the default) the read endpoints are driven a second
+time against a second server on the same database with a Redis cache (a unique key prefix,
+deleted at the end); with --storm (the default) GET /api/tags and GET /api/articles/{slug}
+are timed alone and during a login storm. Results go to bench/results/<timestamp>.json.
+Only 127.0.0.1 is targeted; every loop is bounded in time and count; servers are always
+stopped (SIGTERM, then SIGKILL).
 
     .venv/bin/python bench/run.py                      # SQLite, workers 1 and 2
     .venv/bin/python bench/run.py --postgres --duration 5
+    .venv/bin/python bench/run.py --no-cache --no-storm  # the per-endpoint table only
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -34,9 +40,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx2
+import redis
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,11 +52,15 @@ CONDUIT = ROOT / ".venv" / "bin" / "conduit"
 RESULTS_DIR = ROOT / "bench" / "results"
 HOST = "127.0.0.1"  # the only address this benchmark ever talks to
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 READY_TIMEOUT = 60.0  # seconds for the server to answer GET /api/tags
 STOP_TIMEOUT = 20.0  # seconds between SIGTERM and SIGKILL
 REQUEST_TIMEOUT = 60.0  # seconds for one request (bounds the tail of every loop)
 MAX_REQUESTS = 1_000_000  # per endpoint: a count bound on top of the time bound
 ERROR_SAMPLES = 3  # response bodies kept per endpoint for the report
+STORM_PROBES = ("GET /api/tags", "GET /api/articles/{slug}")  # timed alone and during a storm
+LOGIN = "POST /api/users/login"
 
 TAGS = [
     "python", "rust", "go", "javascript", "typescript", "databases", "postgres", "sqlite",
@@ -197,14 +209,65 @@ def free_port() -> int:
         return port
 
 
+# Inherited settings that would change what is measured: the server runs on its defaults,
+# except for what server_env and cached_env set.
+DROPPED_ENV = ("ENVIRONMENT", "REDIS_", "CACHE_", "RATE_LIMIT_", "ARGON2_", "PASSWORD_HASH_")
+
+
 def server_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "ENVIRONMENT"}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(DROPPED_ENV)}
     env.update(
         DATABASE_URL=database_url,
         SECRET_KEY=secrets.token_urlsafe(48),
         LOG_LEVEL="WARNING",
+        # The benchmark measures the service, not the limiter: at its default limits (e.g.
+        # 1200 reads/minute per caller, 20 logins/minute) most requests would be 429s.
+        RATE_LIMIT_ENABLED="false",
     )
     return env
+
+
+def cached_env(env: dict[str, str], redis_url: str, prefix: str) -> dict[str, str]:
+    """The same server (same database and SECRET_KEY: the seeded tokens stay valid) with the
+    Redis cache on, under a key prefix of its own."""
+    return {**env, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix, "CACHE_ENABLED": "true"}
+
+
+def redis_check(url: str) -> None:
+    client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+@dataclass
+class RedisCleanup:
+    values: int  # cached values found under the prefix (evidence that the cache was used)
+    keys: int  # keys deleted (values and generation counters)
+    left: int  # keys still there after the cleanup (should be 0)
+
+
+def redis_cleanup(url: str, prefix: str) -> RedisCleanup:
+    """SCAN + DEL every key under `prefix`."""
+    pattern = "".join(f"\\{c}" if c in "*?[]\\" else c for c in prefix) + "*"
+    value_prefix = f"{prefix}cache:val:".encode()
+    client = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5)
+    values = deleted = 0
+    try:
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            values += key.startswith(value_prefix)
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += int(client.delete(*batch))
+                batch.clear()
+        if batch:
+            deleted += int(client.delete(*batch))
+        left = sum(1 for _ in client.scan_iter(match=pattern, count=1000))
+    finally:
+        client.close()
+    return RedisCleanup(values, deleted, left)
 
 
 def migrate(env: dict[str, str], log: IO[bytes]) -> None:
@@ -263,6 +326,43 @@ class Server:
             with suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
             self.proc.wait(timeout=STOP_TIMEOUT)
+
+    def connections_per_worker(self) -> list[int]:
+        """Established connections to the server's port held by each worker process, most
+        first. A keep-alive connection stays on the worker that accepted it, and a worker's
+        event loop accepts every pending connection when it wakes, so a burst of connects can
+        land mostly on one worker: with --workers 2, "32+0" means one worker served it all."""
+        port = int(self.base_url.rsplit(":", 1)[1])
+        sockets = set()
+        with open("/proc/net/tcp", encoding="ascii") as f:  # IPv4: HOST is 127.0.0.1
+            next(f)
+            for line in f:
+                fields = line.split()  # sl, local address, remote address, state, ..., inode
+                if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    sockets.add(f"socket:[{fields[9]}]")
+        workers = []
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/stat", encoding="utf-8") as f:
+                    stat = f.read()
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    cmdline = f.read()
+            except OSError:
+                continue
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+            if ppid == self.proc.pid and b"multiprocessing.spawn" in cmdline:
+                workers.append(int(entry.name))
+        counts = []
+        for pid in workers or [self.proc.pid]:  # one worker: the server process serves
+            held = 0
+            with suppress(OSError):
+                for fd in os.scandir(f"/proc/{pid}/fd"):
+                    with suppress(OSError):
+                        held += os.readlink(fd.path) in sockets
+            counts.append(held)
+        return sorted(counts, reverse=True)
 
     def cpu(self) -> Cpu:
         """CPU seconds so far of the server (with its workers) and the database's backends."""
@@ -513,11 +613,16 @@ async def seed(
 
 
 def scenarios(data: Dataset) -> list[tuple[str, Op]]:
-    """(label, operation) per endpoint: reads first, on the seeded data, then writes."""
+    """(label, operation) per endpoint: reads first, on the seeded data, then writes. Reads
+    carry a random user's token, except GET /api/tags and the two anonymous variants (the
+    fully cached path: a token costs an account lookup, and viewer flags, per request)."""
     users, slugs, tags = data.users, data.slugs, data.tags
 
     async def articles(c: httpx2.AsyncClient, rng: random.Random) -> Response:
         return await c.get("/api/articles", headers=rng.choice(users).auth())
+
+    async def articles_anonymous(c: httpx2.AsyncClient, rng: random.Random) -> Response:
+        return await c.get("/api/articles")
 
     async def by_tag(c: httpx2.AsyncClient, rng: random.Random) -> Response:
         params = {"tag": rng.choice(tags)}
@@ -533,6 +638,9 @@ def scenarios(data: Dataset) -> list[tuple[str, Op]]:
     async def article(c: httpx2.AsyncClient, rng: random.Random) -> Response:
         url = f"/api/articles/{rng.choice(slugs)}"
         return await c.get(url, headers=rng.choice(users).auth())
+
+    async def article_anonymous(c: httpx2.AsyncClient, rng: random.Random) -> Response:
+        return await c.get(f"/api/articles/{rng.choice(slugs)}")
 
     async def comments(c: httpx2.AsyncClient, rng: random.Random) -> Response:
         url = f"/api/articles/{rng.choice(slugs)}/comments"
@@ -578,10 +686,12 @@ def scenarios(data: Dataset) -> list[tuple[str, Op]]:
 
     return [
         ("GET /api/articles", articles),
+        ("GET /api/articles (anonymous)", articles_anonymous),
         ("GET /api/articles?tag=X", by_tag),
         ("GET /api/articles?author=X", by_author),
         ("GET /api/articles/feed", feed),
         ("GET /api/articles/{slug}", article),
+        ("GET /api/articles/{slug} (anonymous)", article_anonymous),
         ("GET /api/articles/{slug}/comments", comments),
         ("GET /api/profiles/{username}", profile),
         ("GET /api/tags", tag_list),
@@ -589,7 +699,7 @@ def scenarios(data: Dataset) -> list[tuple[str, Op]]:
         ("POST /api/articles/{slug}/comments", comment),
         ("POST|DELETE /api/articles/{slug}/favorite", toggle_favorite),
         ("PUT /api/user", update_user),
-        ("POST /api/users/login", login),
+        (LOGIN, login),
     ]
 
 
@@ -611,6 +721,7 @@ class EndpointResult:
     db_cpu_pct: float  # Postgres backends of the benchmark's database (0 for SQLite)
     client_cpu_pct: float
     other_cpu_pct: float  # the rest of the machine: anything else running skews the numbers
+    connections_per_worker: list[int]  # at the end of the measured window
     error_kinds: dict[str, int]
     error_samples: list[str]
 
@@ -691,6 +802,7 @@ async def measure(
         rng=rng,
     )
     cpu = server.cpu().since(cpu_before)
+    connections = server.connections_per_worker()
     cpu_other = cpu.machine - cpu.server - cpu.database - cpu.client
     latencies.sort()
     return EndpointResult(
@@ -707,12 +819,159 @@ async def measure(
         db_cpu_pct=round(100 * cpu.database / elapsed),
         client_cpu_pct=round(100 * cpu.client / elapsed),
         other_cpu_pct=max(0, round(100 * cpu_other / elapsed)),
+        connections_per_worker=connections,
         error_kinds=dict(errors),
         error_samples=samples,
     )
 
 
+@dataclass
+class StormResult:
+    """A probe endpoint timed alone (storm_connections 0) or while logins hammer the server."""
+
+    endpoint: str
+    storm_connections: int
+    probe_connections: int
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    logins: int  # successful logins completed inside the probe's measured window
+    logins_per_s: float
+    login_p50_ms: float
+    login_p99_ms: float
+    login_errors: int  # non-2xx answers and transport errors of the storm, whole storm
+    server_cpu_pct: float
+    other_cpu_pct: float
+    connections_per_worker: list[int]  # probe and storm connections together
+    error_kinds: dict[str, int]
+    error_samples: list[str]
+    login_error_kinds: dict[str, int]
+    login_error_samples: list[str]
+
+
+def make_client(server: Server, connections: int) -> httpx2.AsyncClient:
+    limits = httpx2.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx2.AsyncClient(
+        base_url=server.base_url,
+        limits=limits,
+        timeout=httpx2.Timeout(REQUEST_TIMEOUT),
+        trust_env=False,
+    )
+
+
+async def storm_row(
+    server: Server,
+    label: str,
+    probe: Op,
+    login: Op,
+    storm_connections: int,
+    args: argparse.Namespace,
+    rng: random.Random,
+) -> StormResult:
+    """Time `probe` (warm-up, then `duration` s measured) while `storm_connections` loops send
+    logins back to back from the start of the warm-up to the end of the measured window."""
+    stop = asyncio.Event()
+    hard_deadline = time.perf_counter() + args.warmup + args.duration + REQUEST_TIMEOUT
+    done: list[tuple[float, float]] = []  # (end, latency) of each successful login
+    login_errors: Counter[str] = Counter()
+    login_samples: list[str] = []
+    sent = 0
+
+    async def hammer(client: httpx2.AsyncClient, seed: int) -> None:
+        nonlocal sent
+        local = random.Random(seed)
+        while not stop.is_set() and sent < MAX_REQUESTS and time.perf_counter() < hard_deadline:
+            sent += 1
+            t0 = time.perf_counter()
+            try:
+                response = await login(client, local)
+            except httpx2.HTTPError as exc:
+                login_errors[type(exc).__name__] += 1
+                continue
+            t1 = time.perf_counter()
+            if response.is_success:
+                done.append((t1, t1 - t0))
+            else:
+                login_errors[str(response.status_code)] += 1
+                if len(login_samples) < ERROR_SAMPLES:
+                    login_samples.append(f"{response.status_code}: {body(response)}")
+
+    seeds = [rng.getrandbits(64) for _ in range(storm_connections)]
+    async with (
+        make_client(server, args.storm_probe_concurrency) as probe_client,
+        make_client(server, max(1, storm_connections)) as login_client,
+    ):
+        tasks = [asyncio.create_task(hammer(login_client, s)) for s in seeds]
+        try:
+            if args.warmup > 0:
+                await drive(
+                    probe_client,
+                    probe,
+                    concurrency=args.storm_probe_concurrency,
+                    duration=args.warmup,
+                    max_requests=MAX_REQUESTS,
+                    rng=rng,
+                )
+            cpu_before = server.cpu()
+            start = time.perf_counter()
+            latencies, errors, samples, elapsed = await drive(
+                probe_client,
+                probe,
+                concurrency=args.storm_probe_concurrency,
+                duration=args.duration,
+                max_requests=MAX_REQUESTS,
+                rng=rng,
+            )
+            end = time.perf_counter()
+            cpu = server.cpu().since(cpu_before)
+            connections = server.connections_per_worker()
+        finally:
+            stop.set()  # the loops finish their request in flight (bounded by its timeout)
+            await asyncio.gather(*tasks, return_exceptions=True)
+    cpu_other = cpu.machine - cpu.server - cpu.database - cpu.client
+    latencies.sort()
+    window = sorted(latency for t, latency in done if start <= t <= end)
+    return StormResult(
+        endpoint=label,
+        storm_connections=storm_connections,
+        probe_connections=args.storm_probe_concurrency,
+        requests=len(latencies),
+        errors=sum(errors.values()),
+        seconds=round(elapsed, 3),
+        rps=round(len(latencies) / elapsed, 1),
+        p50_ms=round(percentile(latencies, 50) * 1000, 2),
+        p99_ms=round(percentile(latencies, 99) * 1000, 2),
+        max_ms=round(latencies[-1] * 1000, 2) if latencies else float("nan"),
+        logins=len(window),
+        logins_per_s=round(len(window) / (end - start), 1),
+        login_p50_ms=round(percentile(window, 50) * 1000, 2),
+        login_p99_ms=round(percentile(window, 99) * 1000, 2),
+        login_errors=sum(login_errors.values()),
+        server_cpu_pct=round(100 * cpu.server / elapsed),
+        other_cpu_pct=max(0, round(100 * cpu_other / elapsed)),
+        connections_per_worker=connections,
+        error_kinds=dict(errors),
+        error_samples=samples,
+        login_error_kinds=dict(login_errors),
+        login_error_samples=login_samples,
+    )
+
+
 # --------------------------------------------------------------------------- one run
+
+
+@dataclass
+class CachePass:
+    """The read endpoints again, against a second server with the Redis cache on."""
+
+    redis_key_prefix: str
+    endpoints: list[EndpointResult]
+    server_log: str
+    cleanup: RedisCleanup | None
 
 
 @dataclass
@@ -724,63 +983,144 @@ class RunResult:
     duration_s: float
     seed: SeedReport
     endpoints: list[EndpointResult]
+    cached: CachePass | None
+    storm: list[StormResult]
     load_average_before: str
     server_log: str
     server_log_warnings: int
 
 
-async def bench_server(
-    server: Server, args: argparse.Namespace, rng: random.Random, header: str
-) -> tuple[SeedReport, list[EndpointResult]]:
-    limits = httpx2.Limits(
-        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
-    )
-    async with httpx2.AsyncClient(
-        base_url=server.base_url,
-        limits=limits,
-        timeout=httpx2.Timeout(REQUEST_TIMEOUT),
-        trust_env=False,
-    ) as client:
-        data, report = await seed(client, args, rng)
-        print(header)
-        print(seed_line(report))
-        print(table_header())
-        results = []
-        for label, op in scenarios(data):
-            if args.only and not any(o in label for o in args.only):
-                continue
+async def seed_server(
+    server: Server, args: argparse.Namespace, rng: random.Random
+) -> tuple[Dataset, SeedReport]:
+    async with make_client(server, args.concurrency) as client:
+        return await seed(client, args, rng)
+
+
+async def measure_all(
+    server: Server,
+    ops: Sequence[tuple[str, Op]],
+    args: argparse.Namespace,
+    rng: random.Random,
+    *,
+    show: bool,
+) -> list[EndpointResult]:
+    results = []
+    async with make_client(server, args.concurrency) as client:
+        for label, op in ops:
             result = await measure(client, server, label, op, args, rng)
-            print(table_row(result), flush=True)
+            if show:
+                print(table_row(result), flush=True)
+            else:
+                print(f"  {label}: {result.rps:.1f} req/s", file=sys.stderr, flush=True)
             results.append(result)
-        return report, results
+    return results
+
+
+async def storm_all(
+    server: Server, data: Dataset, args: argparse.Namespace, rng: random.Random
+) -> list[StormResult]:
+    ops = dict(scenarios(data))
+    rows = []
+    for label in STORM_PROBES:
+        for connections in (0, args.storm_logins):
+            row = await storm_row(server, label, ops[label], ops[LOGIN], connections, args, rng)
+            print(storm_table_row(row), flush=True)
+            rows.append(row)
+    return rows
+
+
+def cached_pass(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    workers: int,
+    log_path: Path,
+    db_name: str | None,
+    reads: Sequence[tuple[str, Op]],
+    rng: random.Random,
+) -> CachePass:
+    """The uncached server stays up (idle) while a second one, with the cache, serves the same
+    database; the second one is stopped and its Redis keys deleted before this returns."""
+    prefix = f"conduit-bench:{uuid.uuid4()}:"
+    print(
+        f"  cached pass: second server, REDIS_URL={args.redis_url}, prefix {prefix}",
+        file=sys.stderr,
+        flush=True,
+    )
+    result = CachePass(prefix, [], str(log_path.relative_to(ROOT)), None)
+    try:
+        with (
+            open(log_path, "wb") as log,
+            running_server(cached_env(env, args.redis_url, prefix), workers, log, db_name) as srv,
+        ):
+            result.endpoints = asyncio.run(measure_all(srv, reads, args, rng, show=False))
+    finally:
+        result.cleanup = redis_cleanup(args.redis_url, prefix)
+    return result
+
+
+def selected(args: argparse.Namespace, label: str) -> bool:
+    return not args.only or any(o in label for o in args.only)
 
 
 def run_once(args: argparse.Namespace, workers: int, stamp: str) -> RunResult:
     rng = random.Random(args.seed)  # the same data set and request mix for every run
     with fresh_database(args.postgres, args.admin_dsn) as backend:
         log_path = RESULTS_DIR / f"{stamp}-{backend.name}-w{workers}.server.log"
+        cached_log = RESULTS_DIR / f"{stamp}-{backend.name}-w{workers}-cached.server.log"
         load = load_average()
         header = (
             f"\n== {backend.label}: workers={workers}, concurrency={args.concurrency}, "
-            f"{args.duration:g} s per endpoint (+{args.warmup:g} s warm-up) ==\n"
+            f"{args.duration:g} s per endpoint (+{args.warmup:g} s warm-up), "
+            f"rate limits off, no cache ==\n"
             f"load average before seeding: {load}"
         )
+        cached: CachePass | None = None
+        storm: list[StormResult] = []
         try:
             with open(log_path, "wb") as log:
                 env = server_env(backend.url)
                 migrate(env, log)
                 with running_server(env, workers, log, backend.db_name) as server:
-                    report, results = asyncio.run(bench_server(server, args, rng, header))
+                    data, report = asyncio.run(seed_server(server, args, rng))
+                    print(header)
+                    print(seed_line(report))
+                    print(table_header(), flush=True)
+                    ops = [(label, op) for label, op in scenarios(data) if selected(args, label)]
+                    reads = [(label, op) for label, op in ops if label.startswith("GET ")]
+                    writes = [(label, op) for label, op in ops if not label.startswith("GET ")]
+                    # Both passes send the same request sequence on the same data.
+                    read_rng_state = rng.getstate()
+                    results = asyncio.run(measure_all(server, reads, args, rng, show=True))
+                    if args.cache and reads:
+                        read_rng = random.Random()
+                        read_rng.setstate(read_rng_state)
+                        cached = cached_pass(
+                            args, env, workers, cached_log, backend.db_name, reads, read_rng
+                        )
+                    results += asyncio.run(measure_all(server, writes, args, rng, show=True))
+                    if cached is not None:
+                        print_cache_table(workers, results, cached)
+                    if args.storm:
+                        print(storm_header(workers, args))
+                        storm = asyncio.run(storm_all(server, data, args, rng))
         except Exception:
-            print(f"\nfailed; the server's output ({log_path.relative_to(ROOT)}) ends with:")
-            tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
-            print("\n".join(f"  {line[:200]}" for line in tail), flush=True)
+            for path in (log_path, cached_log):
+                if not path.exists():
+                    continue
+                print(f"\nfailed; the server's output ({path.relative_to(ROOT)}) ends with:")
+                tail = path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+                print("\n".join(f"  {line[:200]}" for line in tail), flush=True)
             raise
-        log_text = log_path.read_text(encoding="utf-8", errors="replace")
-        warnings = sum(
-            1 for line in log_text.splitlines() if "| WARNING" in line or "| ERROR" in line
-        )
-        print_errors(report, results, log_path, log_text, warnings)
+        warnings = 0
+        for path in (log_path, cached_log) if cached is not None else (log_path,):
+            log_text = path.read_text(encoding="utf-8", errors="replace")
+            count = sum(
+                1 for line in log_text.splitlines() if "| WARNING" in line or "| ERROR" in line
+            )
+            print_log_warnings(path, log_text, count)
+            warnings += count
+        print_errors(report, results, cached, storm)
         return RunResult(
             backend.name,
             backend.version,
@@ -789,6 +1129,8 @@ def run_once(args: argparse.Namespace, workers: int, stamp: str) -> RunResult:
             args.duration,
             report,
             results,
+            cached,
+            storm,
             load,
             str(log_path.relative_to(ROOT)),
             warnings,
@@ -809,7 +1151,12 @@ COLUMNS = (
     ("db CPU%", 8),
     ("cli CPU%", 9),
     ("other CPU%", 11),
+    ("conns/worker", 13),
 )
+
+
+def per_worker(counts: list[int]) -> str:
+    return "+".join(str(n) for n in counts)
 
 
 def table_header() -> str:
@@ -829,6 +1176,7 @@ def table_row(r: EndpointResult) -> str:
         f"{r.db_cpu_pct:.0f}",
         f"{r.client_cpu_pct:.0f}",
         f"{r.other_cpu_pct:.0f}",
+        per_worker(r.connections_per_worker),
     ]
     return r.endpoint.ljust(COLUMNS[0][1]) + "".join(
         c.rjust(w) for c, (_, w) in zip(cells, COLUMNS[1:], strict=True)
@@ -843,26 +1191,144 @@ def seed_line(s: SeedReport) -> str:
     )
 
 
+def print_log_warnings(log_path: Path, log_text: str, warnings: int) -> None:
+    if warnings:
+        print(f"server log {log_path.relative_to(ROOT)}: {warnings} WARNING/ERROR lines; last:")
+        for line in log_text.splitlines()[-10:]:
+            print(f"  {line[:200]}")
+
+
 def print_errors(
     report: SeedReport,
     results: list[EndpointResult],
-    log_path: Path,
-    log_text: str,
-    warnings: int,
+    cached: CachePass | None,
+    storm: list[StormResult],
 ) -> None:
     if report.errors:
         print(f"seeding errors: {report.errors}")
         for sample in report.error_samples[:5]:
             print(f"  {sample}")
-    for r in results:
+    cached_results = cached.endpoints if cached else []
+    tagged = [("", r) for r in results] + [("cached ", r) for r in cached_results]
+    for tag, r in tagged:
         if r.errors:
-            print(f"errors on {r.endpoint}: {r.error_kinds}")
+            print(f"errors on {tag}{r.endpoint}: {r.error_kinds}")
             for sample in r.error_samples:
                 print(f"  {sample}")
-    if warnings:
-        print(f"server log {log_path.relative_to(ROOT)}: {warnings} WARNING/ERROR lines; last:")
-        for line in log_text.splitlines()[-10:]:
-            print(f"  {line[:200]}")
+    for row in storm:
+        where = f"{row.endpoint} ({storm_label(row)})"
+        if row.errors:
+            print(f"errors on {where}: {row.error_kinds}")
+            for sample in row.error_samples:
+                print(f"  {sample}")
+        if row.login_errors:
+            print(f"login errors during {where}: {row.login_error_kinds}")
+            for sample in row.login_error_samples:
+                print(f"  {sample}")
+    if cached and cached.cleanup and cached.cleanup.left:
+        print(f"redis: {cached.cleanup.left} keys under {cached.redis_key_prefix} not deleted")
+
+
+CACHE_COLUMNS = (
+    ("endpoint", 40),
+    ("uncached req/s", 15),
+    ("cached req/s", 13),
+    ("uncached p50/p99 ms", 20),
+    ("cached p50/p99 ms", 18),
+    ("speed-up", 9),
+    ("srv CPU ms/req unc/cached", 26),
+    ("conns/worker unc|cached", 24),
+)
+
+
+def print_cache_table(workers: int, uncached: list[EndpointResult], cached: CachePass) -> None:
+    by_label = {r.endpoint: r for r in uncached}
+    cleanup = cached.cleanup
+    found = f"{cleanup.values} cached values, {cleanup.keys} keys deleted" if cleanup else "?"
+    print(
+        f"\n== cached vs uncached reads: workers={workers}, same database and request mix; "
+        f"cached = a second server with REDIS_URL ({found}) =="
+    )
+    head = CACHE_COLUMNS[0][0].ljust(CACHE_COLUMNS[0][1]) + "".join(
+        n.rjust(w) for n, w in CACHE_COLUMNS[1:]
+    )
+    print(head + "\n" + "-" * len(head))
+    for c in cached.endpoints:
+        u = by_label.get(c.endpoint)
+        if u is None:
+            continue
+        speed_up = c.rps / u.rps if u.rps else float("nan")
+        cells = [
+            f"{u.rps:.1f}",
+            f"{c.rps:.1f}",
+            f"{u.p50_ms:.1f}/{u.p99_ms:.1f}",
+            f"{c.p50_ms:.1f}/{c.p99_ms:.1f}",
+            f"{speed_up:.2f}x",
+            f"{u.server_cpu_ms_per_request:.1f}/{c.server_cpu_ms_per_request:.1f}",
+            f"{per_worker(u.connections_per_worker)}|{per_worker(c.connections_per_worker)}",
+        ]
+        print(
+            c.endpoint.ljust(CACHE_COLUMNS[0][1])
+            + "".join(v.rjust(w) for v, (_, w) in zip(cells, CACHE_COLUMNS[1:], strict=True))
+        )
+
+
+STORM_COLUMNS = (
+    ("probe", 26),
+    ("during", 11),
+    ("requests", 9),
+    ("errors", 7),
+    ("req/s", 8),
+    ("p50 ms", 8),
+    ("p99 ms", 8),
+    ("max ms", 8),
+    ("logins/s", 9),
+    ("login p50/p99 ms", 18),
+    ("login err", 10),
+    ("srv CPU%", 9),
+    ("other CPU%", 11),
+    ("conns/worker", 13),
+)
+
+
+def storm_label(row: StormResult) -> str:
+    return f"{row.storm_connections} logins" if row.storm_connections else "alone"
+
+
+def storm_header(workers: int, args: argparse.Namespace) -> str:
+    head = STORM_COLUMNS[0][0].ljust(STORM_COLUMNS[0][1]) + "".join(
+        n.rjust(w) for n, w in STORM_COLUMNS[1:]
+    )
+    return (
+        f"\n== login storm: workers={workers}, probe {args.storm_probe_concurrency} connections, "
+        f"alone or during {args.storm_logins} connections of POST /api/users/login "
+        f"(right passwords), {args.duration:g} s each (+{args.warmup:g} s warm-up) ==\n"
+        + head
+        + "\n"
+        + "-" * len(head)
+    )
+
+
+def storm_table_row(r: StormResult) -> str:
+    storming = r.storm_connections > 0
+    cells = [
+        storm_label(r),
+        f"{r.requests}",
+        f"{r.errors}",
+        f"{r.rps:.1f}",
+        f"{r.p50_ms:.1f}",
+        f"{r.p99_ms:.1f}",
+        f"{r.max_ms:.1f}",
+        f"{r.logins_per_s:.1f}" if storming else "-",
+        f"{r.login_p50_ms:.0f}/{r.login_p99_ms:.0f}" if storming else "-",
+        f"{r.login_errors}" if storming else "-",
+        f"{r.server_cpu_pct:.0f}",
+        f"{r.other_cpu_pct:.0f}",
+        per_worker(r.connections_per_worker),
+    ]
+    return r.endpoint.ljust(STORM_COLUMNS[0][1]) + "".join(
+        c.rjust(w) for c, (_, w) in zip(cells, STORM_COLUMNS[1:], strict=True)
+    )
 
 
 def print_comparison(runs: list[RunResult]) -> None:
@@ -897,11 +1363,32 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seed-concurrency", type=int, default=16)
     p.add_argument("--seed", type=int, default=42, help="random seed")
     p.add_argument("--only", nargs="*", default=[], help="run endpoints whose label has these")
+    p.add_argument(
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read endpoints again with the Redis cache (default on)",
+    )
+    p.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="Redis for the cached pass")
+    p.add_argument(
+        "--storm",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time tags and an article alone and during a login storm (default on)",
+    )
+    p.add_argument("--storm-logins", type=int, default=16, help="login connections (16)")
+    p.add_argument(
+        "--storm-probe-concurrency", type=int, default=4, help="probe connections (default 4)"
+    )
     args = p.parse_args(argv)
     if args.concurrency < 1 or args.duration <= 0 or args.users < 2 or args.articles < 1:
         p.error("need --concurrency >= 1, --duration > 0, --users >= 2, --articles >= 1")
-    if make_url(args.admin_dsn).host not in {"127.0.0.1", "localhost", "::1"}:
+    if make_url(args.admin_dsn).host not in LOCAL_HOSTS:
         p.error("--admin-dsn must point at this machine (127.0.0.1)")
+    if urlsplit(args.redis_url).hostname not in LOCAL_HOSTS:
+        p.error("--redis-url must point at this machine (127.0.0.1)")
+    if args.storm_logins < 1 or args.storm_probe_concurrency < 1:
+        p.error("need --storm-logins >= 1 and --storm-probe-concurrency >= 1")
     return args
 
 
@@ -909,6 +1396,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if not CONDUIT.exists():
         sys.exit(f"{CONDUIT} not found: create the venv and install the project first")
+    if args.cache:
+        try:
+            redis_check(args.redis_url)
+        except redis.RedisError as exc:
+            sys.exit(f"Redis at {args.redis_url} does not answer ({exc}): start it or --no-cache")
     signal.signal(signal.SIGTERM, _raise_interrupt)
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     started = datetime.now().astimezone()
@@ -932,7 +1424,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         for workers in args.workers:
             runs.append(run_once(args, workers, stamp))
     except KeyboardInterrupt:
-        print("\ninterrupted: server stopped, database removed", file=sys.stderr)
+        print("\ninterrupted: servers stopped, database and Redis keys removed", file=sys.stderr)
         raise SystemExit(130) from None
     finally:
         if runs:
