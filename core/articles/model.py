@@ -80,7 +80,7 @@ def tags_of(raw: Iterable[str]) -> tuple[str, ...]:
             continue
         if len(tag) > TAG_MAX:
             raise InvalidInput(
-                f"a tag is too long (maximum is {TAG_MAX} characters)", field="tagList"
+                f"has a tag that is too long (maximum is {TAG_MAX} characters)", field="tagList"
             )
         tags.add(tag)
     if len(tags) > TAGS_MAX:

@@ -206,27 +206,92 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(errors, code), status_code=status, headers=headers)
 
 
+# Where a body's fields live: {"user": {...}}, {"article": {...}}, {"comment": {...}}.
+WRAPPERS = frozenset({"user", "article", "comment"})
+# The error type of a core rule run as a schema validator (see schemas/common.py): its
+# message is the core's own, carried in the error's context.
+CORE_RULE_ERROR = "core_rule"
+
+
 def _field_of(loc: tuple[Any, ...]) -> str:
     # ("body", "article", "title") -> "title"; ("query", "limit") -> "limit";
-    # ("body",) (missing or unparsable body) -> "body".
+    # ("body", "article", "tagList", 3) -> "tagList"; ("body",) or ("body", "user") -> "body".
     names = [str(part) for part in loc if not isinstance(part, int)]
     if len(names) <= 1:
         return "body"
     if names[0] == "body" and len(names) == 2:
-        return names[1] if names[1] not in {"user", "article", "comment"} else "body"
+        return names[1] if names[1] not in WRAPPERS else "body"
     return names[-1]
 
 
-def _message_of(error: Mapping[str, Any]) -> str:
-    kind = error.get("type", "")
-    ctx = error.get("ctx") or {}
-    if kind == "missing":
+# Pydantic's error types in the voice of the core's messages: what follows the field name
+# when a client shows "<field> <message>" ("limit must be at most 100", "email is invalid").
+# Templates take the error's context (`{max_length}`, `{le}`, `{expected}`...).
+_PHRASES: dict[str, str] = {
+    "missing": "can't be blank",
+    "string_type": "must be a string",
+    "string_too_short": "is too short (minimum is {min_length} characters)",
+    "string_too_long": "is too long (maximum is {max_length} characters)",
+    "too_short": "must have at least {min_length} items",
+    "too_long": "has too many items (maximum is {max_length})",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "int_parsing_size": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "less_than_equal": "must be at most {le}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "greater_than": "must be greater than {gt}",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "set_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "uuid_type": "must be a UUID",
+    "uuid_parsing": "must be a UUID",
+    "uuid_version": "must be a UUID",
+    "enum": "must be one of {expected}",
+    "literal_error": "must be one of {expected}",
+    "extra_forbidden": "is not allowed",
+}
+INVALID = "is invalid"
+
+
+def _phrase(kind: str, ctx: Mapping[str, Any]) -> str:
+    if kind == CORE_RULE_ERROR:
+        return str(ctx.get("message") or INVALID)  # the core's own words
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
         return "can't be blank"
-    if kind == "string_too_long":
-        return f"is too long (maximum is {ctx.get('max_length')} characters)"
-    if kind == "string_too_short":
-        return "can't be blank" if ctx.get("min_length") == 1 else str(error["msg"]).lower()
-    return str(error.get("msg", "is invalid"))
+    if kind == "too_short" and ctx.get("min_length") == 1:
+        return "must have at least 1 item"
+    try:
+        return _PHRASES.get(kind, INVALID).format_map(ctx)
+    except (KeyError, IndexError, ValueError):
+        return INVALID
+
+
+def _message_of(error: Mapping[str, Any]) -> str:
+    """The message of one Pydantic error, phrased like the core's: lower case, no full stop,
+    read after the field name. An item of a list speaks through its list ("tagList has an
+    item that is too long ..."); the body's wrapper object is named ("body must contain a
+    'user' object"). A type without a phrase reads "is invalid", never Pydantic's English
+    ("Input should be ...")."""
+    kind = str(error.get("type", ""))
+    loc = tuple(error.get("loc", ()))
+    if len(loc) == 2 and loc[0] == "body" and loc[1] in WRAPPERS:
+        return f"must contain a '{loc[1]}' object"
+    if len(loc) == 1 and loc[0] == "body" and kind != "missing":
+        return "must be a JSON object"
+    phrase = _phrase(kind, error.get("ctx") or {})
+    if any(isinstance(part, int) for part in loc):
+        return f"has an item that {phrase}"
+    return phrase
 
 
 def _is_unparsed_body(error: Mapping[str, Any]) -> bool:

@@ -6,13 +6,37 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from core.articles.model import BODY_MAX, COMMENT_MAX, DESCRIPTION_MAX, TAG_MAX, TAGS_MAX, TITLE_MAX
+from core.articles.model import (
+    BODY_MAX,
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+    body_of,
+    comment_body_of,
+    description_of,
+    tags_of,
+    title_of,
+)
 from core.articles.use_cases import EditArticleInput, PublishArticleInput
 from core.articles.views import ArticleView, CommentView
 from core.shared.pagination import Page
-from entrypoints.http.schemas.common import EXAMPLE_PROFILE, EXAMPLE_TIME, Profile, iso_utc
+from entrypoints.http.schemas.common import (
+    EXAMPLE_PROFILE,
+    EXAMPLE_TIME,
+    Profile,
+    checked_by,
+    iso_utc,
+)
 
 TagName = Annotated[str, StringConstraints(max_length=TAG_MAX)]
+# Fields an author writes, checked by the core's rule for each (see checked_by).
+Title = Annotated[str, Field(max_length=TITLE_MAX), checked_by(title_of)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), checked_by(description_of)]
+Body = Annotated[str, Field(max_length=BODY_MAX), checked_by(body_of)]
+TagList = Annotated[list[TagName], Field(max_length=TAGS_MAX), checked_by(tags_of)]
+CommentBody = Annotated[str, Field(max_length=COMMENT_MAX), checked_by(comment_body_of)]
 
 EXAMPLE_LIST_ITEM: dict[str, Any] = {
     "slug": "how-to-train-your-dragon",
@@ -36,12 +60,10 @@ EXAMPLE_COMMENT: dict[str, Any] = {
 
 
 class NewArticle(BaseModel):
-    title: str = Field(max_length=TITLE_MAX, examples=["How to train your dragon"])
-    description: str = Field(max_length=DESCRIPTION_MAX, examples=["Ever wonder how?"])
-    body: str = Field(max_length=BODY_MAX, examples=["You have to believe"])
-    tagList: list[TagName] = Field(
-        default_factory=list, max_length=TAGS_MAX, examples=[["dragons"]]
-    )
+    title: Title = Field(examples=["How to train your dragon"])
+    description: Description = Field(examples=["Ever wonder how?"])
+    body: Body = Field(examples=["You have to believe"])
+    tagList: TagList = Field(default_factory=list, examples=[["dragons"]])
 
 
 class NewArticleRequest(BaseModel):
@@ -67,10 +89,10 @@ class NewArticleRequest(BaseModel):
 
 
 class UpdateArticle(BaseModel):
-    title: str | None = Field(default=None, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
-    body: str | None = Field(default=None, max_length=BODY_MAX)
-    tagList: list[TagName] | None = Field(default=None, max_length=TAGS_MAX)
+    title: Title | None = None
+    description: Description | None = None
+    body: Body | None = None
+    tagList: TagList | None = None
 
 
 class UpdateArticleRequest(BaseModel):
@@ -156,7 +178,7 @@ class MultipleArticlesResponse(BaseModel):
 
 
 class NewComment(BaseModel):
-    body: str = Field(max_length=COMMENT_MAX, examples=["Thank you so much!"])
+    body: CommentBody = Field(examples=["Thank you so much!"])
 
 
 class NewCommentRequest(BaseModel):

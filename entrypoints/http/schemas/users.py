@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.users.model import BIO_MAX, EMAIL_MAX, IMAGE_URL_MAX, PASSWORD_MAX, USERNAME_MAX
+from core.users.model import (
+    BIO_MAX,
+    EMAIL_MAX,
+    IMAGE_URL_MAX,
+    PASSWORD_MAX,
+    USERNAME_MAX,
+    bio_of,
+    check_password,
+    email_of,
+    image_of,
+    username_of,
+)
 from core.users.use_cases import LogInInput, RegisterUserInput, UpdateUserInput, UserView
-from entrypoints.http.schemas.common import EXAMPLE_TOKEN
+from entrypoints.http.schemas.common import EXAMPLE_TOKEN, checked_by
+
+# A field of a new or changed account, checked by the core's rule for it (see checked_by).
+Username = Annotated[str, Field(max_length=USERNAME_MAX), checked_by(username_of)]
+Email = Annotated[str, Field(max_length=EMAIL_MAX), checked_by(email_of)]
+NewPassword = Annotated[str, Field(max_length=PASSWORD_MAX), checked_by(check_password)]
+Bio = Annotated[str, Field(max_length=BIO_MAX), checked_by(bio_of)]
+Image = Annotated[str, Field(max_length=IMAGE_URL_MAX), checked_by(image_of)]
 
 
 class NewUser(BaseModel):
-    username: str = Field(max_length=USERNAME_MAX, examples=["jake"])
-    email: str = Field(max_length=EMAIL_MAX, examples=["jake@jake.jake"])
-    password: str = Field(max_length=PASSWORD_MAX, examples=["jakejake"])
+    username: Username = Field(examples=["jake"])
+    email: Email = Field(examples=["jake@jake.jake"])
+    password: NewPassword = Field(examples=["jakejake"])
 
 
 class NewUserRequest(BaseModel):
@@ -49,11 +69,11 @@ class LoginUserRequest(BaseModel):
 class UpdateUser(BaseModel):
     """Fields to change; a `null` or empty bio or image clears it."""
 
-    email: str | None = Field(default=None, max_length=EMAIL_MAX)
-    username: str | None = Field(default=None, max_length=USERNAME_MAX)
-    password: str | None = Field(default=None, max_length=PASSWORD_MAX)
-    bio: str | None = Field(default=None, max_length=BIO_MAX)
-    image: str | None = Field(default=None, max_length=IMAGE_URL_MAX)
+    email: Email | None = None
+    username: Username | None = None
+    password: NewPassword | None = None
+    bio: Bio | None = None
+    image: Image | None = None
 
 
 class UpdateUserRequest(BaseModel):
