@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import punq
 from fastapi import APIRouter, Depends, FastAPI
 
 from entrypoints.container import build_container
 from entrypoints.http.docs import install_docs
-from entrypoints.http.errors import install_error_handlers
+from entrypoints.http.errors import error_responses, install_error_handlers
 from entrypoints.http.middleware import install_middleware
 from entrypoints.http.observability import install_observability
 from entrypoints.http.rate_limits import RateLimitHeaders, rate_limit
@@ -31,6 +32,15 @@ def api_router() -> APIRouter:
     router.include_router(auth.router)
     router.include_router(admin.router)
     return router
+
+
+def rate_limit_responses(settings: Settings) -> dict[int | str, dict[str, Any]]:
+    """For the OpenAPI document: with rate limits on, every API operation may answer 429,
+    and 503 too when the limiter fails closed."""
+    if not settings.rate_limit_enabled:
+        return {}
+    closed = settings.rate_limit_fail_mode == "closed"
+    return error_responses(*((429, 503) if closed else (429,)))
 
 
 def create_app(
@@ -68,7 +78,12 @@ def create_app(
     limits = [Depends(rate_limit)] if settings.rate_limit_enabled else []
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitHeaders)
-    app.include_router(router, prefix=VERSIONED_PREFIX, dependencies=limits)
+    app.include_router(
+        router,
+        prefix=VERSIONED_PREFIX,
+        dependencies=limits,
+        responses=rate_limit_responses(settings),
+    )
     # Same routes at /api for RealWorld clients; the OpenAPI document lists /api/v1 only.
     app.include_router(router, prefix=API_PREFIX, include_in_schema=False, dependencies=limits)
     app.include_router(auth.well_known)

@@ -91,7 +91,7 @@ BY_STATUS: dict[int, tuple[ErrorCode, str]] = {
 }
 
 DESCRIPTIONS = {
-    400: "Malformed request (`malformed_json`: the body is not valid JSON)",
+    400: "Malformed request: the body cannot be parsed (`malformed_json`: not valid JSON)",
     401: "Missing, invalid or expired credentials (`WWW-Authenticate: Token`)",
     403: "Not allowed for this user",
     404: "No such resource",
@@ -372,6 +372,13 @@ def install_error_handlers(app: FastAPI) -> None:
     # Last resort only: UnhandledErrorMiddleware (entrypoints/http/middleware.py) answers 500s
     # inside the request context; this catches a failure in the outer middleware.
     app.add_exception_handler(Exception, on_unexpected)
+
+
+# What any operation that reads a body may answer besides its own errors: 400 (the body
+# cannot be parsed; `malformed_json` for JSON) and 413 (over MAX_BODY_BYTES). A JSON body
+# adds 415 (sent as another media type) and 422 (parses, but breaks the schema).
+BODY_ERRORS = (400, 413)
+JSON_BODY_ERRORS = (*BODY_ERRORS, 415, 422)
 
 
 # For route decorators: the error responses an operation may give, in the one shape.

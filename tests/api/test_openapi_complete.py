@@ -3,13 +3,16 @@ tags, models, its error responses or an example fails here."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import httpx2
 import pytest
 
+from entrypoints.settings import Settings
 from tests.api.helpers import MEMORY_ONLY
+from tests.conftest import TEST_SECRET
 
 pytestmark = MEMORY_ONLY
 
@@ -145,6 +148,12 @@ def problems(doc: dict[str, Any], method: str, path: str, op: dict[str, Any]) ->
         expected.add("404")
     if params or body is not None:
         expected.add("422")
+    if body is not None:
+        # An unparsable body (400) or one over MAX_BODY_BYTES (413); a JSON body sent as
+        # another media type is 415.
+        expected |= {"400", "413"}
+        if any(media_type.endswith("json") for media_type in body.get("content", {})):
+            expected.add("415")
     if key in MAY_BE_FORBIDDEN:
         expected.add("403")
     if key in RATE_LIMITED:
@@ -196,3 +205,64 @@ def test_the_completeness_check_flags_an_undocumented_operation(
     assert any(p.startswith("tags") for p in found)
     assert "200 response without a model" in found
     assert "error response 429 not declared" in found
+
+
+def test_the_completeness_check_flags_a_body_operation_without_400(
+    document: dict[str, Any],
+) -> None:
+    register = dict(document["paths"]["/api/v1/users"]["post"])
+    register["responses"] = {
+        status: answer for status, answer in register["responses"].items() if status != "400"
+    }
+
+    assert problems(document, "post", "/api/v1/users", register) == [
+        "error response 400 not declared"
+    ]
+
+
+def json_body_operations(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (method, path)
+        for method, path, op in operations(doc)
+        if "application/json" in (op.get("requestBody") or {}).get("content", {})
+    ]
+
+
+async def test_malformed_json_is_answered_as_documented(
+    client: httpx2.AsyncClient, document: dict[str, Any]
+) -> None:
+    checked = json_body_operations(document)
+    for method, path in checked:
+        url = path.format(slug="a-slug", username="jake", comment_id=1, key_id=uuid.uuid4())
+        response = await client.request(
+            method, url, content=b'{"broken', headers={"Content-Type": "application/json"}
+        )
+
+        assert response.status_code == 400, (method, path, response.text)
+        assert response.json()["code"] == "malformed_json"
+        assert "400" in document["paths"][path][method]["responses"], (method, path)
+    assert len(checked) >= 8
+
+
+def limited(fail_mode: str) -> Settings:
+    return Settings(
+        environment="test",
+        secret_key=TEST_SECRET,
+        database_url="memory://",
+        rate_limit_enabled=True,
+        rate_limit_fail_mode=fail_mode,
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "statuses"),
+    [(limited("open"), {"429"}), (limited("closed"), {"429", "503"})],
+    ids=["fail-open", "fail-closed"],
+)
+def test_with_rate_limits_on_every_api_operation_documents_them(
+    document: dict[str, Any], statuses: set[str]
+) -> None:
+    api = [(m, p, op) for m, p, op in operations(document) if p.startswith("/api/")]
+    missing = {f"{m.upper()} {p}" for m, p, op in api if not statuses <= set(op["responses"])}
+    assert missing == set()
+    assert len(api) >= 25

@@ -14,7 +14,7 @@ from core.shared.errors import InvalidInput
 from core.shared.ids import UserId
 from core.users.model import USERNAME_MAX, Role
 from entrypoints.http.deps import SessionUser, provide
-from entrypoints.http.errors import error_responses
+from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.auth import (
     AdminUser,
     AdminUserResponse,
@@ -59,7 +59,7 @@ async def list_users(
     name="admin:update_user",
     summary="Change a user's role or deactivate them (admins)",
     description=inspect.getdoc(ChangeUserAccess),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 403, 404),
 )
 async def update_user(
     username: Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])],

@@ -36,7 +36,7 @@ from entrypoints.http.deps import (
     SocialWriter,
     provide,
 )
-from entrypoints.http.errors import error_responses
+from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.articles import (
     Comment,
     MultipleArticlesResponse,
@@ -106,7 +106,7 @@ async def feed(
     name="articles:create",
     summary="Publish an article",
     description=inspect.getdoc(PublishArticle),
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
 )
 async def create_article(
     body: NewArticleRequest,
@@ -146,7 +146,7 @@ async def get_article(
     summary="Edit an article",
     description=inspect.getdoc(EditArticle),
     response_model=SingleArticleResponse,
-    responses={**error_responses(401, 403, 404, 412, 422)},
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 403, 404, 412),
 )
 async def update_article(
     request: Request,
@@ -241,7 +241,7 @@ async def list_comments(
     name="comments:create",
     summary="Comment on an article",
     description=inspect.getdoc(AddComment),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 403, 404),
 )
 async def create_comment(
     slug: Slug,

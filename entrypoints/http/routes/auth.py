@@ -19,7 +19,7 @@ from core.auth.use_cases import (
     TokenRequest,
 )
 from entrypoints.http.deps import ClientAddress, SessionUser, provide
-from entrypoints.http.errors import error_responses
+from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.auth import (
     ApiKeyOut,
     ApiKeyResponse,
@@ -53,8 +53,8 @@ def form_examples(**examples: dict[str, str]) -> dict[str, Any]:
     summary="OAuth2 token endpoint (password and refresh_token grants)",
     description=inspect.getdoc(GrantToken),
     responses={
+        **error_responses(413, 422, 429),
         400: {"model": OAuthErrorResponse, "description": "RFC 6749 error"},
-        **error_responses(422, 429),
     },
     openapi_extra=form_examples(
         password_grant={
@@ -94,7 +94,7 @@ async def token(
     response_class=Response,
     responses={
         200: {"description": "Revoked, or not a token we know: the answer is the same"},
-        **error_responses(422),
+        **error_responses(400, 413, 422),
     },
     openapi_extra=form_examples(
         revoke_refresh_token={
@@ -136,7 +136,7 @@ async def logout_all(
     name="api_keys:create",
     summary="Create an API key",
     description=inspect.getdoc(CreateApiKey),
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
 )
 async def create_api_key(
     body: NewApiKeyRequest,

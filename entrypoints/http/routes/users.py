@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
 from entrypoints.http.deps import ClientAddress, CurrentUser, ProfileWriter, provide
-from entrypoints.http.errors import error_responses
+from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.users import (
     LoginUserRequest,
     NewUserRequest,
@@ -25,7 +25,7 @@ router = APIRouter(tags=["users"])
     name="users:login",
     summary="Log in",
     description=inspect.getdoc(LogIn),
-    responses=error_responses(401, 422, 429),
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 429),
 )
 async def login(
     body: LoginUserRequest,
@@ -41,7 +41,7 @@ async def login(
     name="users:register",
     summary="Register",
     description=inspect.getdoc(RegisterUser),
-    responses=error_responses(422),
+    responses=error_responses(*JSON_BODY_ERRORS),
 )
 async def register(
     body: NewUserRequest, register_user: Annotated[RegisterUser, Depends(provide(RegisterUser))]
@@ -67,7 +67,7 @@ async def current(
     name="users:update",
     summary="Update the current user",
     description=inspect.getdoc(UpdateUser),
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
 )
 async def update(
     body: UpdateUserRequest,
