@@ -257,6 +257,34 @@ class ErrorSchemaCORSMiddleware(CORSMiddleware):
         )
 
 
+# Request headers a page on another origin may send: every one the API reads (Content-Type
+# is safelisted only for form and text types, not application/json). Idempotency-Key is
+# allowed ahead of the roadmap item that reads it.
+CORS_ALLOW_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-API-Key",
+    REQUEST_ID_HEADER,
+    "Idempotency-Key",
+    "X-Requested-With",
+)
+# Response headers such a page may read; without this list it sees only the safelisted
+# ones (Cache-Control, Content-Type, Content-Length...), so no ETag to send back in If-Match.
+CORS_EXPOSE_HEADERS = (
+    "ETag",
+    "Location",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    REQUEST_ID_HEADER,
+    "WWW-Authenticate",
+)
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
 def cors_options(settings: Settings) -> dict[str, Any]:
     origins = settings.cors_origin_list
     if "*" in origins and CORS_ALLOW_CREDENTIALS:
@@ -264,15 +292,9 @@ def cors_options(settings: Settings) -> dict[str, Any]:
     return {
         "allow_origins": origins,
         "allow_credentials": CORS_ALLOW_CREDENTIALS,
-        "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        "allow_headers": [
-            "Authorization",
-            "Content-Type",
-            "X-Requested-With",
-            "X-API-Key",
-            REQUEST_ID_HEADER,
-        ],
-        "expose_headers": [REQUEST_ID_HEADER, "Retry-After", "WWW-Authenticate"],
+        "allow_methods": list(CORS_METHODS),
+        "allow_headers": list(CORS_ALLOW_HEADERS),
+        "expose_headers": list(CORS_EXPOSE_HEADERS),
         "max_age": 600,
     }
 
