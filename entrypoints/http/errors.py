@@ -335,12 +335,13 @@ async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, detail, code=code, headers=headers)
 
 
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route takes at this path. (Starlette's own Allow names only the
-    first route matching the path: GET for /api/articles, which also takes POST.)"""
+    """Every method some route takes at this path, and HEAD wherever GET is (the HEAD
+    middleware runs it as a GET). (Starlette's own Allow names only the first route
+    matching the path: GET for /api/articles, which also takes POST.)"""
     routes = request.app.router.routes
     # Matching on a copy of the connection's basics: routing state of this request stays put.
     base = {
@@ -355,6 +356,8 @@ def allowed_methods(request: Request) -> list[str]:
         scope = {**base, "method": method}
         if any(route.matches(scope)[0] == Match.FULL for route in routes):
             allowed.append(method)
+            if method == "GET":
+                allowed.append("HEAD")
     return allowed
 
 

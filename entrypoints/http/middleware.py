@@ -1,4 +1,4 @@
-"""HTTP middleware, pure ASGI: request id and access log, security headers, CORS, gzip,
+"""HTTP middleware, pure ASGI: request id and access log, HEAD, security headers, CORS, gzip,
 request limits, and the 500 answer for anything unhandled.
 
 Order, outermost first (see `install_middleware`): the request context wraps everything, so
@@ -155,6 +155,42 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class HeadAsGetMiddleware:
+    """HEAD on every GET route. FastAPI routes answer only the methods they declare, so a HEAD
+    runs as the GET it stands for and the body is dropped: status and headers are the GET's,
+    Content-Length included (RFC 9110, 9.3.2), and If-None-Match still gives a 304.
+
+    The inner app gets a copy of the scope: the server's own scope must keep saying HEAD (it
+    decides from it that no body follows). Routing fills in the scope it is given, so the
+    matched route is copied back for the access log and the metrics around this layer.
+    """
+
+    ROUTING_KEYS = ("route", "endpoint", "path_params")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        as_get = {**scope, "method": "GET"}
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        try:
+            await self.app(as_get, receive, send_without_body)
+        finally:
+            for key in self.ROUTING_KEYS:
+                if key in as_get:
+                    scope[key] = as_get[key]
+
+
 class _BodyTooLarge(ConduitHTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body is larger than {limit} bytes")
@@ -306,4 +342,5 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(ErrorSchemaCORSMiddleware, **cors_options(settings))
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(RequestContextMiddleware)

@@ -238,11 +238,11 @@ async def test_unknown_route_is_404_not_found(http: httpx2.AsyncClient, path: st
 @pytest.mark.parametrize(
     ("method", "path", "allow"),
     [
-        ("PATCH", "/api/articles", "GET, POST"),
-        ("POST", "/api/user", "GET, PUT"),
-        ("POST", "/api/articles/some-slug", "GET, PUT, DELETE"),
-        ("PROPFIND", "/api/tags", "GET"),
-        ("BREW", "/api/tags", "GET"),
+        ("PATCH", "/api/articles", "GET, HEAD, POST"),
+        ("POST", "/api/user", "GET, HEAD, PUT"),
+        ("POST", "/api/articles/some-slug", "GET, HEAD, PUT, DELETE"),
+        ("PROPFIND", "/api/tags", "GET, HEAD"),
+        ("BREW", "/api/tags", "GET, HEAD"),
     ],
 )
 async def test_method_a_route_does_not_take_is_405_with_every_allowed_method(
