@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from entrypoints.container import build_container
 from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import error_responses, install_error_handlers
+from entrypoints.http.index import install_index
 from entrypoints.http.middleware import install_middleware
 from entrypoints.http.observability import install_observability
 from entrypoints.http.rate_limits import RateLimitHeaders, rate_limit
@@ -91,6 +92,7 @@ def create_app(
     install_middleware(app, settings)
     install_error_handlers(app)
     install_docs(app)
+    install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
     return app
 

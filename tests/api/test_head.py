@@ -69,8 +69,8 @@ async def test_head_answers_like_get_on_every_get_route(
         assert head.status_code == got.status_code, (url, got.text)
         assert head.content == b"", url
         assert comparable(head, template) == comparable(got, template), url
-    # The walk covers the API under both prefixes, the probes and the docs.
-    assert {"/api/articles/{slug}", "/api/v1/tags", "/health/live", "/docs"} <= set(paths)
+    # The walk covers the API under both prefixes, the probes, the docs and the index.
+    assert {"/api/articles/{slug}", "/api/v1/tags", "/health/live", "/docs", "/"} <= set(paths)
 
 
 async def test_head_gives_the_length_get_would_send(
