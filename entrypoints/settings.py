@@ -11,8 +11,9 @@ from loguru import logger
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from entrypoints.database_url import MEMORY_URL, normalise_database_url
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./conduit.db"
-MEMORY_URL = "memory://"
 MIN_SECRET_BYTES = 32
 _ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
 
@@ -22,10 +23,15 @@ class ConfigurationError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # Inputs stay out of validation errors: DATABASE_URL and SECRET_KEY carry secrets.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     environment: Literal["development", "production", "test"] = "development"
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="postgresql:// or postgres:// (asyncpg; ?sslmode= understood), "
+        "sqlite:///path (aiosqlite), or memory:// (nothing is kept).",
+    )
     redis_url: str | None = None
     secret_key: SecretStr | None = None
     cors_origins: str = Field(
@@ -100,6 +106,12 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        # Normalised here, once: uses_sqlite, make_engine and alembic all see the same URL.
+        return normalise_database_url(value)
 
     @field_validator("log_format", mode="before")
     @classmethod
