@@ -22,7 +22,7 @@ from adapters.redis.health import RedisHealthCheck
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.sql.engine import on_pool_wait, read_sessions, write_sessions
-from adapters.sql.health import SqlHealthCheck
+from adapters.sql.health import SqlHealthCheck, SqlSchemaCheck
 from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock
@@ -183,12 +183,15 @@ def build_container(
 
 
 def readiness_checks(infra: Infrastructure) -> dict[str, HealthCheck]:
-    """What GET /health/ready asks: the database (or memory) and, when configured, Redis."""
+    """What GET /health/ready asks: the database (or memory), its schema revision against
+    the code's migrations (SQL storage opened by the lifespan) and, when configured, Redis."""
     checks: dict[str, HealthCheck] = {
         "database": SqlHealthCheck(infra.engine)
         if infra.engine is not None
         else InMemoryHealthCheck()
     }
+    if infra.engine is not None and infra.migrations is not None:
+        checks["schema"] = SqlSchemaCheck(infra.engine, infra.migrations)
     if infra.redis is not None:
         checks["redis"] = RedisHealthCheck(infra.redis)
     return checks

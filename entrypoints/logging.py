@@ -216,3 +216,7 @@ def configure_logging(level: str, fmt: LogFormat = "text") -> None:
     # whatever LOG_LEVEL says. SQLAlchemy names a pool subclass's logger after its module.
     for name in ("sqlalchemy", "aiosqlite", "asyncpg", "adapters.sql"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # Alembic narrates at INFO (plugins set up at import, "Context impl", each revision run):
+    # start-up noise. The lifespan and `conduit migrate` say what changed, in one line.
+    debugging = logger.level(level).no <= logger.level("DEBUG").no
+    logging.getLogger("alembic").setLevel(logging.NOTSET if debugging else logging.WARNING)

@@ -24,6 +24,14 @@ class HealthCheck(Protocol):
     async def check(self) -> None: ...
 
 
+class NotReady(Exception):
+    """A check's dependency answers but cannot serve yet (e.g. a schema behind the code).
+
+    Unlike any other failure, the message is reported to the caller as is: raise it only
+    with text safe to show (no host names, no credentials).
+    """
+
+
 class DependenciesUnavailable(Unavailable):
     """Some dependencies did not answer: `failures` maps each one's name to why."""
 
@@ -59,6 +67,9 @@ class CheckReadiness:
         try:
             async with asyncio.timeout(self._timeout_s):
                 await check.check()
+        except NotReady as exc:
+            logger.warning("readiness: {} {}", name, exc)
+            return name, str(exc)
         except TimeoutError:
             logger.warning("readiness: {} did not answer within {} s", name, self._timeout_s)
             return name, f"did not answer within {self._timeout_s:g} s"

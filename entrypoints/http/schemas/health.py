@@ -16,14 +16,17 @@ class LiveResponse(BaseModel):
 class ReadyResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"status": "ok", "checks": {"database": "ok", "redis": "ok"}}]
+            "examples": [
+                {"status": "ok", "checks": {"database": "ok", "schema": "ok", "redis": "ok"}}
+            ]
         }
     )
 
     status: Literal["ok"] = "ok"
     checks: dict[str, Literal["ok"]] = Field(
-        description="Each dependency asked, all answering.",
-        examples=[{"database": "ok", "redis": "ok"}],
+        description="Each dependency asked, all answering: the database, its schema (at the "
+        "code's migration head or newer; SQL storage only) and Redis when configured.",
+        examples=[{"database": "ok", "schema": "ok", "redis": "ok"}],
     )
 
     @classmethod
