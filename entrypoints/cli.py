@@ -7,13 +7,34 @@ import asyncio
 import atexit
 import glob
 import os
+import secrets
 import shutil
 import signal
+import socket
 import sys
 import tempfile
+import textwrap
+import threading
+import time
 from types import FrameType
+from typing import NoReturn
 
-from entrypoints.settings import ConfigurationError, Settings, load_settings, with_dev_secret
+from loguru import logger
+from pydantic import SecretStr
+
+from entrypoints.settings import (
+    ConfigurationError,
+    Settings,
+    load_settings,
+    with_dev_secret,
+)
+
+# Where the app serves the RealWorld API and its docs (entrypoints.http.app / .docs; a test
+# holds these equal, so the CLI does not import the web app to print a banner).
+API_ROOT = "/api"
+DOCS_PATH = "/docs"
+# How long the banner waits for the first worker to listen (migrations may run first).
+BANNER_WAIT_S = 300.0
 
 
 def _settings_or_exit() -> Settings:
@@ -22,6 +43,15 @@ def _settings_or_exit() -> Settings:
     except ConfigurationError as exc:
         print(f"conduit: configuration error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _database_failed(doing: str, exc: BaseException, settings: Settings) -> NoReturn:
+    """One line on stderr and exit 1; the traceback only at LOG_LEVEL=DEBUG (or TRACE)."""
+    from entrypoints.lifespan import describe_database_failure
+
+    logger.opt(exception=exc).debug("{} failed", doing)
+    print(f"conduit: {doing}: {describe_database_failure(exc, settings)}", file=sys.stderr)
+    raise SystemExit(1) from None
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -36,12 +66,10 @@ def serve(args: argparse.Namespace) -> None:
         settings = with_dev_secret(settings)
         assert settings.secret_key is not None
         os.environ["SECRET_KEY"] = settings.secret_key.get_secret_value()
-    if settings.uses_sqlite and args.workers > 1:
-        # Migrate once before the workers start, instead of racing N migrations.
-        asyncio.run(_migrate(settings))
-        os.environ["SQLITE_AUTO_MIGRATE"] = "false"
+    _prepare_database(settings)
     _prepare_metrics_dir(args.workers)
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    _announce_when_listening(args.host, args.port)
     uvicorn.run(
         "entrypoints.http.app:app_from_env",
         factory=True,
@@ -56,6 +84,59 @@ def serve(args: argparse.Namespace) -> None:
         # On SIGTERM: stop accepting, let in-flight requests finish within this, then exit.
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def _prepare_database(settings: Settings) -> None:
+    """Before any worker starts, once: SQLite is migrated (SQLITE_AUTO_MIGRATE; N workers
+    would race N migrations), a schema behind the code is refused in one line."""
+    from entrypoints.lifespan import StartRefused, prepare_database
+
+    if settings.uses_memory:
+        return
+    try:
+        asyncio.run(prepare_database(settings))
+    except StartRefused as exc:
+        print(f"conduit: not starting: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except Exception as exc:
+        _database_failed("not starting", exc, settings)
+    if settings.uses_sqlite:
+        os.environ["SQLITE_AUTO_MIGRATE"] = "false"  # done: the workers only check it
+
+
+def _announce_when_listening(host: str, port: int) -> None:
+    """Log one banner line with the API and docs URLs once a worker accepts connections.
+
+    The parent binds the socket but workers listen on it only after their start-up, so the
+    first accepted connection means the API answers, with one worker or many."""
+    if port == 0:
+        return  # the kernel picks the port in the worker: nothing to name
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+
+    if _accepts(target, port):
+        return  # another process listens there already: uvicorn will fail to bind, and say so
+
+    def wait_then_announce() -> None:
+        deadline = time.monotonic() + BANNER_WAIT_S
+        while time.monotonic() < deadline:
+            if _accepts(target, port):
+                logger.info(
+                    "Conduit is up: API at {}{}, docs at {}{}", base, API_ROOT, base, DOCS_PATH
+                )
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=wait_then_announce, name="conduit-banner", daemon=True).start()
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
@@ -91,18 +172,8 @@ def _remove_files(directory: str, pattern: str) -> None:
         os.remove(path)
 
 
-async def _migrate(settings: Settings) -> None:
-    from adapters.sql.engine import make_engine
-    from entrypoints.lifespan import migrate
-
-    engine = make_engine(settings.database_url)
-    try:
-        await migrate(engine)
-    finally:
-        await engine.dispose()
-
-
 def migrate_command(_args: argparse.Namespace) -> None:
+    from entrypoints.lifespan import migrate_database
     from entrypoints.logging import configure_logging
 
     settings = _settings_or_exit()
@@ -110,8 +181,17 @@ def migrate_command(_args: argparse.Namespace) -> None:
     if settings.uses_memory:
         print("conduit: DATABASE_URL=memory:// has no schema to migrate", file=sys.stderr)
         return
-    asyncio.run(_migrate(settings))
-    print("conduit: database schema is at the newest revision")
+    try:
+        before = asyncio.run(migrate_database(settings))
+    except Exception as exc:
+        _database_failed("cannot migrate", exc, settings)
+    head = before.code.head
+    if before.behind:
+        print(f"conduit: database schema upgraded from {before.database_text} to {head}")
+    elif before.ahead:
+        print(f"conduit: database schema {before.describe()}; nothing to do")
+    else:
+        print(f"conduit: database schema is already at the code's head revision {head}")
 
 
 async def _create_admin(settings: Settings, email: str, username: str, password: str) -> str:
@@ -119,13 +199,19 @@ async def _create_admin(settings: Settings, email: str, username: str, password:
     from entrypoints.container import build_container
     from entrypoints.lifespan import close_infrastructure, open_infrastructure
 
-    infra = await open_infrastructure(settings)
+    infra = await open_infrastructure(settings, check_schema=False)  # migrated next
     try:
-        if infra.engine is not None and not settings.uses_sqlite:
+        if infra.engine is not None and not (settings.uses_sqlite and settings.sqlite_auto_migrate):
             from entrypoints.lifespan import migrate
 
             await migrate(infra.engine)
-        container = build_container(with_dev_secret(settings), infra)
+        # The container needs a signing key to build, but this command issues no token: a
+        # throwaway one, without with_dev_secret's warning about tokens dying with the process.
+        if settings.secret_key is None:
+            settings = settings.model_copy(
+                update={"secret_key": SecretStr(secrets.token_urlsafe(48))}
+            )
+        container = build_container(settings, infra)
         user = await container.resolve(CreateAdmin).execute(email, username, password)
         return str(user.username)
     finally:
@@ -157,27 +243,135 @@ def create_admin_command(args: argparse.Namespace) -> None:
     except DomainError as exc:
         print(f"conduit: {exc.field}: {exc.message}", file=sys.stderr)
         raise SystemExit(1) from None
+    except Exception as exc:
+        _database_failed("cannot create the admin", exc, settings)
     print(f"conduit: {name} is an admin")
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="conduit", description="The Conduit API server.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve", help="serve the HTTP API")
-    serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
-    serve_parser.add_argument("--workers", type=int, default=1)
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help; descriptions and epilogs keep their layout."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:  # a required option: no "(default: None)"
+            return action.help
+        return super()._get_help_string(action)
+
+
+# (variable, what it does, its default as shown): defaults come from Settings, not copies.
+_NO_DEFAULT = object()
+_ENVIRONMENT: dict[str, tuple[str, object]] = {
+    "DATABASE_URL": (
+        "postgresql://user:password@host:5432/name (also postgres://; ?sslmode= understood), "
+        "sqlite:///path/to/file.db, or memory:// (nothing is kept)",
+        Settings.model_fields["database_url"].default,
+    ),
+    "REDIS_URL": (
+        "redis://host:6379/0: shared cache, rate limits and login counters across workers "
+        "(unset: no cache, per-process limits)",
+        _NO_DEFAULT,
+    ),
+    "SECRET_KEY": (
+        "signs tokens; at least 32 bytes when ENVIRONMENT=production "
+        "(unset in development: a random key per run)",
+        _NO_DEFAULT,
+    ),
+    "ENVIRONMENT": (
+        "development, production or test",
+        Settings.model_fields["environment"].default,
+    ),
+    "LOG_LEVEL": ("DEBUG, INFO, WARNING, ERROR...", Settings.model_fields["log_level"].default),
+    "LOG_FORMAT": ("text or json (unset: json when ENVIRONMENT=production)", _NO_DEFAULT),
+    "CORS_ORIGINS": (
+        "comma-separated origins, or *",
+        Settings.model_fields["cors_origins"].default,
+    ),
+    "SQLITE_AUTO_MIGRATE": (
+        "migrate a SQLite database at start",
+        Settings.model_fields["sqlite_auto_migrate"].default,
+    ),
+    "DB_POOL_SIZE": ("connections per worker", Settings.model_fields["db_pool_size"].default),
+    "FORWARDED_ALLOW_IPS": (
+        "proxies whose X-Forwarded-* headers are trusted",
+        Settings.model_fields["forwarded_allow_ips"].default,
+    ),
+    "SHUTDOWN_TIMEOUT": (
+        "seconds in-flight requests get after SIGTERM",
+        Settings.model_fields["shutdown_timeout"].default,
+    ),
+    "METRICS_TOKEN": ("if set, GET /metrics requires it as a Bearer token", _NO_DEFAULT),
+    "OTEL_EXPORTER_OTLP_ENDPOINT": ("OTLP/HTTP collector; tracing is on when set", _NO_DEFAULT),
+    "CONDUIT_ADMIN_PASSWORD": ("the new admin's password (else a prompt)", _NO_DEFAULT),
+}
+_SERVE_READS = tuple(name for name in _ENVIRONMENT if name != "CONDUIT_ADMIN_PASSWORD")
+
+
+def _environment_epilog(names: tuple[str, ...]) -> str:
+    width = max(len(name) for name in names) + 2
+    lines = ["environment variables:"]
+    for name in names:
+        text, default = _ENVIRONMENT[name]
+        if default is not _NO_DEFAULT:
+            text += f" (default: {str(default).lower() if isinstance(default, bool) else default})"
+        wrapped = textwrap.wrap(text, width=96 - width) or [""]
+        lines.append(f"  {name:<{width}}{wrapped[0]}")
+        lines += [f"  {'':<{width}}{more}" for more in wrapped[1:]]
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conduit",
+        description="The Conduit (RealWorld) API server. Configuration comes from environment "
+        "variables;\n`conduit <command> --help` lists the ones each command reads.",
+        epilog=_environment_epilog(_SERVE_READS),
+        formatter_class=_HelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="<command>")
+    serve_parser = commands.add_parser(
+        "serve",
+        help="serve the HTTP API (API at /api, docs at /docs)",
+        description="Serve the HTTP API: the RealWorld API at /api (and /api/v1), docs at "
+        "/docs,\nprobes at /health/live and /health/ready. Refuses to start on a database "
+        "whose schema\nis behind the code (run `conduit migrate`).",
+        epilog=_environment_epilog(_SERVE_READS),
+        formatter_class=_HelpFormatter,
+    )
+    serve_parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)"
+    )
+    serve_parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes sharing the port (more than 1: use Redis, see REDIS_URL)",
+    )
     serve_parser.set_defaults(handler=serve)
-    migrate_parser = commands.add_parser("migrate", help="upgrade the database schema")
+    migrate_parser = commands.add_parser(
+        "migrate",
+        help="upgrade the database schema to the code's head revision",
+        description="Upgrade the schema of the database at DATABASE_URL to the code's head "
+        "revision\n(run it before starting a new version on PostgreSQL; SQLite migrates itself "
+        "at start).",
+        epilog=_environment_epilog(("DATABASE_URL", "LOG_LEVEL")),
+        formatter_class=_HelpFormatter,
+    )
     migrate_parser.set_defaults(handler=migrate_command)
     admin_parser = commands.add_parser(
         "create-admin",
         help="create an admin account (password from CONDUIT_ADMIN_PASSWORD or a prompt)",
+        description="Create an admin account in the database at DATABASE_URL (migrated first).",
+        epilog=_environment_epilog(("DATABASE_URL", "CONDUIT_ADMIN_PASSWORD")),
+        formatter_class=_HelpFormatter,
     )
-    admin_parser.add_argument("--email", required=True)
-    admin_parser.add_argument("--username", required=True)
+    admin_parser.add_argument("--email", required=True, help="the admin's email address")
+    admin_parser.add_argument("--username", required=True, help="the admin's username")
     admin_parser.set_defaults(handler=create_admin_command)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     args.handler(args)
 
 
