@@ -227,7 +227,7 @@ class TestRequestErrors:
             ("GET", "/api/v1/nope"),
             ("GET", "/api/v2/articles"),
             ("GET", "/nope"),
-            ("GET", "/"),
+            ("GET", "/index.html"),
             ("POST", "/api/articles/x/unknown"),
             ("GET", "/api/articles/x/comments/1/extra"),
         ],
