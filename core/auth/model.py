@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from core.shared.errors import InvalidInput
 from core.shared.ids import UserId
+from core.shared.text import reject_nul
 from core.users.model import Scope
 
 API_KEY_PREFIX = "cdt"
@@ -77,6 +80,31 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+
+
+def api_key_name_of(raw: str) -> str:
+    """An API key's name, the owner's label for it: 1 to 100 characters, trimmed."""
+    value = reject_nul(raw, "name").strip()
+    if value == "":
+        raise InvalidInput("can't be blank", field="name")
+    if len(value) > API_KEY_NAME_MAX:
+        raise InvalidInput(f"is too long (maximum is {API_KEY_NAME_MAX} characters)", field="name")
+    return value
+
+
+def scopes_of(raw: Iterable[str]) -> frozenset[Scope]:
+    """The scopes granted to an API key: at least one, each a known `Scope`."""
+    scopes = set()
+    for item in raw:
+        try:
+            scopes.add(Scope(item))
+        except ValueError:
+            allowed = ", ".join(s.value for s in Scope)
+            message = f"has an unknown scope '{item[:40]}' (allowed: {allowed})"
+            raise InvalidInput(message, field="scopes") from None
+    if not scopes:
+        raise InvalidInput("must have at least one scope", field="scopes")
+    return frozenset(scopes)
 
 
 def new_api_key_secret() -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,20 +21,20 @@ from core.auth.errors import (
     UnsupportedGrantType,
 )
 from core.auth.model import (
-    API_KEY_NAME_MAX,
     ApiKey,
     AuthPolicy,
     RefreshToken,
+    api_key_name_of,
     api_key_prefix,
     digest,
     new_api_key_secret,
     new_secret,
+    scopes_of,
 )
 from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory, UserFilter
 from core.shared.clock import Clock
 from core.shared.errors import InvalidInput, RateLimited
 from core.shared.ids import UserId, new_user_id
-from core.shared.text import reject_nul
 from core.shared.uow import Transaction, UnitOfWork
 from core.users.errors import InvalidCredentials, InvalidToken, MissingToken, UserNotFound
 from core.users.model import (
@@ -341,20 +341,6 @@ class ApiKeyView:
         )
 
 
-def _scopes_of(raw: Iterable[str]) -> frozenset[Scope]:
-    scopes = set()
-    for item in raw:
-        try:
-            scopes.add(Scope(item))
-        except ValueError:
-            allowed = ", ".join(s.value for s in Scope)
-            message = f"unknown scope '{item[:40]}' (allowed: {allowed})"
-            raise InvalidInput(message, field="scopes") from None
-    if not scopes:
-        raise InvalidInput("at least one scope is required", field="scopes")
-    return frozenset(scopes)
-
-
 class CreateApiKey:
     """Create an API key for the caller; the key is shown once, only its hash is kept.
 
@@ -368,13 +354,7 @@ class CreateApiKey:
     async def execute(self, actor: Actor, name: str, scopes: Sequence[str]) -> ApiKeyView:
         if actor.via_api_key:
             raise SessionRequired()
-        label = reject_nul(name, "name").strip()
-        if not label:
-            raise InvalidInput("can't be blank", field="name")
-        if len(label) > API_KEY_NAME_MAX:
-            message = f"is too long (maximum is {API_KEY_NAME_MAX} characters)"
-            raise InvalidInput(message, field="name")
-        granted = _scopes_of(scopes)
+        label, granted = api_key_name_of(name), scopes_of(scopes)
         prefix, raw = new_api_key_secret()
         now = self._clock.now()
         key = ApiKey(uuid.uuid4(), actor.user_id, label, prefix, digest(raw), granted, now)

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.auth.model import API_KEY_NAME_MAX
+from core.auth.model import API_KEY_NAME_MAX, api_key_name_of, scopes_of
 from core.auth.use_cases import ApiKeyView, TokenPair, UserPage
 from core.users.model import Role, Scope, User
-from entrypoints.http.schemas.common import EXAMPLE_TIME, EXAMPLE_TOKEN, iso_utc
+from entrypoints.http.schemas.common import EXAMPLE_TIME, EXAMPLE_TOKEN, checked_by, iso_utc
+
+# A new API key's fields, checked by the core's rule for each (see checked_by). An unknown
+# scope fails the `Scope` enum first; `scopes_of` adds "at least one".
+ApiKeyName = Annotated[str, Field(max_length=API_KEY_NAME_MAX), checked_by(api_key_name_of)]
+ApiKeyScopes = Annotated[list[Scope], Field(max_length=len(Scope)), checked_by(scopes_of)]
 
 EXAMPLE_API_KEY: dict[str, Any] = {
     "id": "0b7c6a52-3f1e-4d8a-9c55-2e6f4a1b9d30",
@@ -77,8 +82,8 @@ class NewApiKeyRequest(BaseModel):
         json_schema_extra={"examples": [{"name": "ci publisher", "scopes": ["articles:write"]}]}
     )
 
-    name: str = Field(max_length=API_KEY_NAME_MAX, examples=["ci publisher"])
-    scopes: list[Scope] = Field(max_length=len(Scope), examples=[["articles:write"]])
+    name: ApiKeyName = Field(examples=["ci publisher"])
+    scopes: ApiKeyScopes = Field(examples=[["articles:write"]])
 
 
 class ApiKeyOut(BaseModel):
