@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 
 class DomainError(Exception):
     """A failure the caller can act on; `message` is safe to show to clients.
 
     `field` names the input the failure is about ("email", "title"); `body` when it is about
-    the request as a whole.
+    the request as a whole. `errors` maps every field the failure is about to its messages:
+    the failure's own field and message, and those of any failure joined to it (`joined`).
     """
 
     def __init__(self, message: str, *, field: str = "body") -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors: dict[str, list[str]] = {field: [message]}
+
+
+E = TypeVar("E", bound=DomainError)
+
+
+def joined(failures: Sequence[E]) -> E:
+    """The first of `failures` (at least one), also carrying the others' field messages: raise
+    it when several inputs fail at once (a username and an email both taken), so that the
+    caller learns of every one in a single answer.
+
+    The first failure stays what it was (its type, `field` and `message`), so it also decides
+    how the failure is reported: join failures of one kind.
+    """
+    first, *others = failures
+    for other in others:
+        for field, messages in other.errors.items():
+            known = first.errors.setdefault(field, [])
+            for message in messages:
+                if message not in known:
+                    known.append(message)
+    return first
 
 
 class NotFound(DomainError):

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from core.auth.model import AuthPolicy
 from core.auth.use_cases import PasswordCheck
 from core.shared.clock import Clock
+from core.shared.errors import Conflict, joined
 from core.shared.events import ProfileChanged
 from core.shared.ids import new_user_id
-from core.shared.uow import UnitOfWork
+from core.shared.uow import Transaction, UnitOfWork
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import (
     Actor,
@@ -36,6 +37,17 @@ class UserView:
     @classmethod
     def of(cls, user: User, token: str) -> UserView:
         return cls(user.email, user.username, user.bio, user.image, token)
+
+
+async def _taken(tx: Transaction, username: str | None, email: str | None) -> list[Conflict]:
+    """Which of a new username and email (None: not changing) another account holds already.
+    Both are looked up, so that one answer names every taken field."""
+    taken: list[Conflict] = []
+    if username is not None and await tx.users.get_by_username(username) is not None:
+        taken.append(UsernameTaken())
+    if email is not None and await tx.users.get_by_email(email) is not None:
+        taken.append(EmailTaken())
+    return taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +82,9 @@ class RegisterUser:
         password = check_password(data.password)
         async with self._uow.begin(read_only=True) as tx:
             # Pre-checks give the precise message; unique constraints decide under races.
-            if await tx.users.get_by_username(username) is not None:
-                raise UsernameTaken()
-            if await tx.users.get_by_email(email) is not None:
-                raise EmailTaken()
+            taken = await _taken(tx, username, email)
+        if taken:
+            raise joined(taken)
         # Hash outside the transaction: it takes tens of milliseconds and holds no lock.
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
@@ -164,12 +175,13 @@ class UpdateUser:
             if user is None:
                 raise UserNotFound()
             username, email = changes.get("username"), changes.get("email")
-            if username not in (None, user.username) and await tx.users.get_by_username(
-                str(username)
-            ):
-                raise UsernameTaken()
-            if email not in (None, user.email) and await tx.users.get_by_email(str(email)):
-                raise EmailTaken()
+            taken = await _taken(
+                tx,
+                username if username != user.username else None,
+                email if email != user.email else None,
+            )
+            if taken:
+                raise joined(taken)
             updated = user.with_changes(now=self._clock.now(), **changes) if changes else user
             if changes:
                 await tx.users.update(updated)

@@ -197,10 +197,12 @@ async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status == 503:  # readiness: probes must not see a cached answer
         headers["Retry-After"] = "5"
         headers["Cache-Control"] = "no-store"
+    # Every field the failure carries (several when failures were joined: a username and
+    # an email both taken), each with its messages.
     errors = (
         {name: [why] for name, why in exc.failures.items()}
         if isinstance(exc, DependenciesUnavailable)
-        else {exc.field: [exc.message]}
+        else {field: list(messages) for field, messages in exc.errors.items()}
     )
     logger.info("{} {} ({})", status, code.value, type(exc).__name__)
     return JSONResponse(error_body(errors, code), status_code=status, headers=headers)

@@ -186,6 +186,58 @@ async def test_a_username_taken_reads_like_a_validation_message(
     assert_voice(errors)
 
 
+async def test_register_reports_a_taken_username_and_a_taken_email_together(
+    client: httpx2.AsyncClient, jake: Account
+) -> None:
+    response = await client.post(
+        "/api/users",
+        json={"user": {"username": "jake", "email": jake.email.upper(), "password": "password1"}},
+    )
+
+    errors = assert_error(response, 422, "username", "email")
+    assert errors == {"username": ["has already been taken"], "email": ["has already been taken"]}
+    assert _body(response)["code"] == "conflict"
+    assert _body(response)["requestId"] == response.headers["x-request-id"]
+
+
+async def test_update_user_reports_a_taken_username_and_a_taken_email_together(
+    client: httpx2.AsyncClient, jake: Account, jane: Account
+) -> None:
+    changes = {"username": "jane", "email": jane.email, "bio": "new bio"}
+
+    response = await client.put("/api/user", json={"user": changes}, headers=jake.auth)
+
+    errors = assert_error(response, 422, "username", "email")
+    assert errors == {"username": ["has already been taken"], "email": ["has already been taken"]}
+    assert _body(response)["code"] == "conflict"
+    assert (await client.get("/api/user", headers=jake.auth)).json()["user"]["bio"] == ""
+
+
+async def test_api_key_with_a_blank_name_and_an_unknown_scope_reports_both(
+    client: httpx2.AsyncClient, jake: Account
+) -> None:
+    response = await client.post(
+        "/api/user/api-keys", json={"name": "  ", "scopes": ["root:all"]}, headers=jake.auth
+    )
+
+    errors = assert_error(response, 422, "name", "scopes")
+    assert errors["name"] == ["can't be blank"]
+    assert_voice(errors)
+
+
+async def test_api_key_without_scopes_reads_after_the_field_name(
+    client: httpx2.AsyncClient, jake: Account
+) -> None:
+    response = await client.post(
+        "/api/user/api-keys", json={"name": "  ", "scopes": []}, headers=jake.auth
+    )
+
+    assert assert_error(response, 422, "name", "scopes") == {
+        "name": ["can't be blank"],
+        "scopes": ["must have at least one scope"],
+    }
+
+
 BAD_REQUESTS: list[tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]] = [
     ("GET", "/api/articles", {"limit": "x", "offset": "1.5"}, None),
     ("GET", "/api/articles", {"limit": 0, "tag": "t" * (TAG_MAX + 1)}, None),

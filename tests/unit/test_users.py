@@ -102,6 +102,18 @@ async def test_register_fails_with_email_taken_when_the_email_is_in_use_in_anoth
     assert len(fakes.db.state.users) == 1
 
 
+async def test_register_reports_a_taken_username_and_a_taken_email_in_one_error(
+    fakes: Fakes, jake: Actor
+) -> None:
+    with pytest.raises(UsernameTaken) as caught:
+        await fakes.build(RegisterUser).execute(
+            RegisterUserInput("jake", "JAKE@example.com", PASSWORD)
+        )
+    taken = ["has already been taken"]
+    assert caught.value.errors == {"username": taken, "email": taken}
+    assert len(fakes.db.state.users) == 1
+
+
 async def test_register_treats_usernames_differing_in_case_as_distinct(
     fakes: Fakes, jake: Actor
 ) -> None:
@@ -379,6 +391,18 @@ async def test_update_fails_with_email_taken_when_another_user_has_it(
     with pytest.raises(EmailTaken) as caught:
         await fakes.build(UpdateUser).execute(jake, UpdateUserInput(email="CELEB@example.com"))
     assert caught.value.field == "email"
+    assert fakes.db.state.users[jake.user_id].email == "jake@example.com"
+
+
+async def test_update_reports_a_taken_username_and_a_taken_email_in_one_error(
+    fakes: Fakes, jake: Actor, celeb: Actor
+) -> None:
+    with pytest.raises(UsernameTaken) as caught:
+        await fakes.build(UpdateUser).execute(
+            jake, UpdateUserInput(username="celeb", email="celeb@example.com")
+        )
+    taken = ["has already been taken"]
+    assert caught.value.errors == {"username": taken, "email": taken}
     assert fakes.db.state.users[jake.user_id].email == "jake@example.com"
 
 
