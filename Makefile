@@ -1,50 +1,53 @@
-# Two commands do all the set-up on a fresh machine (Python 3.11+, Node.js for newman):
+# Two commands do all the set-up on a fresh machine (Python 3.11+; Node.js for the RealWorld suite):
 #   make serve   the API on http://127.0.0.1:8000/api (SQLite file ./conduit.db by default)
-#   make test    every check CI runs: lint, types, import contracts, all tests (Postgres and
-#                Redis included), and the official RealWorld suite on SQLite and Postgres.
+#   make test    every check CI runs: lint, types, import contracts, all tests with coverage
+#                (Postgres and Redis included), and the official RealWorld suite on SQLite and
+#                Postgres.
+# Installs are locked: `uv sync --locked` installs exactly what uv.lock lists (see CONTRIBUTING.md
+# to upgrade it). uv itself is installed into .tools/uv from PyPI when it is not on PATH.
 PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/uv/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
-NEWMAN := .tools/node_modules/.bin/newman
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
 .PHONY: serve test lint unit realworld bench clean
 
-$(BIN)/conduit: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+.tools/uv/bin/uv:
+	$(PYTHON) -m venv .tools/uv
+	.tools/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
 	touch $@
 
-$(NEWMAN):
-	npm install --prefix .tools --no-fund --no-audit --silent newman@6
-	touch $@
-
-serve: $(BIN)/conduit
+serve: $(VENV)/.synced
 	$(BIN)/conduit serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-lint: $(BIN)/conduit
+lint: $(VENV)/.synced
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-# The fast inner loop: no services needed (memory and SQLite backends only).
-unit: $(BIN)/conduit
-	$(BIN)/pytest -q -m "not postgres and not redis" tests
+# The fast inner loop, no services needed: tests/unit, the contract suites on memory and SQLite,
+# tests/api and tests/security on the in-memory backend (see README: what it leaves out).
+unit: $(VENV)/.synced
+	$(BIN)/pytest -q --inner-loop tests/unit tests/contract tests/api tests/security
 
-realworld: $(BIN)/conduit $(NEWMAN)
-	$(BIN)/python scripts/realworld_suite.py sqlite
-	$(BIN)/python scripts/realworld_suite.py postgres
+realworld: $(VENV)/.synced
+	$(BIN)/python scripts/realworld_suite.py sqlite postgres
 
-test: lint $(NEWMAN)
-	$(BIN)/pytest tests
+test: lint
+	$(BIN)/pytest --cov tests
 	$(MAKE) --no-print-directory realworld
 
-bench: $(BIN)/conduit
+bench: $(VENV)/.synced
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .tools scripts/newman/node_modules .mypy_cache .ruff_cache .pytest_cache \
+		.hypothesis .coverage
