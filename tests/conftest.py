@@ -128,3 +128,34 @@ async def client(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--inner-loop",
+        action="store_true",
+        help="the fast subset (make unit): no Postgres, Redis, live servers or integration "
+        "tests, and the API and security suites on the in-memory backend only",
+    )
+
+
+_SERVICES = ("postgres", "redis", "e2e", "integration")
+_MEMORY_ONLY = ("tests/api/", "tests/security/")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--inner-loop"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("storage") if callspec is not None else None
+        memory_only = item.nodeid.startswith(_MEMORY_ONLY)
+        if any(item.get_closest_marker(m) for m in _SERVICES) or (
+            memory_only and backend not in (None, "memory")
+        ):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept

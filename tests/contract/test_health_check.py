@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +17,19 @@ from adapters.sql.health import SqlHealthCheck
 from core.shared.health import HealthCheck
 
 CLOSED_PORT = 1  # nothing listens there: connection refused at once
+
+
+async def settle_aiosqlite_workers() -> None:
+    """Wait, while this test's event loop is still open, for aiosqlite's worker threads to end.
+
+    When a connection fails to open, aiosqlite 0.22.1 queues its worker thread's stop without
+    awaiting it (omnilib/aiosqlite#389). If the test's loop closes before the thread gets to
+    that item, the thread's hand-off to the loop raises "Event loop is closed", which pytest
+    reports (filterwarnings=error) against whichever test runs next.
+    """
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 5)
 
 
 class HealthCheckContract:
@@ -50,6 +65,7 @@ class TestSqliteHealthCheck(HealthCheckContract, FailingHealthCheckContract):
         engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
         yield SqlHealthCheck(engine)
         await engine.dispose()
+        await settle_aiosqlite_workers()
 
 
 @pytest.mark.postgres

@@ -206,7 +206,7 @@ def test_a_method_the_route_does_not_take_is_405_with_allow(
     )
 
     assert_error_schema(status, headers, body, 405, "method_not_allowed")
-    assert headers["allow"] == "GET"
+    assert headers["allow"] == "GET, HEAD"
     assert_still_serving(server)
 
 
