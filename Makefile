@@ -14,6 +14,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
+# Some machines (CI's among them) set PYTHONDONTWRITEBYTECODE=1: every process then compiles
+# every module from source again, and the live-server tests start ~40 processes. Keep the
+# bytecode, but under .tools/ rather than in __pycache__ folders beside the sources.
+unexport PYTHONDONTWRITEBYTECODE
+export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.tools/pycache
+
 .PHONY: serve test lint unit realworld bench clean
 
 .tools/uv/bin/uv:
@@ -42,7 +48,7 @@ realworld: $(VENV)/.synced
 	$(BIN)/python scripts/realworld_suite.py sqlite postgres
 
 test: lint
-	$(BIN)/pytest --cov tests
+	$(BIN)/pytest tests --cov  # --cov last: its optional value would swallow "tests"
 	$(MAKE) --no-print-directory realworld
 
 bench: $(VENV)/.synced

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 
 from entrypoints.container import build_container
-from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
+from tests.apps import app_serving
 from tests.fakes.clock import TickingClock
 from tests.infra import (
     REDIS_PREFIX,
@@ -120,7 +120,7 @@ def container(settings: Settings, storage: Storage, clock: TickingClock) -> punq
 
 @pytest.fixture
 def app(settings: Settings, container: punq.Container) -> FastAPI:
-    return create_app(settings, container=container)
+    return app_serving(settings, container)
 
 
 @pytest.fixture
@@ -149,10 +149,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        backend = callspec.params.get("storage") if callspec is not None else None
+        params = callspec.params if callspec is not None else {}
+        backends = {params[name] for name in ("storage", "sql_storage") if name in params}
         memory_only = item.nodeid.startswith(_MEMORY_ONLY)
         if any(item.get_closest_marker(m) for m in _SERVICES) or (
-            memory_only and backend not in (None, "memory")
+            memory_only and backends - {"memory"}
         ):
             dropped.append(item)
         else:

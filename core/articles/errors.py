@@ -17,7 +17,7 @@ class CommentNotFound(NotFound):
 
 class SlugTaken(Conflict):
     def __init__(self) -> None:
-        super().__init__("an article with this title already exists; try again", field="title")
+        super().__init__("is taken by another article; try again", field="title")
 
 
 class NotArticleAuthor(PermissionDenied):

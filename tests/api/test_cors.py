@@ -12,10 +12,10 @@ from fastapi import FastAPI
 
 from adapters.memory.store import MemoryDatabase
 from entrypoints.container import build_container
-from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 from tests.api.helpers import publish, register
+from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
 
@@ -48,7 +48,7 @@ def make_app(**overrides: Any) -> FastAPI:
         environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
     )
     infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
-    return create_app(settings, container=build_container(settings, infra))
+    return app_serving(settings, build_container(settings, infra))
 
 
 def names(header: str) -> set[str]:

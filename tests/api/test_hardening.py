@@ -21,6 +21,7 @@ from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 from tests.api.helpers import PASSWORD, publish, register
+from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
 
@@ -53,7 +54,7 @@ def make_app(hasher: FakePasswordHasher | None = None, **overrides: Any) -> Fast
         environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
     )
     infra = Infrastructure(hasher=hasher or FakePasswordHasher(), memory=MemoryDatabase())
-    return create_app(settings, container=build_container(settings, infra))
+    return app_serving(settings, build_container(settings, infra))
 
 
 def client_of(app: FastAPI, base_url: str = "http://test") -> httpx2.AsyncClient:
@@ -270,7 +271,9 @@ async def test_taken_username_is_422_with_the_conflict_code(http: httpx2.AsyncCl
     [(400, "bad_request"), (409, "conflict"), (412, "precondition_failed"), (503, "unavailable")],
 )
 async def test_http_errors_raised_anywhere_use_the_schema(status: int, code: str) -> None:
-    app = make_app()
+    settings = Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
+    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
+    app = create_app(settings, container=build_container(settings, infra))  # its own: adds a route
 
     # A test-only route: no route of ours raises these today, the mapping must still hold.
     @app.get("/test-only/raise")

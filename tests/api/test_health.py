@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.memory.store import MemoryDatabase
 from adapters.sql.engine import make_engine
 from entrypoints.container import build_container
-from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure, open_redis
 from entrypoints.settings import Settings
+from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
 from tests.infra import Storage
@@ -26,7 +26,7 @@ CLOSED_PORT = 1
 
 def client_for(infra: Infrastructure) -> httpx2.AsyncClient:
     settings = Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
-    app = create_app(settings, container=build_container(settings, infra))
+    app = app_serving(settings, build_container(settings, infra))
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test")
 
 

@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.memory.store import MemoryDatabase
 from adapters.sql.engine import WaitCountingPool
 from entrypoints.container import build_container
-from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure, open_redis
 from entrypoints.metrics import forget_dead_workers
 from entrypoints.settings import Settings
+from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
 
@@ -41,7 +41,7 @@ def make_app(infra: Infrastructure | None = None, **overrides: object) -> FastAP
         **overrides,  # type: ignore[arg-type]
     )
     infra = infra or Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
-    return create_app(settings, container=build_container(settings, infra))
+    return app_serving(settings, build_container(settings, infra))
 
 
 def client_of(app: FastAPI) -> httpx2.AsyncClient:
