@@ -195,7 +195,7 @@ def migrate_command(_args: argparse.Namespace) -> None:
 
 
 async def _create_admin(settings: Settings, email: str, username: str, password: str) -> str:
-    from core.auth.use_cases import CreateAdmin
+    from core.auth.admin import CreateAdmin
     from entrypoints.container import build_container
     from entrypoints.lifespan import close_infrastructure, open_infrastructure
 

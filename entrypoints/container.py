@@ -37,22 +37,13 @@ from core.articles.use_cases import (
     PublishArticle,
     UnfavoriteArticle,
 )
+from core.auth.admin import ChangeUserAccess, CreateAdmin, ListUsers
+from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from core.auth.authentication import Authenticate
 from core.auth.model import AuthPolicy
 from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory
-from core.auth.use_cases import (
-    Authenticate,
-    ChangeUserAccess,
-    CreateAdmin,
-    CreateApiKey,
-    GrantToken,
-    ListApiKeys,
-    ListUsers,
-    LogOutEverywhere,
-    PasswordCheck,
-    PublishKeys,
-    RevokeApiKey,
-    RevokeToken,
-)
+from core.auth.sessions import PasswordCheck
+from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
 from core.profiles.ports import ProfileQueries
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.shared.cache import Cache, CacheInvalidator

@@ -21,9 +21,9 @@ from core.articles.model import Article, Comment, slugify
 from core.articles.ports import ArticleQueries
 from core.articles.use_cases import PublishArticle, PublishArticleInput
 from core.articles.views import ArticleView
+from core.auth.authentication import Authenticate
 from core.auth.model import AuthPolicy
 from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory
-from core.auth.use_cases import Authenticate
 from core.profiles.ports import ProfileQueries
 from core.shared.clock import Clock
 from core.shared.ids import ArticleId, CommentId, UserId, new_article_id, new_user_id

@@ -1,4 +1,7 @@
-"""Read use cases of the articles context."""
+"""Read use cases of the articles context.
+
+ListArticles, Feed and ListTags only forward to the ArticleQueries port.
+"""
 
 from __future__ import annotations
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from core.shared.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
+from core.shared.errors import (
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 
 
 class OAuthError(DomainError):
@@ -54,3 +60,10 @@ class ApiKeyNotFound(NotFound):
 class AdminRequired(PermissionDenied):
     def __init__(self) -> None:
         super().__init__("only admins may do this")
+
+
+class TooManyAttempts(RateLimited):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            "too many failed logins; try again later", retry_after_s=max(1, retry_after_s)
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.auth.model import AuthPolicy
-from core.auth.use_cases import PasswordCheck
+from core.auth.sessions import PasswordCheck
 from core.shared.clock import Clock
 from core.shared.errors import Conflict, joined
 from core.shared.events import ProfileChanged

@@ -9,7 +9,7 @@ import punq
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from core.auth.use_cases import Authenticate, Credentials
+from core.auth.authentication import Authenticate, Credentials
 from core.users.errors import InvalidToken
 from core.users.model import Actor, Scope
 

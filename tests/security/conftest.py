@@ -9,7 +9,7 @@ import httpx2
 import punq
 import pytest
 
-from core.auth.use_cases import CreateAdmin
+from core.auth.admin import CreateAdmin
 from entrypoints.settings import Settings
 from tests.conftest import TEST_SECRET
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from adapters.security.tokens import JoseTokenIssuer
-from core.auth.errors import AccountDisabled
-from core.auth.use_cases import Authenticate, Credentials, LogOutEverywhere, TooManyAttempts
+from core.auth.authentication import Authenticate, Credentials
+from core.auth.errors import AccountDisabled, TooManyAttempts
+from core.auth.tokens import LogOutEverywhere
 from core.shared.errors import InvalidInput, NotAuthenticated
 from core.shared.ids import new_user_id
 from core.users.errors import (

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from core.auth.admin import ChangeUserAccess, ListUsers
 from core.auth.ports import UserFilter
-from core.auth.use_cases import ChangeUserAccess, ListUsers
 from core.shared.errors import InvalidInput
 from core.shared.ids import UserId
 from core.users.model import USERNAME_MAX, Role

@@ -8,16 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Response
 
-from core.auth.use_cases import (
-    CreateApiKey,
-    GrantToken,
-    ListApiKeys,
-    LogOutEverywhere,
-    PublishKeys,
-    RevokeApiKey,
-    RevokeToken,
-    TokenRequest,
-)
+from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken, TokenRequest
 from entrypoints.http.deps import ClientAddress, SessionUser, provide
 from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.auth import (

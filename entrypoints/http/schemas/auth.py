@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.auth.model import API_KEY_NAME_MAX, api_key_name_of, scopes_of
-from core.auth.use_cases import ApiKeyView, TokenPair, UserPage
+from core.auth.views import ApiKeyView, TokenPair, UserPage
 from core.users.model import Role, Scope, User
 from entrypoints.http.schemas.common import EXAMPLE_TIME, EXAMPLE_TOKEN, checked_by, iso_utc
 

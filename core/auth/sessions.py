@@ -1,0 +1,64 @@
+"""Sessions: the password check with its brute-force limits, and logging in."""
+
+from __future__ import annotations
+
+from core.auth.errors import AccountDisabled, TooManyAttempts
+from core.auth.model import AuthPolicy
+from core.auth.ports import AttemptCounter
+from core.shared.uow import UnitOfWork
+from core.users.errors import InvalidCredentials
+from core.users.model import User
+from core.users.ports import PasswordHasher
+
+
+class PasswordCheck:
+    """Checks email + password with brute-force protection.
+
+    - failures are counted per account and per client address in a window; past either
+      threshold every attempt is refused (429) until the window ends, right password or not
+    - an unknown email costs as much as a wrong password (no enumeration by timing)
+    - a deactivated account cannot log in
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        attempts: AttemptCounter,
+        policy: AuthPolicy,
+    ) -> None:
+        self._uow, self._hasher, self._attempts, self._policy = uow, hasher, attempts, policy
+        self._decoy_hash: str | None = None
+
+    async def check(self, email: str, password: str, client: str | None) -> User:
+        email = email.strip().lower()
+        keys = [(f"login:acct:{email}", self._policy.max_failures_per_account)]
+        if client:
+            keys.append((f"login:addr:{client}", self._policy.max_failures_per_address))
+        for key, limit in keys:
+            count, retry_after = await self._attempts.status(key)
+            if count >= limit:
+                raise TooManyAttempts(retry_after)
+        user = None
+        if email and password:
+            async with self._uow.begin(read_only=True) as tx:
+                user = await tx.users.get_by_email(email)
+        if user is None:
+            await self._spend_equal_time(password)
+            ok = False
+        else:
+            ok = await self._hasher.verify(password, user.password_hash)
+        if not ok or user is None:
+            window = int(self._policy.failure_window.total_seconds())
+            for key, _ in keys:
+                await self._attempts.record(key, window)
+            raise InvalidCredentials()
+        await self._attempts.clear(keys[0][0])
+        if not user.active:
+            raise AccountDisabled()
+        return user
+
+    async def _spend_equal_time(self, password: str) -> None:
+        if self._decoy_hash is None:
+            self._decoy_hash = await self._hasher.hash("decoy password, never matches")
+        await self._hasher.verify(password, self._decoy_hash)
