@@ -41,8 +41,8 @@ from core.auth.admin import ChangeUserAccess, CreateAdmin, ListUsers
 from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from core.auth.authentication import Authenticate
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory
-from core.auth.sessions import PasswordCheck
+from core.auth.ports import AttemptCounter, KeyPublisher, TokenIssuer, UserDirectory
+from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
 from core.profiles.ports import ProfileQueries
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
@@ -52,8 +52,8 @@ from core.shared.events import CommitListener
 from core.shared.health import CheckReadiness, HealthCheck
 from core.shared.rate_limits import ApplyRateLimit, RateLimiter, RatePolicies, RatePolicy
 from core.shared.uow import UnitOfWork
-from core.users.ports import PasswordHasher, TokenIssuer
-from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
+from core.users.ports import PasswordHasher
+from core.users.use_cases import GetCurrentUser, RegisterUser, UpdateUser
 from entrypoints import metrics
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
@@ -72,6 +72,7 @@ USE_CASES: tuple[type[Any], ...] = (
     CreateAdmin,
     PublishKeys,
     RegisterUser,
+    SignUp,
     LogIn,
     Authenticate,
     GetCurrentUser,

@@ -23,14 +23,15 @@ from core.articles.use_cases import PublishArticle, PublishArticleInput
 from core.articles.views import ArticleView
 from core.auth.authentication import Authenticate
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter, KeyPublisher, UserDirectory
+from core.auth.ports import AttemptCounter, KeyPublisher, TokenIssuer, UserDirectory
+from core.auth.sessions import SignUp
 from core.profiles.ports import ProfileQueries
 from core.shared.clock import Clock
 from core.shared.ids import ArticleId, CommentId, UserId, new_article_id, new_user_id
 from core.shared.uow import UnitOfWork
 from core.users.model import Actor, Role, User
-from core.users.ports import PasswordHasher, TokenIssuer
-from core.users.use_cases import RegisterUser, RegisterUserInput
+from core.users.ports import PasswordHasher
+from core.users.use_cases import RegisterUserInput
 from tests.fakes.clock import FakeClock, TickingClock
 from tests.fakes.passwords import FakePasswordHasher
 
@@ -184,8 +185,8 @@ class Fakes:
         password: str = PASSWORD,
         role: Role = Role.USER,
     ) -> Actor:
-        """Register through RegisterUser (then give the role), authenticate with the token."""
-        view = await self.build(RegisterUser).execute(
+        """Sign up through SignUp (then give the role), authenticate with the token."""
+        view = await self.build(SignUp).execute(
             RegisterUserInput(username, email or f"{username}@example.com", password)
         )
         if role is not Role.USER:

@@ -20,10 +20,10 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey, OKPKey
 from joserfc.jwt import JWTClaimsRegistry
 
+from core.auth.errors import InvalidToken
 from core.auth.model import AccessClaims
 from core.shared.clock import Clock
 from core.shared.ids import UserId
-from core.users.errors import InvalidToken
 
 # Longer than any token we issue; rejects junk before any parsing work.
 MAX_TOKEN_LENGTH = 4_096

@@ -5,13 +5,19 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from core.auth.errors import AccountDisabled, InvalidApiKey, MissingScope, SessionRequired
+from core.auth.errors import (
+    AccountDisabled,
+    InvalidApiKey,
+    InvalidToken,
+    MissingScope,
+    MissingToken,
+    SessionRequired,
+)
 from core.auth.model import AuthPolicy, api_key_prefix, digest
+from core.auth.ports import TokenIssuer
 from core.shared.clock import Clock
 from core.shared.uow import UnitOfWork
-from core.users.errors import InvalidToken, MissingToken
 from core.users.model import Actor, Scope
-from core.users.ports import TokenIssuer
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,23 @@ class UnsupportedGrantType(OAuthError):
     code = "unsupported_grant_type"
 
 
+class InvalidCredentials(NotAuthenticated):
+    """Login failed. One message whether the email or the password was wrong."""
+
+    def __init__(self) -> None:
+        super().__init__("is invalid", field="email or password")
+
+
+class InvalidToken(NotAuthenticated):
+    def __init__(self, reason: str = "token is invalid or expired") -> None:
+        super().__init__(reason)
+
+
+class MissingToken(NotAuthenticated):
+    def __init__(self) -> None:
+        super().__init__("authorization token is missing")
+
+
 class AccountDisabled(NotAuthenticated):
     def __init__(self) -> None:
         super().__init__("this account is deactivated")

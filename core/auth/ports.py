@@ -5,12 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from core.auth.model import ApiKey, RefreshToken
+from core.auth.model import AccessClaims, ApiKey, RefreshToken
 from core.shared.ids import UserId
 from core.users.model import Role, User
+
+
+class TokenIssuer(Protocol):
+    """Makes and checks signed access tokens for a user id and token version.
+
+    Contract: `verify(issue(u, version=v))` gives back (u, v) until the token expires; a
+    tampered, foreign, expired or not-yet-valid token raises InvalidToken.
+    """
+
+    def issue(self, user_id: UserId, *, version: int = 0, ttl: timedelta | None = None) -> str: ...
+    def verify(self, token: str) -> AccessClaims: ...
 
 
 class RefreshTokenRepository(Protocol):

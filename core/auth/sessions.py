@@ -1,14 +1,18 @@
-"""Sessions: the password check with its brute-force limits, and logging in."""
+"""RealWorld sessions: signing up and logging in for a token, and the password check (with its
+brute-force limits) that login and the OAuth2 password grant share."""
 
 from __future__ import annotations
 
-from core.auth.errors import AccountDisabled, TooManyAttempts
+from dataclasses import dataclass
+
+from core.auth.errors import AccountDisabled, InvalidCredentials, TooManyAttempts
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter
+from core.auth.ports import AttemptCounter, TokenIssuer
 from core.shared.uow import UnitOfWork
-from core.users.errors import InvalidCredentials
 from core.users.model import User
 from core.users.ports import PasswordHasher
+from core.users.use_cases import RegisterUser, RegisterUserInput
+from core.users.views import UserView
 
 
 class PasswordCheck:
@@ -62,3 +66,49 @@ class PasswordCheck:
         if self._decoy_hash is None:
             self._decoy_hash = await self._hasher.hash("decoy password, never matches")
         await self._hasher.verify(password, self._decoy_hash)
+
+
+class SignUp:
+    """Register a new account and sign it in.
+
+    - username: 1-40 letters, digits, `_`, `-`, `.`; unique
+    - email: valid, unique regardless of case
+    - password: 8-256 characters, stored only as an Argon2 hash
+    """
+
+    def __init__(self, register: RegisterUser, tokens: TokenIssuer, policy: AuthPolicy) -> None:
+        self._register, self._tokens, self._policy = register, tokens, policy
+
+    async def execute(self, data: RegisterUserInput) -> UserView:
+        user = await self._register.execute(data)
+        token = self._tokens.issue(
+            user.id, version=user.token_version, ttl=self._policy.realworld_ttl
+        )
+        return UserView.of(user, token)
+
+
+@dataclass(frozen=True, slots=True)
+class LogInInput:
+    email: str
+    password: str
+    client: str | None = None
+
+
+class LogIn:
+    """Exchange email and password for a token.
+
+    - the email is matched regardless of case
+    - an unknown email and a wrong password fail alike, in message and in time
+    - repeated failures per account or per client address are refused for a while (429)
+    - a deactivated account cannot log in
+    """
+
+    def __init__(self, passwords: PasswordCheck, tokens: TokenIssuer, policy: AuthPolicy) -> None:
+        self._passwords, self._tokens, self._policy = passwords, tokens, policy
+
+    async def execute(self, data: LogInInput) -> UserView:
+        user = await self._passwords.check(data.email, data.password, data.client)
+        token = self._tokens.issue(
+            user.id, version=user.token_version, ttl=self._policy.realworld_ttl
+        )
+        return UserView.of(user, token)

@@ -9,16 +9,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from core.auth.errors import AccountDisabled, InvalidGrant, InvalidRequest, UnsupportedGrantType
+from core.auth.errors import (
+    AccountDisabled,
+    InvalidCredentials,
+    InvalidGrant,
+    InvalidRequest,
+    UnsupportedGrantType,
+)
 from core.auth.model import AuthPolicy, RefreshToken, digest, new_secret
-from core.auth.ports import KeyPublisher
+from core.auth.ports import KeyPublisher, TokenIssuer
 from core.auth.sessions import PasswordCheck
 from core.auth.views import TokenPair
 from core.shared.clock import Clock
 from core.shared.uow import Transaction, UnitOfWork
-from core.users.errors import InvalidCredentials
 from core.users.model import Actor, User
-from core.users.ports import TokenIssuer
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.shared.errors import Conflict, NotAuthenticated, NotFound
+from core.shared.errors import Conflict, NotFound
 
 
 class UserNotFound(NotFound):
@@ -18,20 +18,3 @@ class UsernameTaken(Conflict):
 class EmailTaken(Conflict):
     def __init__(self) -> None:
         super().__init__("has already been taken", field="email")
-
-
-class InvalidCredentials(NotAuthenticated):
-    """Login failed. One message whether the email or the password was wrong."""
-
-    def __init__(self) -> None:
-        super().__init__("is invalid", field="email or password")
-
-
-class InvalidToken(NotAuthenticated):
-    def __init__(self, reason: str = "token is invalid or expired") -> None:
-        super().__init__(reason)
-
-
-class MissingToken(NotAuthenticated):
-    def __init__(self) -> None:
-        super().__init__("authorization token is missing")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Protocol
 
-from core.auth.model import AccessClaims
 from core.shared.ids import UserId
 from core.users.model import Role, User
 
@@ -38,14 +36,3 @@ class PasswordHasher(Protocol):
 
     async def hash(self, password: str) -> str: ...
     async def verify(self, password: str, password_hash: str) -> bool: ...
-
-
-class TokenIssuer(Protocol):
-    """Makes and checks signed access tokens for a user id and token version.
-
-    Contract: `verify(issue(u, version=v))` gives back (u, v) until the token expires; a
-    tampered, foreign, expired or not-yet-valid token raises InvalidToken.
-    """
-
-    def issue(self, user_id: UserId, *, version: int = 0, ttl: timedelta | None = None) -> str: ...
-    def verify(self, token: str) -> AccessClaims: ...

@@ -1,11 +1,9 @@
-"""Use cases of the users context: registration, login, the current user."""
+"""Use cases of the users context: registration, the current user and its changes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth.model import AuthPolicy
-from core.auth.sessions import PasswordCheck
 from core.shared.clock import Clock
 from core.shared.errors import Conflict, joined
 from core.shared.events import ProfileChanged
@@ -21,22 +19,8 @@ from core.users.model import (
     image_of,
     username_of,
 )
-from core.users.ports import PasswordHasher, TokenIssuer
-
-
-@dataclass(frozen=True, slots=True)
-class UserView:
-    """The caller's own account, with the token that authenticates them."""
-
-    email: str
-    username: str
-    bio: str
-    image: str | None
-    token: str
-
-    @classmethod
-    def of(cls, user: User, token: str) -> UserView:
-        return cls(user.email, user.username, user.bio, user.image, token)
+from core.users.ports import PasswordHasher
+from core.users.views import UserView
 
 
 async def _taken(tx: Transaction, username: str | None, email: str | None) -> list[Conflict]:
@@ -58,25 +42,17 @@ class RegisterUserInput:
 
 
 class RegisterUser:
-    """Register a new account and sign it in.
+    """Create a new account (signing it in is the auth context's part).
 
     - username: 1-40 letters, digits, `_`, `-`, `.`; unique
     - email: valid, unique regardless of case
     - password: 8-256 characters, stored only as an Argon2 hash
     """
 
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        hasher: PasswordHasher,
-        tokens: TokenIssuer,
-        clock: Clock,
-        policy: AuthPolicy,
-    ) -> None:
-        self._uow, self._hasher, self._tokens, self._clock = uow, hasher, tokens, clock
-        self._policy = policy
+    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> None:
+        self._uow, self._hasher, self._clock = uow, hasher, clock
 
-    async def execute(self, data: RegisterUserInput) -> UserView:
+    async def execute(self, data: RegisterUserInput) -> User:
         username = username_of(data.username)
         email = email_of(data.email)
         password = check_password(data.password)
@@ -92,35 +68,7 @@ class RegisterUser:
         async with self._uow.begin() as tx:
             await tx.users.add(user)
             await tx.commit()
-        token = self._tokens.issue(user.id, version=0, ttl=self._policy.realworld_ttl)
-        return UserView.of(user, token)
-
-
-@dataclass(frozen=True, slots=True)
-class LogInInput:
-    email: str
-    password: str
-    client: str | None = None
-
-
-class LogIn:
-    """Exchange email and password for a token.
-
-    - the email is matched regardless of case
-    - an unknown email and a wrong password fail alike, in message and in time
-    - repeated failures per account or per client address are refused for a while (429)
-    - a deactivated account cannot log in
-    """
-
-    def __init__(self, passwords: PasswordCheck, tokens: TokenIssuer, policy: AuthPolicy) -> None:
-        self._passwords, self._tokens, self._policy = passwords, tokens, policy
-
-    async def execute(self, data: LogInInput) -> UserView:
-        user = await self._passwords.check(data.email, data.password, data.client)
-        token = self._tokens.issue(
-            user.id, version=user.token_version, ttl=self._policy.realworld_ttl
-        )
-        return UserView.of(user, token)
+        return user
 
 
 class GetCurrentUser:

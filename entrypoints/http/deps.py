@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from core.auth.authentication import Authenticate, Credentials
-from core.users.errors import InvalidToken
+from core.auth.errors import InvalidToken
 from core.users.model import Actor, Scope
 
 T = TypeVar("T")

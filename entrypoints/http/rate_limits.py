@@ -13,10 +13,10 @@ import punq
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.auth.errors import InvalidToken
 from core.auth.model import api_key_prefix
+from core.auth.ports import TokenIssuer
 from core.shared.rate_limits import ApplyRateLimit, RateDecision, RouteClass, TooManyRequests
-from core.users.errors import InvalidToken
-from core.users.ports import TokenIssuer
 from entrypoints.http.deps import provide
 
 _AUTH_ROUTES = ("/users", "/users/login", "/auth/token")

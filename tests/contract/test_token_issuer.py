@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from adapters.security.tokens import MAX_TOKEN_LENGTH, JoseTokenIssuer
+from core.auth.errors import InvalidToken
 from core.shared.ids import UserId, new_user_id
-from core.users.errors import InvalidToken
 from tests.fakes.clock import FakeClock
 
 SECRET = "contract-test-secret-that-is-at-least-32-bytes-long"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -31,7 +30,6 @@ from adapters.memory.cache import InMemoryCache
 from adapters.memory.queries import InMemoryArticleQueries, InMemoryProfileQueries
 from adapters.memory.store import InMemoryUnitOfWork, MemoryDatabase
 from adapters.redis.cache import RedisCache
-from adapters.security.tokens import JoseTokenIssuer
 from core.articles.errors import ArticleNotFound
 from core.articles.use_cases import (
     DeleteArticle,
@@ -43,7 +41,6 @@ from core.articles.use_cases import (
     UnfavoriteArticle,
 )
 from core.articles.views import ArticleFilter
-from core.auth.model import AuthPolicy
 from core.shared.cache import Cache, CacheInvalidator
 from core.shared.errors import DomainError
 from core.shared.pagination import PageRequest
@@ -90,12 +87,11 @@ class CacheConsistency(RuleBasedStateMachine):
         self.plain_profiles = InMemoryProfileQueries(db)
         self.cached = CachedArticleQueries(self.plain, cache)
         self.cached_profiles = CachedProfileQueries(self.plain_profiles, cache)
-        tokens = JoseTokenIssuer("s" * 40, timedelta(hours=1), clock)
         hasher = FakePasswordHasher()
-        register = RegisterUser(self.uow, hasher, tokens, clock, AuthPolicy())
+        register = RegisterUser(self.uow, hasher, clock)
         for name in NAMES:
-            view = await register.execute(RegisterUserInput(name, f"{name}@x.io", "password1"))
-            self.actors.append(Actor(tokens.verify(view.token).user_id, view.token))
+            user = await register.execute(RegisterUserInput(name, f"{name}@x.io", "password1"))
+            self.actors.append(Actor(user.id, f"token of {name}"))
         self.publish = PublishArticle(self.uow, self.cached, clock)
         self.edit = EditArticle(self.uow, self.cached, clock)
         self.delete = DeleteArticle(self.uow)

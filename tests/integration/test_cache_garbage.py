@@ -4,7 +4,6 @@ read and never hides the real data."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -14,10 +13,8 @@ from adapters.memory.cache import InMemoryCache
 from adapters.memory.queries import InMemoryArticleQueries, InMemoryProfileQueries
 from adapters.memory.store import InMemoryUnitOfWork, MemoryDatabase
 from adapters.redis.cache import RedisCache
-from adapters.security.tokens import JoseTokenIssuer
 from core.articles.use_cases import PublishArticle, PublishArticleInput
 from core.articles.views import ArticleFilter
-from core.auth.model import AuthPolicy
 from core.shared.cache import ARTICLES, AUTHORS, CACHE_SCHEMA, TAGS, Cache, article_dep, profile_dep
 from core.shared.pagination import PageRequest
 from core.users.model import Actor
@@ -53,10 +50,9 @@ async def test_garbage_in_the_cache_reads_as_a_miss(cache: Cache, garbage: bytes
     plain = InMemoryArticleQueries(db)
     cached = CachedArticleQueries(plain, cache)
     profiles = CachedProfileQueries(InMemoryProfileQueries(db), cache)
-    tokens = JoseTokenIssuer("s" * 40, timedelta(hours=1), clock)
-    register = RegisterUser(uow, FakePasswordHasher(), tokens, clock, AuthPolicy())
-    view = await register.execute(RegisterUserInput("jake", "jake@x.io", "password1"))
-    actor = Actor(tokens.verify(view.token).user_id, view.token)
+    register = RegisterUser(uow, FakePasswordHasher(), clock)
+    user = await register.execute(RegisterUserInput("jake", "jake@x.io", "password1"))
+    actor = Actor(user.id, "token of jake")
     article = await PublishArticle(uow, plain, clock).execute(
         actor, PublishArticleInput("Title", "d", "b", ["t"])
     )

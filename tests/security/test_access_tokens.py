@@ -13,8 +13,8 @@ import punq
 import pytest
 
 from adapters.security.tokens import JoseTokenIssuer
+from core.auth.ports import TokenIssuer
 from core.shared.ids import UserId
-from core.users.ports import TokenIssuer
 from tests.conftest import TEST_SECRET
 from tests.fakes.clock import FakeClock
 from tests.security.conftest import assert_error, make_admin, register, set_access

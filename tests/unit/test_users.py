@@ -1,4 +1,4 @@
-"""Use cases of the users context: RegisterUser, LogIn, Authenticate, GetCurrentUser, UpdateUser."""
+"""Accounts and sessions: RegisterUser, SignUp, LogIn, Authenticate, GetCurrentUser, UpdateUser."""
 
 from __future__ import annotations
 
@@ -8,23 +8,21 @@ import pytest
 
 from adapters.security.tokens import JoseTokenIssuer
 from core.auth.authentication import Authenticate, Credentials
-from core.auth.errors import AccountDisabled, TooManyAttempts
-from core.auth.tokens import LogOutEverywhere
-from core.shared.errors import InvalidInput, NotAuthenticated
-from core.shared.ids import new_user_id
-from core.users.errors import (
-    EmailTaken,
+from core.auth.errors import (
+    AccountDisabled,
     InvalidCredentials,
     InvalidToken,
     MissingToken,
-    UsernameTaken,
-    UserNotFound,
+    TooManyAttempts,
 )
+from core.auth.sessions import LogIn, LogInInput, SignUp
+from core.auth.tokens import LogOutEverywhere
+from core.shared.errors import InvalidInput, NotAuthenticated
+from core.shared.ids import new_user_id
+from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import Actor, Role
 from core.users.use_cases import (
     GetCurrentUser,
-    LogIn,
-    LogInInput,
     RegisterUser,
     RegisterUserInput,
     UpdateUser,
@@ -41,23 +39,28 @@ async def _log_in(fakes: Fakes, email: str, password: str) -> Actor:
     return await fakes.build(Authenticate).execute(view.token)
 
 
-# RegisterUser
+# RegisterUser, SignUp
 
 
-async def test_register_returns_the_account_with_a_token_for_the_new_user(fakes: Fakes) -> None:
-    view = await fakes.build(RegisterUser).execute(
-        RegisterUserInput("jake", "jake@jake.jake", PASSWORD)
-    )
+async def test_sign_up_returns_the_account_with_a_token_for_the_new_user(fakes: Fakes) -> None:
+    view = await fakes.build(SignUp).execute(RegisterUserInput("jake", "jake@jake.jake", PASSWORD))
     user = fakes.db.state.users[fakes.tokens.verify(view.token).user_id]
     assert (view.username, view.email, view.bio, view.image) == ("jake", "jake@jake.jake", "", None)
     assert user.username == "jake"
 
 
+async def test_register_returns_the_stored_user(fakes: Fakes) -> None:
+    user = await fakes.build(RegisterUser).execute(
+        RegisterUserInput("jake", "jake@jake.jake", PASSWORD)
+    )
+    assert fakes.db.state.users[user.id] == user
+
+
 async def test_register_stores_the_email_in_lower_case(fakes: Fakes) -> None:
-    view = await fakes.build(RegisterUser).execute(
+    user = await fakes.build(RegisterUser).execute(
         RegisterUserInput("jake", "  Jake@Jake.JAKE ", PASSWORD)
     )
-    assert view.email == "jake@jake.jake"
+    assert user.email == "jake@jake.jake"
     assert [u.email for u in fakes.db.state.users.values()] == ["jake@jake.jake"]
 
 
@@ -118,10 +121,10 @@ async def test_register_reports_a_taken_username_and_a_taken_email_in_one_error(
 async def test_register_treats_usernames_differing_in_case_as_distinct(
     fakes: Fakes, jake: Actor
 ) -> None:
-    view = await fakes.build(RegisterUser).execute(
+    user = await fakes.build(RegisterUser).execute(
         RegisterUserInput("Jake", "other@example.com", PASSWORD)
     )
-    assert view.username == "Jake"
+    assert user.username == "Jake"
 
 
 @pytest.mark.parametrize(

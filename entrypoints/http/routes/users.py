@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from core.users.use_cases import GetCurrentUser, LogIn, RegisterUser, UpdateUser
+from core.auth.sessions import LogIn, SignUp
+from core.users.use_cases import GetCurrentUser, UpdateUser
 from entrypoints.http.deps import ClientAddress, CurrentUser, ProfileWriter, provide
 from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.users import (
@@ -40,13 +41,13 @@ async def login(
     status_code=201,
     name="users:register",
     summary="Register",
-    description=inspect.getdoc(RegisterUser),
+    description=inspect.getdoc(SignUp),
     responses=error_responses(*JSON_BODY_ERRORS),
 )
 async def register(
-    body: NewUserRequest, register_user: Annotated[RegisterUser, Depends(provide(RegisterUser))]
+    body: NewUserRequest, sign_up: Annotated[SignUp, Depends(provide(SignUp))]
 ) -> UserResponse:
-    return UserResponse.of(await register_user.execute(body.to_input()))
+    return UserResponse.of(await sign_up.execute(body.to_input()))
 
 
 @router.get(

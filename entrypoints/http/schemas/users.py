@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.auth.sessions import LogInInput
 from core.users.model import (
     BIO_MAX,
     EMAIL_MAX,
@@ -18,7 +19,8 @@ from core.users.model import (
     image_of,
     username_of,
 )
-from core.users.use_cases import LogInInput, RegisterUserInput, UpdateUserInput, UserView
+from core.users.use_cases import RegisterUserInput, UpdateUserInput
+from core.users.views import UserView
 from entrypoints.http.schemas.common import EXAMPLE_TOKEN, checked_by
 
 # A field of a new or changed account, checked by the core's rule for it (see checked_by).
