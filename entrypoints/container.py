@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import punq
 
@@ -26,7 +26,7 @@ from adapters.sql.health import SqlHealthCheck, SqlSchemaCheck
 from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock
-from core.articles.ports import ArticleQueries
+from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.articles.queries import Feed, GetArticle, ListArticles, ListComments, ListTags
 from core.articles.use_cases import (
     AddComment,
@@ -41,10 +41,16 @@ from core.auth.admin import ChangeUserAccess, CreateAdmin, ListUsers
 from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from core.auth.authentication import Authenticate
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter, KeyPublisher, TokenIssuer, UserDirectory
+from core.auth.ports import (
+    AttemptCounter,
+    AuthTransaction,
+    KeyPublisher,
+    TokenIssuer,
+    UserDirectory,
+)
 from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
-from core.profiles.ports import ProfileQueries
+from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.shared.cache import Cache, CacheInvalidator
 from core.shared.clock import Clock
@@ -52,11 +58,28 @@ from core.shared.events import CommitListener
 from core.shared.health import CheckReadiness, HealthCheck
 from core.shared.rate_limits import ApplyRateLimit, RateLimiter, RatePolicies, RatePolicy
 from core.shared.uow import UnitOfWork
-from core.users.ports import PasswordHasher
+from core.users.ports import PasswordHasher, UsersTransaction
 from core.users.use_cases import GetCurrentUser, RegisterUser, UpdateUser
 from entrypoints import metrics
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
+
+
+class AppTransaction(AuthTransaction, ArticlesTransaction, ProfilesTransaction, Protocol):
+    """Every context's repositories in one transaction: what the adapters' transactions are."""
+
+
+AppUnitOfWork = UnitOfWork[AppTransaction]
+
+# The unit of work under each context's own transaction type, as its use cases ask for it
+# (punq resolves a constructor by its type hints). UnitOfWork is covariant in the transaction,
+# so the one AppUnitOfWork serves as each of them.
+CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
+    UnitOfWork[UsersTransaction],
+    UnitOfWork[ProfilesTransaction],
+    UnitOfWork[ArticlesTransaction],
+    UnitOfWork[AuthTransaction],
+)
 
 USE_CASES: tuple[type[Any], ...] = (
     ApplyRateLimit,
@@ -144,7 +167,7 @@ def build_container(
             infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
         )
     listeners: list[CommitListener] = [] if cache is None else [CacheInvalidator(cache)]
-    uow: UnitOfWork
+    uow: AppUnitOfWork
     articles: ArticleQueries
     profiles: ProfileQueries
     if infra.memory is not None:
@@ -164,7 +187,8 @@ def build_container(
     if cache is not None:
         articles = CachedArticleQueries(articles, cache, ttl_s=settings.cache_ttl_s)
         profiles = CachedProfileQueries(profiles, cache, ttl_s=settings.cache_ttl_s)
-    container.register(UnitOfWork, instance=uow)
+    for unit_of_work in CONTEXT_UNITS_OF_WORK:
+        container.register(unit_of_work, instance=uow)
     container.register(ArticleQueries, instance=articles)
     container.register(ProfileQueries, instance=profiles)
     container.register(CheckReadiness, instance=CheckReadiness(readiness_checks(infra)))

@@ -124,7 +124,8 @@ class Fakes:
     """Every port a core use case needs, as fast in-memory fakes over one MemoryDatabase.
 
     `build(UseCase)` resolves the constructor from its type hints, as the container does:
-    ports map to the fakes below, other classes (PasswordCheck) are built the same way.
+    ports map to the fakes below (the one unit of work serves every context's
+    `UnitOfWork[...]`), other classes (PasswordCheck) are built the same way.
     """
 
     db: MemoryDatabase = field(default_factory=MemoryDatabase)
@@ -148,7 +149,6 @@ class Fakes:
 
     def build(self, use_case: type[T]) -> T:
         ports: dict[object, object] = {
-            UnitOfWork: self.uow,
             ArticleQueries: self.queries,
             ProfileQueries: self.profiles,
             UserDirectory: self.directory,
@@ -160,10 +160,16 @@ class Fakes:
             AuthPolicy: self.policy,
         }
         args = {
-            name: ports[hint] if hint in ports else self.build(typing.cast(type[object], hint))
-            for name, hint in _constructor_hints(use_case).items()
+            name: self._provide(hint, ports) for name, hint in _constructor_hints(use_case).items()
         }
         return use_case(**args)
+
+    def _provide(self, hint: object, ports: dict[object, object]) -> object:
+        if typing.get_origin(hint) is UnitOfWork:  # UnitOfWork[<a context's transaction>]
+            return self.uow
+        if hint in ports:
+            return ports[hint]
+        return self.build(typing.cast(type[object], hint))
 
     async def store(self, *items: User | Article | Comment) -> None:
         """Commit entities straight into storage, bypassing the use cases' rules."""

@@ -8,6 +8,7 @@ from core.articles.model import Article, Comment
 from core.articles.views import ArticleFilter, ArticleView, CommentView
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.pagination import Page, PageRequest
+from core.users.ports import UsersTransaction
 
 
 class ArticleRepository(Protocol):
@@ -34,6 +35,17 @@ class FavoriteRepository(Protocol):
 
     async def add(self, user_id: UserId, article_id: ArticleId) -> None: ...
     async def remove(self, user_id: UserId, article_id: ArticleId) -> None: ...
+
+
+class ArticlesTransaction(UsersTransaction, Protocol):
+    """What the articles context's use cases need of a transaction."""
+
+    @property
+    def articles(self) -> ArticleRepository: ...
+    @property
+    def comments(self) -> CommentRepository: ...
+    @property
+    def favorites(self) -> FavoriteRepository: ...
 
 
 class ArticleQueries(Protocol):

@@ -22,7 +22,7 @@ from core.articles.policies import (
     ensure_can_delete_comment,
     ensure_can_edit_article,
 )
-from core.articles.ports import ArticleQueries, ArticleRepository
+from core.articles.ports import ArticleQueries, ArticleRepository, ArticlesTransaction
 from core.articles.views import ArticleView, CommentView
 from core.shared.clock import Clock
 from core.shared.events import (
@@ -73,7 +73,9 @@ class PublishArticle:
     - tags are trimmed, de-duplicated and sorted by name
     """
 
-    def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork[ArticlesTransaction], queries: ArticleQueries, clock: Clock
+    ) -> None:
         self._uow, self._queries, self._clock = uow, queries, clock
 
     async def execute(self, actor: Actor, data: PublishArticleInput) -> ArticleView:
@@ -115,7 +117,9 @@ class EditArticle:
     - with If-Match, a version other than the current one fails (412) and nothing is written
     """
 
-    def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork[ArticlesTransaction], queries: ArticleQueries, clock: Clock
+    ) -> None:
         self._uow, self._queries, self._clock = uow, queries, clock
 
     async def execute(self, actor: Actor, slug: str, data: EditArticleInput) -> ArticleView:
@@ -150,7 +154,7 @@ class EditArticle:
 class DeleteArticle:
     """Delete an article with its comments and favorites. Its author, moderators and admins may."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[ArticlesTransaction]) -> None:
         self._uow = uow
 
     async def execute(self, actor: Actor, slug: str) -> None:
@@ -167,7 +171,7 @@ class DeleteArticle:
 class FavoriteArticle:
     """Favorite an article. Idempotent; the count stays exact under concurrent callers."""
 
-    def __init__(self, uow: UnitOfWork, queries: ArticleQueries) -> None:
+    def __init__(self, uow: UnitOfWork[ArticlesTransaction], queries: ArticleQueries) -> None:
         self._uow, self._queries = uow, queries
 
     async def execute(self, actor: Actor, slug: str) -> ArticleView:
@@ -184,7 +188,7 @@ class FavoriteArticle:
 class UnfavoriteArticle:
     """Remove the caller's favorite. Idempotent."""
 
-    def __init__(self, uow: UnitOfWork, queries: ArticleQueries) -> None:
+    def __init__(self, uow: UnitOfWork[ArticlesTransaction], queries: ArticleQueries) -> None:
         self._uow, self._queries = uow, queries
 
     async def execute(self, actor: Actor, slug: str) -> ArticleView:
@@ -201,7 +205,9 @@ class UnfavoriteArticle:
 class AddComment:
     """Comment on an article. The body is required (not blank)."""
 
-    def __init__(self, uow: UnitOfWork, queries: ArticleQueries, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork[ArticlesTransaction], queries: ArticleQueries, clock: Clock
+    ) -> None:
         self._uow, self._queries, self._clock = uow, queries, clock
 
     async def execute(self, actor: Actor, slug: str, body: str) -> CommentView:
@@ -226,7 +232,7 @@ class AddComment:
 class DeleteComment:
     """Delete a comment of an article. Its author, moderators and admins may."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[ArticlesTransaction]) -> None:
         self._uow = uow
 
     async def execute(self, actor: Actor, slug: str, comment_id: CommentId) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.auth.errors import AdminRequired
-from core.auth.ports import UserDirectory, UserFilter
+from core.auth.ports import AuthTransaction, UserDirectory, UserFilter
 from core.auth.views import UserPage
 from core.shared.clock import Clock
 from core.shared.errors import InvalidInput
@@ -46,7 +46,7 @@ class ChangeUserAccess:
     - admins cannot demote or deactivate themselves (there must be someone left to undo it)
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
     async def execute(
@@ -77,7 +77,9 @@ class CreateAdmin:
     """Create an admin account (for `conduit create-admin`), or promote the existing account
     with that email and username."""
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork[AuthTransaction], hasher: PasswordHasher, clock: Clock
+    ) -> None:
         self._uow, self._hasher, self._clock = uow, hasher, clock
 
     async def execute(self, email: str, username: str, password: str) -> User:

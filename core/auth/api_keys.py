@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from core.auth.errors import ApiKeyNotFound, SessionRequired
 from core.auth.model import ApiKey, api_key_name_of, digest, new_api_key_secret, scopes_of
+from core.auth.ports import AuthTransaction
 from core.auth.views import ApiKeyView
 from core.shared.clock import Clock
 from core.shared.uow import UnitOfWork
@@ -20,7 +21,7 @@ class CreateApiKey:
     - needs a login session (a key cannot mint keys)
     """
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
     async def execute(self, actor: Actor, name: str, scopes: Sequence[str]) -> ApiKeyView:
@@ -39,7 +40,7 @@ class CreateApiKey:
 class ListApiKeys:
     """The caller's live API keys, newest first, without their secrets."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[AuthTransaction]) -> None:
         self._uow = uow
 
     async def execute(self, actor: Actor) -> list[ApiKeyView]:
@@ -53,7 +54,7 @@ class ListApiKeys:
 class RevokeApiKey:
     """Revoke one of the caller's API keys; it stops working at once."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
     async def execute(self, actor: Actor, key_id: uuid.UUID) -> None:

@@ -14,7 +14,7 @@ from core.auth.errors import (
     SessionRequired,
 )
 from core.auth.model import AuthPolicy, api_key_prefix, digest
-from core.auth.ports import TokenIssuer
+from core.auth.ports import AuthTransaction, TokenIssuer
 from core.shared.clock import Clock
 from core.shared.uow import UnitOfWork
 from core.users.model import Actor, Scope
@@ -36,7 +36,11 @@ class Authenticate:
     """
 
     def __init__(
-        self, uow: UnitOfWork, tokens: TokenIssuer, clock: Clock, policy: AuthPolicy
+        self,
+        uow: UnitOfWork[AuthTransaction],
+        tokens: TokenIssuer,
+        clock: Clock,
+        policy: AuthPolicy,
     ) -> None:
         self._uow, self._tokens, self._clock, self._policy = uow, tokens, clock, policy
 

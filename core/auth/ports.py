@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from core.auth.model import AccessClaims, ApiKey, RefreshToken
 from core.shared.ids import UserId
 from core.users.model import Role, User
+from core.users.ports import UsersTransaction
 
 
 class TokenIssuer(Protocol):
@@ -44,6 +45,15 @@ class ApiKeyRepository(Protocol):
     async def list_for_user(self, user_id: UserId) -> list[ApiKey]: ...
     async def revoke(self, key_id: uuid.UUID, now: datetime) -> None: ...
     async def touch(self, key_id: uuid.UUID, now: datetime) -> None: ...
+
+
+class AuthTransaction(UsersTransaction, Protocol):
+    """What the auth context's use cases need of a transaction."""
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
 
 class AttemptCounter(Protocol):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from core.auth.errors import AccountDisabled, InvalidCredentials, TooManyAttempts
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter, TokenIssuer
+from core.auth.ports import AttemptCounter, AuthTransaction, TokenIssuer
 from core.shared.uow import UnitOfWork
 from core.users.model import User
 from core.users.ports import PasswordHasher
@@ -26,7 +26,7 @@ class PasswordCheck:
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        uow: UnitOfWork[AuthTransaction],
         hasher: PasswordHasher,
         attempts: AttemptCounter,
         policy: AuthPolicy,

@@ -17,11 +17,11 @@ from core.auth.errors import (
     UnsupportedGrantType,
 )
 from core.auth.model import AuthPolicy, RefreshToken, digest, new_secret
-from core.auth.ports import KeyPublisher, TokenIssuer
+from core.auth.ports import AuthTransaction, KeyPublisher, TokenIssuer
 from core.auth.sessions import PasswordCheck
 from core.auth.views import TokenPair
 from core.shared.clock import Clock
-from core.shared.uow import Transaction, UnitOfWork
+from core.shared.uow import UnitOfWork
 from core.users.model import Actor, User
 
 
@@ -35,7 +35,7 @@ class TokenRequest:
 
 
 async def _start_session(
-    tx: Transaction, user: User, now_clock: Clock, policy: AuthPolicy, family: uuid.UUID
+    tx: AuthTransaction, user: User, now_clock: Clock, policy: AuthPolicy, family: uuid.UUID
 ) -> str:
     raw = new_secret()
     now = now_clock.now()
@@ -59,7 +59,7 @@ class GrantToken:
 
     def __init__(
         self,
-        uow: UnitOfWork,
+        uow: UnitOfWork[AuthTransaction],
         passwords: PasswordCheck,
         tokens: TokenIssuer,
         clock: Clock,
@@ -128,7 +128,7 @@ class RevokeToken:
     """RFC 7009 revocation: revokes the refresh token's whole family. Unknown tokens are
     ignored (the endpoint always answers 200, so it tells nothing about a token)."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
     async def execute(self, raw: str | None) -> None:
@@ -145,7 +145,7 @@ class LogOutEverywhere:
     """Revoke every refresh token of the caller; every access token issued before now stops
     working at once (the user's token version moves on)."""
 
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock
 
     async def execute(self, actor: Actor) -> None:

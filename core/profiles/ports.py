@@ -6,6 +6,7 @@ from typing import Protocol
 
 from core.profiles.views import ProfileView
 from core.shared.ids import UserId
+from core.users.ports import UsersTransaction
 
 
 class FollowRepository(Protocol):
@@ -22,3 +23,10 @@ class ProfileQueries(Protocol):
 
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None: ...
     async def is_following(self, username: str, viewer: UserId) -> bool: ...
+
+
+class ProfilesTransaction(UsersTransaction, Protocol):
+    """What the profiles context's use cases need of a transaction."""
+
+    @property
+    def follows(self) -> FollowRepository: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.profiles.errors import CannotFollowSelf, ProfileNotFound
-from core.profiles.ports import ProfileQueries
+from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.profiles.views import ProfileView
 from core.shared.ids import UserId
 from core.shared.uow import UnitOfWork
@@ -26,7 +26,7 @@ class GetProfile:
 class FollowUser:
     """Follow a user. Idempotent; following oneself is refused."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[ProfilesTransaction]) -> None:
         self._uow = uow
 
     async def execute(self, actor: Actor, username: str) -> ProfileView:
@@ -44,7 +44,7 @@ class FollowUser:
 class UnfollowUser:
     """Stop following a user. Idempotent."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[ProfilesTransaction]) -> None:
         self._uow = uow
 
     async def execute(self, actor: Actor, username: str) -> ProfileView:

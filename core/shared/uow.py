@@ -1,35 +1,23 @@
-"""UnitOfWork and Transaction ports: one use case, one transaction, one explicit commit."""
+"""UnitOfWork and Transaction ports: one use case, one transaction, one explicit commit.
+
+Each context declares the transaction its use cases need, this `Transaction` plus the
+repositories they touch (`UsersTransaction`, `ArticlesTransaction`...), and asks for a
+`UnitOfWork[ThatTransaction]`. The adapters' transaction holds every repository, so one unit
+of work serves every context, and this module needs to know none of them.
+"""
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from core.articles.ports import ArticleRepository, CommentRepository, FavoriteRepository
-from core.auth.ports import ApiKeyRepository, RefreshTokenRepository
-from core.profiles.ports import FollowRepository
 from core.shared.events import DomainEvent
-from core.users.ports import UserRepository
 
 
 class Transaction(Protocol):
-    """Repositories bound to one transaction. Nothing is visible to others before `commit`;
-    leaving the `begin()` block without committing discards every write."""
-
-    @property
-    def users(self) -> UserRepository: ...
-    @property
-    def follows(self) -> FollowRepository: ...
-    @property
-    def articles(self) -> ArticleRepository: ...
-    @property
-    def comments(self) -> CommentRepository: ...
-    @property
-    def favorites(self) -> FavoriteRepository: ...
-    @property
-    def refresh_tokens(self) -> RefreshTokenRepository: ...
-    @property
-    def api_keys(self) -> ApiKeyRepository: ...
+    """Repositories bound to one transaction (each context's sub-protocol names the ones it
+    uses). Nothing is visible to others before `commit`; leaving the `begin()` block without
+    committing discards every write."""
 
     def record(self, event: DomainEvent) -> None:
         """Note an event; listeners get it after `commit`, never if the transaction rolls back."""
@@ -41,7 +29,10 @@ class Transaction(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
+TransactionT_co = TypeVar("TransactionT_co", bound=Transaction, covariant=True)
+
+
+class UnitOfWork(Protocol[TransactionT_co]):
     """Starts transactions. Stateless: one instance serves concurrent callers.
 
     `begin(read_only=True)` is for lookups that write nothing (authentication, pre-checks):
@@ -49,4 +40,4 @@ class UnitOfWork(Protocol):
     `commit()` raises.
     """
 
-    def begin(self, *, read_only: bool = False) -> AbstractAsyncContextManager[Transaction]: ...
+    def begin(self, *, read_only: bool = False) -> AbstractAsyncContextManager[TransactionT_co]: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from core.shared.ids import UserId
+from core.shared.uow import Transaction
 from core.users.model import Role, User
 
 
@@ -36,3 +37,10 @@ class PasswordHasher(Protocol):
 
     async def hash(self, password: str) -> str: ...
     async def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+class UsersTransaction(Transaction, Protocol):
+    """What the users context's use cases need of a transaction (and every context above)."""
+
+    @property
+    def users(self) -> UserRepository: ...

@@ -8,7 +8,7 @@ from core.shared.clock import Clock
 from core.shared.errors import Conflict, joined
 from core.shared.events import ProfileChanged
 from core.shared.ids import new_user_id
-from core.shared.uow import Transaction, UnitOfWork
+from core.shared.uow import UnitOfWork
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import (
     Actor,
@@ -19,11 +19,11 @@ from core.users.model import (
     image_of,
     username_of,
 )
-from core.users.ports import PasswordHasher
+from core.users.ports import PasswordHasher, UsersTransaction
 from core.users.views import UserView
 
 
-async def _taken(tx: Transaction, username: str | None, email: str | None) -> list[Conflict]:
+async def _taken(tx: UsersTransaction, username: str | None, email: str | None) -> list[Conflict]:
     """Which of a new username and email (None: not changing) another account holds already.
     Both are looked up, so that one answer names every taken field."""
     taken: list[Conflict] = []
@@ -49,7 +49,9 @@ class RegisterUser:
     - password: 8-256 characters, stored only as an Argon2 hash
     """
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork[UsersTransaction], hasher: PasswordHasher, clock: Clock
+    ) -> None:
         self._uow, self._hasher, self._clock = uow, hasher, clock
 
     async def execute(self, data: RegisterUserInput) -> User:
@@ -74,7 +76,7 @@ class RegisterUser:
 class GetCurrentUser:
     """The caller's own account; the token in the answer is the one presented."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork[UsersTransaction]) -> None:
         self._uow = uow
 
     async def execute(self, actor: Actor) -> UserView:
@@ -103,7 +105,9 @@ class UpdateUser:
     - a new password is re-hashed; an empty bio or image clears it
     """
 
-    def __init__(self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork[UsersTransaction], hasher: PasswordHasher, clock: Clock
+    ) -> None:
         self._uow, self._hasher, self._clock = uow, hasher, clock
 
     async def execute(self, actor: Actor, data: UpdateUserInput) -> UserView:

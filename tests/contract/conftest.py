@@ -11,12 +11,12 @@ from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.articles.ports import ArticleQueries
 from core.profiles.ports import ProfileQueries
-from core.shared.uow import UnitOfWork
+from entrypoints.container import AppUnitOfWork
 from tests.infra import Storage
 
 
 @pytest.fixture
-def uow(storage: Storage) -> UnitOfWork:
+def uow(storage: Storage) -> AppUnitOfWork:
     if storage.infra.memory is not None:
         return InMemoryUnitOfWork(storage.infra.memory)
     assert storage.infra.engine is not None

@@ -11,8 +11,8 @@ from core.articles.views import ArticleFilter, ArticleView, CommentView
 from core.profiles.views import ProfileView
 from core.shared.ids import CommentId
 from core.shared.pagination import PageRequest
-from core.shared.uow import UnitOfWork
 from core.users.model import User
+from entrypoints.container import AppUnitOfWork
 from tests.builders import WHEN, a_comment, a_user, an_article
 from tests.contract.seed import favorite, follow, store
 
@@ -32,7 +32,7 @@ def flags(items: tuple[ArticleView, ...]) -> list[tuple[str, bool, int, bool]]:
     return [(v.slug, v.favorited, v.favorites_count, v.author.following) for v in items]
 
 
-async def three_articles(uow: UnitOfWork) -> tuple[User, list[Article]]:
+async def three_articles(uow: AppUnitOfWork) -> tuple[User, list[Article]]:
     """jake's articles "first", "second", "third", published a minute apart."""
     jake = a_user("jake")
     articles = [
@@ -47,7 +47,7 @@ async def three_articles(uow: UnitOfWork) -> tuple[User, list[Article]]:
 
 
 async def test_get_article_returns_the_whole_view(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake", bio="I write", image="https://example.com/jake.png")
     article = an_article(
@@ -78,7 +78,7 @@ async def test_get_article_returns_the_whole_view(
 
 
 async def test_get_article_returns_none_when_the_slug_is_unknown(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     await three_articles(uow)
 
@@ -86,7 +86,7 @@ async def test_get_article_returns_none_when_the_slug_is_unknown(
 
 
 async def test_get_article_sorts_tags_by_name(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     await store(uow, jake, an_article(jake.id, title="Tags", tags=("zebra", "Zoo", "apple", "b")))
@@ -98,7 +98,7 @@ async def test_get_article_sorts_tags_by_name(
 
 
 async def test_get_article_counts_favorites_and_flags_them_per_viewer(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     author, fan, other_fan, stranger = (a_user(n) for n in ("author", "fan", "fan2", "stranger"))
     article = an_article(author.id, title="Dragons")
@@ -119,7 +119,7 @@ async def test_get_article_counts_favorites_and_flags_them_per_viewer(
 
 
 async def test_get_article_flags_following_the_author_per_viewer(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     author, follower, stranger = a_user("author"), a_user("follower"), a_user("stranger")
     await store(uow, author, follower, stranger, an_article(author.id, title="Dragons"))
@@ -142,7 +142,7 @@ async def test_get_article_flags_following_the_author_per_viewer(
 
 
 async def test_list_articles_is_newest_first(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     # Stored out of order, so neither insertion order nor id order gives the answer.
@@ -160,7 +160,7 @@ async def test_list_articles_is_newest_first(
 
 
 async def test_list_articles_orders_by_id_descending_when_created_at_ties(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     articles = [an_article(jake.id, title=f"tie-{i}", created_at=WHEN) for i in range(4)]
@@ -173,7 +173,7 @@ async def test_list_articles_orders_by_id_descending_when_created_at_ties(
 
 
 async def test_list_articles_is_empty_when_there_are_no_articles(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     await store(uow, a_user("jake"))
 
@@ -183,7 +183,7 @@ async def test_list_articles_is_empty_when_there_are_no_articles(
 
 
 async def test_list_articles_filters_by_exact_tag(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     await store(
@@ -201,7 +201,7 @@ async def test_list_articles_filters_by_exact_tag(
 
 
 async def test_list_articles_filters_by_author(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(
@@ -219,7 +219,7 @@ async def test_list_articles_filters_by_author(
 
 
 async def test_list_articles_filters_by_favorited_user(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     liked = an_article(jake.id, title="liked", created_at=WHEN)
@@ -236,7 +236,7 @@ async def test_list_articles_filters_by_favorited_user(
 
 
 async def test_list_articles_combines_tag_author_and_favorited_filters(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     hit = an_article(jake.id, title="hit", tags=("x",), created_at=WHEN)
@@ -255,7 +255,7 @@ async def test_list_articles_combines_tag_author_and_favorited_filters(
 
 
 async def test_list_articles_is_empty_when_a_filter_matches_nothing(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, articles = await three_articles(uow)
     await favorite(uow, jake, *articles)
@@ -271,7 +271,7 @@ async def test_list_articles_is_empty_when_a_filter_matches_nothing(
 
 
 async def test_list_articles_total_counts_every_match_not_the_page(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     mine = [an_article(jake.id, title=f"a{i}", created_at=WHEN + at(i)) for i in range(5)]
@@ -286,7 +286,7 @@ async def test_list_articles_total_counts_every_match_not_the_page(
 
 
 async def test_list_articles_windows_by_limit_and_offset(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     articles = [an_article(jake.id, title=f"a{i}", created_at=WHEN + at(i)) for i in range(5)]
@@ -301,7 +301,7 @@ async def test_list_articles_windows_by_limit_and_offset(
 
 
 async def test_list_articles_is_empty_with_the_total_when_offset_is_past_the_end(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     await three_articles(uow)
 
@@ -311,7 +311,7 @@ async def test_list_articles_is_empty_with_the_total_when_offset_is_past_the_end
 
 
 async def test_list_articles_flags_are_exact_per_viewer(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     followed, unfollowed, viewer, other = (
         a_user(n) for n in ("followed", "other-author", "v", "w")
@@ -347,7 +347,7 @@ async def test_list_articles_flags_are_exact_per_viewer(
 
 
 async def test_list_articles_gives_each_article_its_own_sorted_tags(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     await store(
@@ -371,7 +371,7 @@ async def test_list_articles_gives_each_article_its_own_sorted_tags(
 
 
 async def test_feed_lists_articles_of_followed_authors_newest_first(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     reader, jake, jane, john = (a_user(n) for n in ("reader", "jake", "jane", "john"))
     await store(
@@ -396,7 +396,7 @@ async def test_feed_lists_articles_of_followed_authors_newest_first(
 
 
 async def test_feed_is_empty_when_following_nobody(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, _ = await three_articles(uow)
     reader = a_user("reader")
@@ -409,7 +409,7 @@ async def test_feed_is_empty_when_following_nobody(
 
 
 async def test_feed_windows_by_limit_and_offset_and_counts_every_match(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, _ = await three_articles(uow)
     reader = a_user("reader")
@@ -423,7 +423,7 @@ async def test_feed_windows_by_limit_and_offset_and_counts_every_match(
 
 
 async def test_feed_flags_favorites_of_the_viewer(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, articles = await three_articles(uow)
     reader = a_user("reader")
@@ -445,7 +445,7 @@ async def test_feed_flags_favorites_of_the_viewer(
 
 
 async def test_list_comments_is_newest_first(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
@@ -464,7 +464,7 @@ async def test_list_comments_is_newest_first(
 
 
 async def test_list_comments_orders_by_id_descending_when_created_at_ties(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
@@ -478,7 +478,7 @@ async def test_list_comments_orders_by_id_descending_when_created_at_ties(
 
 
 async def test_list_comments_returns_the_whole_view_with_following_per_viewer(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     author = a_user("author", bio="writes comments", image="https://example.com/a.png")
     reader = a_user("reader")
@@ -503,7 +503,7 @@ async def test_list_comments_returns_the_whole_view_with_following_per_viewer(
 
 
 async def test_list_comments_returns_only_that_articles_comments(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     dragons, unicorns = an_article(jake.id, title="Dragons"), an_article(jake.id, title="Unicorns")
@@ -521,7 +521,7 @@ async def test_list_comments_returns_only_that_articles_comments(
 
 
 async def test_list_comments_is_empty_when_the_article_has_none(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     await three_articles(uow)
 
@@ -529,7 +529,7 @@ async def test_list_comments_is_empty_when_the_article_has_none(
 
 
 async def test_list_comments_returns_none_when_the_slug_is_unknown(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     await three_articles(uow)
 
@@ -537,7 +537,7 @@ async def test_list_comments_returns_none_when_the_slug_is_unknown(
 
 
 async def test_get_comment_returns_the_comment_view(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     article = an_article(jake.id, title="Dragons")
@@ -552,7 +552,7 @@ async def test_get_comment_returns_the_comment_view(
 
 
 async def test_get_comment_returns_none_when_the_comment_is_unknown(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
@@ -567,7 +567,7 @@ async def test_get_comment_returns_none_when_the_comment_is_unknown(
 
 
 async def test_list_tags_gives_every_used_tag_once_sorted_by_name(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     await store(
@@ -582,7 +582,7 @@ async def test_list_tags_gives_every_used_tag_once_sorted_by_name(
 
 
 async def test_list_tags_is_empty_when_there_are_no_articles(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     await store(uow, a_user("jake"))
 
@@ -590,7 +590,7 @@ async def test_list_tags_is_empty_when_there_are_no_articles(
 
 
 async def test_list_tags_drops_a_tag_no_article_uses_any_more(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     one = an_article(jake.id, title="one", tags=("kept", "dropped"))
@@ -606,14 +606,14 @@ async def test_list_tags_drops_a_tag_no_article_uses_any_more(
 # --- deleting an article -------------------------------------------------------------------
 
 
-async def _delete(uow: UnitOfWork, article: Article) -> None:
+async def _delete(uow: AppUnitOfWork, article: Article) -> None:
     async with uow.begin() as tx:
         await tx.articles.delete(article.id)
         await tx.commit()
 
 
 async def test_deleting_an_article_removes_it_from_lists_and_totals(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     _, articles = await three_articles(uow)
 
@@ -626,7 +626,7 @@ async def test_deleting_an_article_removes_it_from_lists_and_totals(
 
 
 async def test_deleting_an_article_removes_its_comments(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
@@ -641,7 +641,7 @@ async def test_deleting_an_article_removes_its_comments(
 
 
 async def test_deleting_an_article_removes_its_favorites(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     article = an_article(jake.id, title="Dragons")
@@ -662,7 +662,7 @@ async def test_deleting_an_article_removes_its_favorites(
 
 
 async def test_deleting_an_article_removes_its_tags(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     gone = an_article(jake.id, title="gone", tags=("only-here", "shared"))
@@ -679,7 +679,7 @@ async def test_deleting_an_article_removes_its_tags(
 
 
 async def test_deleting_an_article_leaves_other_articles_untouched(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     gone = an_article(jake.id, title="gone", tags=("t",), created_at=WHEN)

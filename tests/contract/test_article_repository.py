@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 
 from core.articles.errors import SlugTaken
-from core.shared.uow import UnitOfWork
+from entrypoints.container import AppUnitOfWork
 from tests.builders import WHEN, a_comment, a_user, an_article
 from tests.contract.seed import store, update
 
 
-async def test_get_by_slug_returns_an_equal_article_with_its_tags(uow: UnitOfWork) -> None:
+async def test_get_by_slug_returns_an_equal_article_with_its_tags(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons", tags=("dragons", "training"))
     await store(uow, jake, article)
@@ -22,7 +22,7 @@ async def test_get_by_slug_returns_an_equal_article_with_its_tags(uow: UnitOfWor
         assert await tx.articles.get_by_slug("dragons") == article
 
 
-async def test_get_by_slug_returns_an_article_without_tags(uow: UnitOfWork) -> None:
+async def test_get_by_slug_returns_an_article_without_tags(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons", tags=())
     await store(uow, jake, article)
@@ -31,7 +31,7 @@ async def test_get_by_slug_returns_an_article_without_tags(uow: UnitOfWork) -> N
         assert await tx.articles.get_by_slug("dragons") == article
 
 
-async def test_get_by_slug_returns_none_when_the_slug_is_unknown(uow: UnitOfWork) -> None:
+async def test_get_by_slug_returns_none_when_the_slug_is_unknown(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     await store(uow, jake, an_article(jake.id, title="Dragons"))
 
@@ -39,7 +39,7 @@ async def test_get_by_slug_returns_none_when_the_slug_is_unknown(uow: UnitOfWork
         assert await tx.articles.get_by_slug("unicorns") is None
 
 
-async def test_slug_exists_is_true_only_for_a_stored_slug(uow: UnitOfWork) -> None:
+async def test_slug_exists_is_true_only_for_a_stored_slug(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     await store(uow, jake, an_article(jake.id, title="Dragons"))
 
@@ -48,7 +48,7 @@ async def test_slug_exists_is_true_only_for_a_stored_slug(uow: UnitOfWork) -> No
         assert await tx.articles.slug_exists("unicorns") is False
 
 
-async def test_update_replaces_fields_slug_and_tags(uow: UnitOfWork) -> None:
+async def test_update_replaces_fields_slug_and_tags(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons", tags=("a", "b"))
     await store(uow, jake, article)
@@ -71,7 +71,7 @@ async def test_update_replaces_fields_slug_and_tags(uow: UnitOfWork) -> None:
         assert await tx.articles.slug_exists("dragons") is False
 
 
-async def test_update_leaves_author_and_created_at_alone(uow: UnitOfWork) -> None:
+async def test_update_leaves_author_and_created_at_alone(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     article = an_article(jake.id, title="Dragons")
     await store(uow, jake, jane, article)
@@ -83,7 +83,7 @@ async def test_update_leaves_author_and_created_at_alone(uow: UnitOfWork) -> Non
         assert await tx.articles.get_by_slug("dragons") == edited
 
 
-async def test_update_with_no_tags_removes_every_tag(uow: UnitOfWork) -> None:
+async def test_update_with_no_tags_removes_every_tag(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons", tags=("a", "b"))
     await store(uow, jake, article)
@@ -98,7 +98,7 @@ async def test_update_with_no_tags_removes_every_tag(uow: UnitOfWork) -> None:
     assert found.tags == ()
 
 
-async def test_update_keeping_the_own_slug_is_no_clash(uow: UnitOfWork) -> None:
+async def test_update_keeping_the_own_slug_is_no_clash(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
     await store(uow, jake, article)
@@ -112,7 +112,7 @@ async def test_update_keeping_the_own_slug_is_no_clash(uow: UnitOfWork) -> None:
         assert await tx.articles.get_by_slug("dragons") == edited
 
 
-async def test_add_raises_slug_taken_when_the_slug_exists(uow: UnitOfWork) -> None:
+async def test_add_raises_slug_taken_when_the_slug_exists(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     await store(uow, jake, an_article(jake.id, title="Dragons"))
 
@@ -120,7 +120,7 @@ async def test_add_raises_slug_taken_when_the_slug_exists(uow: UnitOfWork) -> No
         await store(uow, an_article(jake.id, title="Dragons", body="another"))
 
 
-async def test_update_raises_slug_taken_when_another_article_has_it(uow: UnitOfWork) -> None:
+async def test_update_raises_slug_taken_when_another_article_has_it(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     dragons = an_article(jake.id, title="Dragons")
     unicorns = an_article(jake.id, title="Unicorns")
@@ -133,7 +133,7 @@ async def test_update_raises_slug_taken_when_another_article_has_it(uow: UnitOfW
         assert await tx.articles.get_by_slug("unicorns") == unicorns
 
 
-async def test_delete_removes_the_article(uow: UnitOfWork) -> None:
+async def test_delete_removes_the_article(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons", tags=("a",))
     await store(uow, jake, article)
@@ -147,7 +147,7 @@ async def test_delete_removes_the_article(uow: UnitOfWork) -> None:
         assert await tx.articles.slug_exists("dragons") is False
 
 
-async def test_delete_frees_the_slug_for_a_new_article(uow: UnitOfWork) -> None:
+async def test_delete_frees_the_slug_for_a_new_article(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons", tags=("a",))
     await store(uow, jake, article)
@@ -162,7 +162,7 @@ async def test_delete_frees_the_slug_for_a_new_article(uow: UnitOfWork) -> None:
         assert await tx.articles.get_by_slug("dragons") == successor
 
 
-async def test_delete_removes_the_articles_comments(uow: UnitOfWork) -> None:
+async def test_delete_removes_the_articles_comments(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
     await store(uow, jake, article)
@@ -177,7 +177,7 @@ async def test_delete_removes_the_articles_comments(uow: UnitOfWork) -> None:
         assert await tx.comments.get(comment.id) is None
 
 
-async def test_delete_leaves_other_articles_and_their_comments(uow: UnitOfWork) -> None:
+async def test_delete_leaves_other_articles_and_their_comments(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     gone, kept = an_article(jake.id, title="Gone"), an_article(jake.id, title="Kept")
     await store(uow, jake, gone, kept)
@@ -193,7 +193,7 @@ async def test_delete_leaves_other_articles_and_their_comments(uow: UnitOfWork) 
         assert await tx.comments.get(comment.id) == comment
 
 
-async def test_delete_is_a_no_op_when_the_article_is_unknown(uow: UnitOfWork) -> None:
+async def test_delete_is_a_no_op_when_the_article_is_unknown(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
     await store(uow, jake, article)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.shared.ids import CommentId
-from core.shared.uow import UnitOfWork
+from entrypoints.container import AppUnitOfWork
 from tests.builders import a_comment, a_user, an_article
 from tests.contract.seed import store
 
 
-async def test_add_returns_the_comment_with_an_assigned_id(uow: UnitOfWork) -> None:
+async def test_add_returns_the_comment_with_an_assigned_id(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id)
     await store(uow, jake, article)
@@ -24,7 +24,7 @@ async def test_add_returns_the_comment_with_an_assigned_id(uow: UnitOfWork) -> N
     assert stored == replace(comment, id=stored.id)
 
 
-async def test_add_assigns_increasing_ids(uow: UnitOfWork) -> None:
+async def test_add_assigns_increasing_ids(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id)
     await store(uow, jake, article)
@@ -38,7 +38,7 @@ async def test_add_assigns_increasing_ids(uow: UnitOfWork) -> None:
     assert ids[0] < ids[1] < ids[2]
 
 
-async def test_get_returns_an_equal_comment_after_commit(uow: UnitOfWork) -> None:
+async def test_get_returns_an_equal_comment_after_commit(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id)
     await store(uow, jake, article)
@@ -49,7 +49,7 @@ async def test_get_returns_an_equal_comment_after_commit(uow: UnitOfWork) -> Non
         assert await tx.comments.get(stored.id) == stored
 
 
-async def test_get_returns_none_when_the_comment_is_unknown(uow: UnitOfWork) -> None:
+async def test_get_returns_none_when_the_comment_is_unknown(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id)
     await store(uow, jake, article)
@@ -60,7 +60,7 @@ async def test_get_returns_none_when_the_comment_is_unknown(uow: UnitOfWork) -> 
         assert await tx.comments.get(CommentId(stored.id + 1000)) is None
 
 
-async def test_delete_removes_only_that_comment(uow: UnitOfWork) -> None:
+async def test_delete_removes_only_that_comment(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id)
     await store(uow, jake, article)
@@ -77,7 +77,7 @@ async def test_delete_removes_only_that_comment(uow: UnitOfWork) -> None:
         assert await tx.comments.get(kept.id) == kept
 
 
-async def test_delete_is_a_no_op_when_the_comment_is_unknown(uow: UnitOfWork) -> None:
+async def test_delete_is_a_no_op_when_the_comment_is_unknown(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id)
     await store(uow, jake, article)

@@ -6,13 +6,13 @@ The port only writes; the read side (ArticleQueries over the same storage) obser
 from __future__ import annotations
 
 from core.articles.ports import ArticleQueries
-from core.shared.uow import UnitOfWork
+from entrypoints.container import AppUnitOfWork
 from tests.builders import a_user, an_article
 from tests.contract.seed import favorite, store
 
 
 async def test_add_makes_the_article_favorited_by_that_user(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     article = an_article(jane.id, title="Dragons")
@@ -27,7 +27,7 @@ async def test_add_makes_the_article_favorited_by_that_user(
     assert (view.favorited, view.favorites_count) == (True, 1)
 
 
-async def test_add_is_idempotent(uow: UnitOfWork, article_queries: ArticleQueries) -> None:
+async def test_add_is_idempotent(uow: AppUnitOfWork, article_queries: ArticleQueries) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
     await store(uow, jake, article)
@@ -46,7 +46,7 @@ async def test_add_is_idempotent(uow: UnitOfWork, article_queries: ArticleQuerie
 
 
 async def test_add_by_several_users_counts_each_once(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     users = [a_user(f"fan{i}") for i in range(3)]
     article = an_article(users[0].id, title="Dragons")
@@ -61,7 +61,7 @@ async def test_add_by_several_users_counts_each_once(
 
 
 async def test_remove_unfavorites_the_article(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
@@ -78,7 +78,7 @@ async def test_remove_unfavorites_the_article(
 
 
 async def test_remove_is_a_no_op_when_not_favorited(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     article = an_article(jake.id, title="Dragons")
@@ -96,7 +96,7 @@ async def test_remove_is_a_no_op_when_not_favorited(
 
 
 async def test_remove_leaves_the_users_other_favorites(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
     dragons, unicorns = an_article(jake.id, title="Dragons"), an_article(jake.id, title="Unicorns")

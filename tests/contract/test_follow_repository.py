@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from core.shared.uow import UnitOfWork
+from entrypoints.container import AppUnitOfWork
 from tests.builders import a_user
 from tests.contract.seed import follow, store
 
 
-async def test_is_following_is_false_by_default(uow: UnitOfWork) -> None:
+async def test_is_following_is_false_by_default(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
 
@@ -15,7 +15,7 @@ async def test_is_following_is_false_by_default(uow: UnitOfWork) -> None:
         assert await tx.follows.is_following(jake.id, jane.id) is False
 
 
-async def test_is_following_is_true_after_add(uow: UnitOfWork) -> None:
+async def test_is_following_is_true_after_add(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
 
@@ -27,7 +27,7 @@ async def test_is_following_is_true_after_add(uow: UnitOfWork) -> None:
         assert await tx.follows.is_following(jake.id, jane.id) is True
 
 
-async def test_following_is_one_way(uow: UnitOfWork) -> None:
+async def test_following_is_one_way(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
     await follow(uow, jake, jane)
@@ -36,7 +36,7 @@ async def test_following_is_one_way(uow: UnitOfWork) -> None:
         assert await tx.follows.is_following(jane.id, jake.id) is False
 
 
-async def test_following_one_user_does_not_follow_another(uow: UnitOfWork) -> None:
+async def test_following_one_user_does_not_follow_another(uow: AppUnitOfWork) -> None:
     jake, jane, john = a_user("jake"), a_user("jane"), a_user("john")
     await store(uow, jake, jane, john)
     await follow(uow, jake, jane)
@@ -45,7 +45,7 @@ async def test_following_one_user_does_not_follow_another(uow: UnitOfWork) -> No
         assert await tx.follows.is_following(jake.id, john.id) is False
 
 
-async def test_add_is_idempotent_so_one_remove_undoes_two_adds(uow: UnitOfWork) -> None:
+async def test_add_is_idempotent_so_one_remove_undoes_two_adds(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
     await follow(uow, jake, jane)
@@ -62,7 +62,7 @@ async def test_add_is_idempotent_so_one_remove_undoes_two_adds(uow: UnitOfWork) 
         assert await tx.follows.is_following(jake.id, jane.id) is False
 
 
-async def test_remove_stops_following(uow: UnitOfWork) -> None:
+async def test_remove_stops_following(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
     await follow(uow, jake, jane)
@@ -75,7 +75,7 @@ async def test_remove_stops_following(uow: UnitOfWork) -> None:
         assert await tx.follows.is_following(jake.id, jane.id) is False
 
 
-async def test_remove_is_a_no_op_when_not_following(uow: UnitOfWork) -> None:
+async def test_remove_is_a_no_op_when_not_following(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
     await follow(uow, jane, jake)
@@ -89,7 +89,7 @@ async def test_remove_is_a_no_op_when_not_following(uow: UnitOfWork) -> None:
         assert await tx.follows.is_following(jane.id, jake.id) is True
 
 
-async def test_remove_leaves_the_followers_other_follows(uow: UnitOfWork) -> None:
+async def test_remove_leaves_the_followers_other_follows(uow: AppUnitOfWork) -> None:
     jake, jane, john = a_user("jake"), a_user("jane"), a_user("john")
     await store(uow, jake, jane, john)
     await follow(uow, jake, jane, john)

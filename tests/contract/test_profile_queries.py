@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from core.profiles.ports import ProfileQueries
 from core.profiles.views import ProfileView
-from core.shared.uow import UnitOfWork
+from entrypoints.container import AppUnitOfWork
 from tests.builders import a_user
 from tests.contract.seed import follow, store
 
 
 async def test_get_profile_returns_the_public_fields(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     await store(uow, a_user("jake", bio="I work at statefarm", image="https://example.com/j.png"))
 
@@ -20,7 +20,7 @@ async def test_get_profile_returns_the_public_fields(
 
 
 async def test_get_profile_returns_none_when_the_username_is_unknown(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     await store(uow, a_user("jake"))
 
@@ -28,7 +28,7 @@ async def test_get_profile_returns_none_when_the_username_is_unknown(
 
 
 async def test_get_profile_matches_the_username_exactly(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     await store(uow, a_user("jake"))
 
@@ -36,7 +36,7 @@ async def test_get_profile_matches_the_username_exactly(
 
 
 async def test_following_is_true_when_the_viewer_follows_the_user(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
@@ -49,7 +49,7 @@ async def test_following_is_true_when_the_viewer_follows_the_user(
 
 
 async def test_following_is_false_when_the_viewer_does_not_follow_the_user(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     jake, jane, john = a_user("jake"), a_user("jane"), a_user("john")
     await store(uow, jake, jane, john)
@@ -63,7 +63,7 @@ async def test_following_is_false_when_the_viewer_does_not_follow_the_user(
 
 
 async def test_following_is_false_when_there_is_no_viewer(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
@@ -76,7 +76,7 @@ async def test_following_is_false_when_there_is_no_viewer(
 
 
 async def test_following_is_false_when_the_viewer_is_the_user(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
@@ -89,7 +89,7 @@ async def test_following_is_false_when_the_viewer_is_the_user(
 
 
 async def test_get_profile_ignores_uncommitted_follows(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)

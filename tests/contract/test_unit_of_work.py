@@ -7,9 +7,9 @@ import pytest
 from core.articles.errors import SlugTaken
 from core.articles.ports import ArticleQueries
 from core.profiles.ports import ProfileQueries
-from core.shared.uow import Transaction, UnitOfWork
 from core.users.errors import EmailTaken, UsernameTaken
 from core.users.model import User
+from entrypoints.container import AppTransaction, AppUnitOfWork
 from tests.builders import WHEN, a_comment, a_user, an_article
 from tests.contract.seed import store
 
@@ -18,7 +18,7 @@ class Boom(Exception):
     """A failure in the middle of a use case."""
 
 
-async def _write_one_of_each(tx: Transaction, jake: User, jane: User) -> None:
+async def _write_one_of_each(tx: AppTransaction, jake: User, jane: User) -> None:
     """Writes through every repository: a user, a follow, an article, a comment, a favorite."""
     await tx.users.add(jane)
     await tx.follows.add(jake.id, jane.id)
@@ -28,14 +28,14 @@ async def _write_one_of_each(tx: Transaction, jake: User, jane: User) -> None:
     await tx.favorites.add(jake.id, article.id)
 
 
-async def _write_one_of_each_then_fail(uow: UnitOfWork, jake: User, jane: User) -> None:
+async def _write_one_of_each_then_fail(uow: AppUnitOfWork, jake: User, jane: User) -> None:
     async with uow.begin() as tx:
         await _write_one_of_each(tx, jake, jane)
         raise Boom()
 
 
 async def _assert_nothing_of_jane(
-    uow: UnitOfWork, article_queries: ArticleQueries, jake: User, jane: User
+    uow: AppUnitOfWork, article_queries: ArticleQueries, jake: User, jane: User
 ) -> None:
     async with uow.begin() as tx:
         assert await tx.users.get(jane.id) is None
@@ -45,7 +45,7 @@ async def _assert_nothing_of_jane(
 
 
 async def test_commit_makes_every_write_visible_to_later_transactions(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake)
@@ -66,7 +66,7 @@ async def test_commit_makes_every_write_visible_to_later_transactions(
 
 
 async def test_leaving_the_block_without_commit_discards_every_write(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake)
@@ -78,7 +78,7 @@ async def test_leaving_the_block_without_commit_discards_every_write(
 
 
 async def test_a_failure_mid_transaction_leaves_nothing_stored(
-    uow: UnitOfWork, article_queries: ArticleQueries
+    uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake)
@@ -89,7 +89,7 @@ async def test_a_failure_mid_transaction_leaves_nothing_stored(
     await _assert_nothing_of_jane(uow, article_queries, jake, jane)
 
 
-async def test_leaving_without_commit_discards_updates_and_deletes(uow: UnitOfWork) -> None:
+async def test_leaving_without_commit_discards_updates_and_deletes(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     article = an_article(jake.id, title="Dragons")
     await store(uow, jake, article)
@@ -107,7 +107,7 @@ async def test_leaving_without_commit_discards_updates_and_deletes(uow: UnitOfWo
         assert await tx.comments.get(comment.id) == comment
 
 
-async def test_a_transaction_reads_its_own_uncommitted_writes(uow: UnitOfWork) -> None:
+async def test_a_transaction_reads_its_own_uncommitted_writes(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake)
 
@@ -123,7 +123,7 @@ async def test_a_transaction_reads_its_own_uncommitted_writes(uow: UnitOfWork) -
 
 
 async def test_uncommitted_writes_are_invisible_to_the_read_side(
-    uow: UnitOfWork, profile_queries: ProfileQueries, article_queries: ArticleQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries, article_queries: ArticleQueries
 ) -> None:
     jake = a_user("jake")
 
@@ -135,7 +135,7 @@ async def test_uncommitted_writes_are_invisible_to_the_read_side(
         assert await article_queries.get_article("dragons", None) is None
 
 
-async def test_writes_after_commit_are_discarded_without_another_commit(uow: UnitOfWork) -> None:
+async def test_writes_after_commit_are_discarded_without_another_commit(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
 
     async with uow.begin() as tx:
@@ -149,7 +149,7 @@ async def test_writes_after_commit_are_discarded_without_another_commit(uow: Uni
 
 
 async def test_a_username_clash_raises_username_taken_and_stores_nothing_of_the_transaction(
-    uow: UnitOfWork,
+    uow: AppUnitOfWork,
 ) -> None:
     await store(uow, a_user("jake", email="jake@example.com"))
     jane = a_user("jane")
@@ -165,7 +165,7 @@ async def test_a_username_clash_raises_username_taken_and_stores_nothing_of_the_
 
 
 async def test_an_email_clash_raises_email_taken_and_stores_nothing_of_the_transaction(
-    uow: UnitOfWork,
+    uow: AppUnitOfWork,
 ) -> None:
     await store(uow, a_user("jake", email="jake@example.com"))
     jane = a_user("jane")
@@ -180,7 +180,7 @@ async def test_an_email_clash_raises_email_taken_and_stores_nothing_of_the_trans
 
 
 async def test_a_slug_clash_raises_slug_taken_and_stores_nothing_of_the_transaction(
-    uow: UnitOfWork,
+    uow: AppUnitOfWork,
 ) -> None:
     jake = a_user("jake")
     await store(uow, jake, an_article(jake.id, title="Dragons"))
@@ -200,7 +200,7 @@ async def test_a_slug_clash_raises_slug_taken_and_stores_nothing_of_the_transact
 
 
 async def test_a_clash_between_two_new_users_of_one_transaction_raises_username_taken(
-    uow: UnitOfWork,
+    uow: AppUnitOfWork,
 ) -> None:
     first = a_user("jake", email="first@example.com")
     second = a_user("jake", email="second@example.com")
@@ -212,7 +212,7 @@ async def test_a_clash_between_two_new_users_of_one_transaction_raises_username_
         assert await tx.users.get(first.id) is None
 
 
-async def test_a_clash_does_not_affect_a_later_transaction(uow: UnitOfWork) -> None:
+async def test_a_clash_does_not_affect_a_later_transaction(uow: AppUnitOfWork) -> None:
     await store(uow, a_user("jake", email="jake@example.com"))
     with pytest.raises(UsernameTaken):
         await store(uow, a_user("jake", email="other@example.com"))
@@ -224,7 +224,7 @@ async def test_a_clash_does_not_affect_a_later_transaction(uow: UnitOfWork) -> N
         assert await tx.users.get(jane.id) == jane
 
 
-async def test_a_read_only_transaction_reads_committed_state(uow: UnitOfWork) -> None:
+async def test_a_read_only_transaction_reads_committed_state(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     await store(uow, jake)
 
@@ -232,14 +232,14 @@ async def test_a_read_only_transaction_reads_committed_state(uow: UnitOfWork) ->
         assert await tx.users.get_by_username("jake") == jake
 
 
-async def test_commit_raises_in_a_read_only_transaction(uow: UnitOfWork) -> None:
+async def test_commit_raises_in_a_read_only_transaction(uow: AppUnitOfWork) -> None:
     async with uow.begin(read_only=True) as tx:
         with pytest.raises(RuntimeError):
             await tx.commit()
 
 
 async def test_writes_in_a_read_only_transaction_are_discarded(
-    uow: UnitOfWork, profile_queries: ProfileQueries
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake)

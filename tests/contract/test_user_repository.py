@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 
 from core.shared.ids import new_user_id
-from core.shared.uow import UnitOfWork
 from core.users.errors import EmailTaken, UsernameTaken
 from core.users.model import Role
+from entrypoints.container import AppUnitOfWork
 from tests.builders import WHEN, a_user
 from tests.contract.seed import store, update
 
 
-async def test_get_returns_an_equal_user_after_commit(uow: UnitOfWork) -> None:
+async def test_get_returns_an_equal_user_after_commit(uow: AppUnitOfWork) -> None:
     user = replace(
         a_user("jake", bio="I work at statefarm", image="https://example.com/jake.png"),
         role=Role.MODERATOR,
@@ -28,7 +28,7 @@ async def test_get_returns_an_equal_user_after_commit(uow: UnitOfWork) -> None:
         assert await tx.users.get(user.id) == user
 
 
-async def test_get_keeps_timestamps_timezone_aware_to_the_microsecond(uow: UnitOfWork) -> None:
+async def test_get_keeps_timestamps_timezone_aware_to_the_microsecond(uow: AppUnitOfWork) -> None:
     user = a_user("jake", now=WHEN.replace(microsecond=123_456))
     await store(uow, user)
 
@@ -40,14 +40,14 @@ async def test_get_keeps_timestamps_timezone_aware_to_the_microsecond(uow: UnitO
     assert found.created_at.microsecond == 123_456
 
 
-async def test_get_returns_none_when_the_user_is_unknown(uow: UnitOfWork) -> None:
+async def test_get_returns_none_when_the_user_is_unknown(uow: AppUnitOfWork) -> None:
     await store(uow, a_user("jake"))
 
     async with uow.begin() as tx:
         assert await tx.users.get(new_user_id()) is None
 
 
-async def test_get_by_email_finds_the_user_regardless_of_case(uow: UnitOfWork) -> None:
+async def test_get_by_email_finds_the_user_regardless_of_case(uow: AppUnitOfWork) -> None:
     user = a_user("jake", email="jake@jake.jake")
     await store(uow, user)
 
@@ -56,14 +56,14 @@ async def test_get_by_email_finds_the_user_regardless_of_case(uow: UnitOfWork) -
         assert await tx.users.get_by_email("Jake@JAKE.jake") == user
 
 
-async def test_get_by_email_returns_none_when_the_email_is_unknown(uow: UnitOfWork) -> None:
+async def test_get_by_email_returns_none_when_the_email_is_unknown(uow: AppUnitOfWork) -> None:
     await store(uow, a_user("jake", email="jake@jake.jake"))
 
     async with uow.begin() as tx:
         assert await tx.users.get_by_email("jane@jake.jake") is None
 
 
-async def test_get_by_username_finds_the_user(uow: UnitOfWork) -> None:
+async def test_get_by_username_finds_the_user(uow: AppUnitOfWork) -> None:
     user, other = a_user("jake"), a_user("jane")
     await store(uow, user, other)
 
@@ -71,21 +71,23 @@ async def test_get_by_username_finds_the_user(uow: UnitOfWork) -> None:
         assert await tx.users.get_by_username("jake") == user
 
 
-async def test_get_by_username_is_case_sensitive(uow: UnitOfWork) -> None:
+async def test_get_by_username_is_case_sensitive(uow: AppUnitOfWork) -> None:
     await store(uow, a_user("jake"))
 
     async with uow.begin() as tx:
         assert await tx.users.get_by_username("Jake") is None
 
 
-async def test_get_by_username_returns_none_when_the_username_is_unknown(uow: UnitOfWork) -> None:
+async def test_get_by_username_returns_none_when_the_username_is_unknown(
+    uow: AppUnitOfWork,
+) -> None:
     await store(uow, a_user("jake"))
 
     async with uow.begin() as tx:
         assert await tx.users.get_by_username("jane") is None
 
 
-async def test_update_replaces_every_changeable_field(uow: UnitOfWork) -> None:
+async def test_update_replaces_every_changeable_field(uow: AppUnitOfWork) -> None:
     user = a_user("jake", bio="old bio", image="https://example.com/old.png")
     await store(uow, user)
     changed = user.with_changes(
@@ -107,7 +109,7 @@ async def test_update_replaces_every_changeable_field(uow: UnitOfWork) -> None:
         assert await tx.users.get_by_email("jake@example.com") is None
 
 
-async def test_update_leaves_other_users_unchanged(uow: UnitOfWork) -> None:
+async def test_update_leaves_other_users_unchanged(uow: AppUnitOfWork) -> None:
     user, other = a_user("jake"), a_user("jane")
     await store(uow, user, other)
 
@@ -119,7 +121,7 @@ async def test_update_leaves_other_users_unchanged(uow: UnitOfWork) -> None:
         assert await tx.users.get(other.id) == other
 
 
-async def test_update_keeping_the_own_username_and_email_is_no_clash(uow: UnitOfWork) -> None:
+async def test_update_keeping_the_own_username_and_email_is_no_clash(uow: AppUnitOfWork) -> None:
     user = a_user("jake")
     await store(uow, user)
     changed = user.with_changes(now=WHEN + timedelta(seconds=1), bio="only the bio")
@@ -132,21 +134,21 @@ async def test_update_keeping_the_own_username_and_email_is_no_clash(uow: UnitOf
         assert await tx.users.get(user.id) == changed
 
 
-async def test_add_raises_username_taken_when_the_username_exists(uow: UnitOfWork) -> None:
+async def test_add_raises_username_taken_when_the_username_exists(uow: AppUnitOfWork) -> None:
     await store(uow, a_user("jake", email="jake@example.com"))
 
     with pytest.raises(UsernameTaken):
         await store(uow, a_user("jake", email="other@example.com"))
 
 
-async def test_add_raises_email_taken_when_the_email_exists(uow: UnitOfWork) -> None:
+async def test_add_raises_email_taken_when_the_email_exists(uow: AppUnitOfWork) -> None:
     await store(uow, a_user("jake", email="jake@example.com"))
 
     with pytest.raises(EmailTaken):
         await store(uow, a_user("jane", email="jake@example.com"))
 
 
-async def test_update_raises_username_taken_when_another_user_has_it(uow: UnitOfWork) -> None:
+async def test_update_raises_username_taken_when_another_user_has_it(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
 
@@ -154,7 +156,7 @@ async def test_update_raises_username_taken_when_another_user_has_it(uow: UnitOf
         await update(uow, jane.with_changes(now=WHEN, username="jake"))
 
 
-async def test_update_raises_email_taken_when_another_user_has_it(uow: UnitOfWork) -> None:
+async def test_update_raises_email_taken_when_another_user_has_it(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
 
@@ -162,7 +164,7 @@ async def test_update_raises_email_taken_when_another_user_has_it(uow: UnitOfWor
         await update(uow, jane.with_changes(now=WHEN, email=jake.email))
 
 
-async def test_a_failed_update_leaves_the_user_unchanged(uow: UnitOfWork) -> None:
+async def test_a_failed_update_leaves_the_user_unchanged(uow: AppUnitOfWork) -> None:
     jake, jane = a_user("jake"), a_user("jane")
     await store(uow, jake, jane)
 
@@ -174,7 +176,7 @@ async def test_a_failed_update_leaves_the_user_unchanged(uow: UnitOfWork) -> Non
 
 
 async def test_update_leaves_created_at_role_active_and_token_version_alone(
-    uow: UnitOfWork,
+    uow: AppUnitOfWork,
 ) -> None:
     user = a_user("jake")
     await store(uow, user)
@@ -199,7 +201,7 @@ async def test_update_leaves_created_at_role_active_and_token_version_alone(
     )
 
 
-async def test_set_access_changes_only_role_and_active(uow: UnitOfWork) -> None:
+async def test_set_access_changes_only_role_and_active(uow: AppUnitOfWork) -> None:
     user, other = a_user("jake"), a_user("jane")
     await store(uow, user, other)
 
@@ -212,7 +214,7 @@ async def test_set_access_changes_only_role_and_active(uow: UnitOfWork) -> None:
         assert await tx.users.get(other.id) == other
 
 
-async def test_bump_token_version_adds_one_per_call(uow: UnitOfWork) -> None:
+async def test_bump_token_version_adds_one_per_call(uow: AppUnitOfWork) -> None:
     user, other = a_user("jake"), a_user("jane")
     await store(uow, user, other)
 

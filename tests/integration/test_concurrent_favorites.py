@@ -15,15 +15,15 @@ from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.articles.model import Article
 from core.articles.views import ArticleFilter
 from core.shared.pagination import PageRequest
-from core.shared.uow import UnitOfWork
 from core.users.model import User
+from entrypoints.container import AppUnitOfWork
 from tests.builders import a_user, an_article
 from tests.infra import Storage
 
 FANS = 20
 
 
-async def _favorite(uow: UnitOfWork, user: User, slug: str) -> None:
+async def _favorite(uow: AppUnitOfWork, user: User, slug: str) -> None:
     async with uow.begin() as tx:
         article = await tx.articles.get_by_slug(slug)
         assert article is not None
@@ -31,7 +31,7 @@ async def _favorite(uow: UnitOfWork, user: User, slug: str) -> None:
         await tx.commit()
 
 
-async def _unfavorite(uow: UnitOfWork, user: User, slug: str) -> None:
+async def _unfavorite(uow: AppUnitOfWork, user: User, slug: str) -> None:
     async with uow.begin() as tx:
         article = await tx.articles.get_by_slug(slug)
         assert article is not None
@@ -39,7 +39,9 @@ async def _unfavorite(uow: UnitOfWork, user: User, slug: str) -> None:
         await tx.commit()
 
 
-async def _setup(sql_storage: Storage) -> tuple[UnitOfWork, SqlArticleQueries, list[User], Article]:
+async def _setup(
+    sql_storage: Storage,
+) -> tuple[AppUnitOfWork, SqlArticleQueries, list[User], Article]:
     assert sql_storage.engine is not None
     uow = SqlAlchemyUnitOfWork(write_sessions(sql_storage.engine))
     queries = SqlArticleQueries(read_sessions(sql_storage.engine))
