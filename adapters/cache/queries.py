@@ -3,15 +3,16 @@
 Cached: the viewer-independent part of single articles and profiles, the tag list, and the
 first pages of the unfiltered global list for anonymous readers. The viewer's own flags
 (`favorited`, `following`) are never cached: they are looked up per request (one statement),
-so they stay exact. Values are orjson; keys carry CACHE_SCHEMA so a deploy with a new shape
-never reads an old one.
+so they stay exact. Values are orjson: a view is stored as its fields by name and read back
+through its own constructor (`View.of`), so a field added to a view needs no change here. Keys
+carry CACHE_SCHEMA so a deploy with a new encoding never reads an old one (an entry without a
+new field reads as a miss: KeyError).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+from typing import Any, TypeVar
 
 import orjson
 
@@ -30,31 +31,24 @@ from core.shared.cache import (
 )
 from core.shared.ids import CommentId, UserId
 from core.shared.pagination import Page, PageRequest
+from core.shared.views import View
 
 CACHED_LIST_OFFSET_MAX = 100  # "the first pages"
 
 
-def _profile(data: dict[str, Any]) -> ProfileView:
-    return ProfileView(data["username"], data["bio"], data["image"], False)
-
-
-def _article(data: dict[str, Any]) -> ArticleView:
-    return ArticleView(
-        data["slug"],
-        data["title"],
-        data["description"],
-        data["body"],
-        tuple(data["tags"]),
-        datetime.fromisoformat(data["created_at"]),
-        datetime.fromisoformat(data["updated_at"]),
-        False,
-        int(data["favorites_count"]),
-        _profile(data["author"]),
-    )
+V = TypeVar("V", bound=View)
 
 
 def encode(value: Any) -> bytes:
+    """orjson writes a view (a dataclass) as its fields by name, nested views alike."""
     return orjson.dumps(value)
+
+
+def decode(kind: type[V], data: Any) -> V:
+    """A view from its decoded JSON object; TypeError when `data` is not one."""
+    if not isinstance(data, dict):
+        raise TypeError(f"a cached {kind.__name__} is a JSON object")
+    return kind.of(data)
 
 
 def _anonymous(view: ArticleView) -> ArticleView:
@@ -73,12 +67,12 @@ class CachedArticleQueries:
         raw, stamp = await self._cache.read(key, deps)
         if raw is not None:
             try:
-                return _article(orjson.loads(raw))
+                return decode(ArticleView, orjson.loads(raw))
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 pass  # garbage in the cache: treat as a miss, and overwrite it below
         view = await self._inner.get_article(slug, None)
         if view is not None:
-            await self._cache.write(key, deps, stamp, encode(asdict(view)), self._ttl)
+            await self._cache.write(key, deps, stamp, encode(view), self._ttl)
         return view
 
     async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None:
@@ -108,11 +102,12 @@ class CachedArticleQueries:
         if raw is not None:
             try:
                 data = orjson.loads(raw)
-                return Page(tuple(_article(item) for item in data["items"]), int(data["total"]))
+                items = tuple(decode(ArticleView, item) for item in data["items"])
+                return Page(items, int(data["total"]))
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 pass
         result = await self._inner.list_articles(filters, page, None)
-        payload = {"items": [asdict(_anonymous(v)) for v in result.items], "total": result.total}
+        payload = {"items": [_anonymous(v) for v in result.items], "total": result.total}
         await self._cache.write(key, deps, stamp, encode(payload), self._ttl)
         return result
 
@@ -153,14 +148,14 @@ class CachedProfileQueries:
         base: ProfileView | None = None
         if raw is not None:
             try:
-                base = _profile(orjson.loads(raw))
-            except (orjson.JSONDecodeError, KeyError, TypeError):
+                base = decode(ProfileView, orjson.loads(raw))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 base = None
         if base is None:
             base = await self._inner.get_profile(username, None)
             if base is None:
                 return None
-            await self._cache.write(key, deps, stamp, encode(asdict(base)), self._ttl)
+            await self._cache.write(key, deps, stamp, encode(base), self._ttl)
         if viewer is None:
             return base
         return replace(base, following=await self._inner.is_following(username, viewer))

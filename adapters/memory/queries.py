@@ -16,24 +16,19 @@ from core.users.model import User
 
 def _profile(state: MemoryState, user: User, viewer: UserId | None) -> ProfileView:
     following = viewer is not None and (viewer, user.id) in state.follows
-    return ProfileView(user.username, user.bio, user.image, following)
+    return ProfileView.of(user, following=following)
 
 
 def _article_view(state: MemoryState, article: Article, viewer: UserId | None) -> ArticleView:
     count = sum(1 for (_, aid) in state.favorites if aid == article.id)
     favorited = viewer is not None and (viewer, article.id) in state.favorites
     author = state.users[article.author_id]
-    return ArticleView(
-        article.slug,
-        article.title,
-        article.description,
-        article.body,
-        tuple(sorted(article.tags)),  # the SQL read side sorts too, whatever was stored
-        article.created_at,
-        article.updated_at,
-        favorited,
-        count,
-        _profile(state, author, viewer),
+    return ArticleView.of(
+        article,  # the entity's fields by name; the rest is the read side's
+        tags=tuple(sorted(article.tags)),  # the SQL read side sorts too, whatever was stored
+        favorited=favorited,
+        favorites_count=count,
+        author=_profile(state, author, viewer),
     )
 
 
@@ -52,13 +47,7 @@ def _page(
 def _comment_view(state: MemoryState, comment: Comment, viewer: UserId | None) -> CommentView:
     assert comment.id is not None
     author = state.users[comment.author_id]
-    return CommentView(
-        comment.id,
-        comment.body,
-        comment.created_at,
-        comment.updated_at,
-        _profile(state, author, viewer),
-    )
+    return CommentView.of(comment, author=_profile(state, author, viewer))
 
 
 class InMemoryArticleQueries:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sql.rows import user_from_row
@@ -36,6 +36,31 @@ def _following(viewer: UserId | None, author_id: Any) -> ColumnElement[bool]:
     return exists().where(follows.c.follower_id == viewer, follows.c.followee_id == author_id)
 
 
+# Every column is labelled with the field name of the view it fills (an author's with an
+# `author_` prefix), so a row maps to its view by name: a field added to a view and to its
+# table needs no change here.
+_AUTHOR = "author_"
+_PROFILE_USER_COLUMNS = tuple(
+    users.c[name] for name in ProfileView.field_names() if name in users.c
+)
+_ARTICLE_VIEW_COLUMNS = tuple(
+    articles.c[name] for name in ArticleView.field_names() if name in articles.c
+)
+_COMMENT_VIEW_COLUMNS = tuple(
+    comments.c[name] for name in CommentView.field_names() if name in comments.c
+)
+
+
+def _profile_columns(
+    viewer: UserId | None, user_id: Any, prefix: str = ""
+) -> list[ColumnElement[Any]]:
+    """A ProfileView's fields for the user `user_id` (a column of the joined `users`)."""
+    return [
+        *(column.label(prefix + column.key) for column in _PROFILE_USER_COLUMNS),
+        _following(viewer, user_id).label(prefix + "following"),
+    ]
+
+
 def _article_columns(viewer: UserId | None) -> Select[Any]:
     favorites_count = (
         select(func.count())
@@ -50,18 +75,10 @@ def _article_columns(viewer: UserId | None) -> Select[Any]:
     )
     return select(
         articles.c.id,
-        articles.c.slug,
-        articles.c.title,
-        articles.c.description,
-        articles.c.body,
-        articles.c.created_at,
-        articles.c.updated_at,
-        users.c.username,
-        users.c.bio,
-        users.c.image,
+        *_ARTICLE_VIEW_COLUMNS,
         favorites_count.label("favorites_count"),
         favorited.label("favorited"),
-        _following(viewer, articles.c.author_id).label("following"),
+        *_profile_columns(viewer, articles.c.author_id, _AUTHOR),
     ).join(users, users.c.id == articles.c.author_id)
 
 
@@ -81,19 +98,9 @@ async def _tags_by_article(
     return {article_id: tuple(names) for article_id, names in tags.items()}
 
 
-def _article_view(row: Any, tags: tuple[str, ...]) -> ArticleView:
-    return ArticleView(
-        row.slug,
-        row.title,
-        row.description,
-        row.body,
-        tags,
-        row.created_at,
-        row.updated_at,
-        bool(row.favorited),
-        int(row.favorites_count),
-        ProfileView(row.username, row.bio, row.image, bool(row.following)),
-    )
+def _article_view(row: Row[Any], tags: tuple[str, ...]) -> ArticleView:
+    fields = row._mapping
+    return ArticleView.of(fields, tags=tags, author=ProfileView.of(fields, prefix=_AUTHOR))
 
 
 class SqlArticleQueries:
@@ -182,14 +189,7 @@ class SqlArticleQueries:
 
     def _comments_query(self, viewer: UserId | None) -> Select[Any]:
         return select(
-            comments.c.id,
-            comments.c.body,
-            comments.c.created_at,
-            comments.c.updated_at,
-            users.c.username,
-            users.c.bio,
-            users.c.image,
-            _following(viewer, comments.c.author_id).label("following"),
+            *_COMMENT_VIEW_COLUMNS, *_profile_columns(viewer, comments.c.author_id, _AUTHOR)
         ).join(users, users.c.id == comments.c.author_id)
 
     async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
@@ -225,14 +225,9 @@ class SqlArticleQueries:
             return list(result.all())
 
 
-def _comment_view(row: Any) -> CommentView:
-    return CommentView(
-        CommentId(int(row.id)),
-        row.body,
-        row.created_at,
-        row.updated_at,
-        ProfileView(row.username, row.bio, row.image, bool(row.following)),
-    )
+def _comment_view(row: Row[Any]) -> CommentView:
+    fields = row._mapping
+    return CommentView.of(fields, author=ProfileView.of(fields, prefix=_AUTHOR))
 
 
 class SqlProfileQueries:
@@ -244,19 +239,10 @@ class SqlProfileQueries:
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
         if not _storable(username):
             return None
-        query = select(
-            users.c.username,
-            users.c.bio,
-            users.c.image,
-            _following(viewer, users.c.id).label("following"),
-        ).where(users.c.username == username)
+        query = select(*_profile_columns(viewer, users.c.id)).where(users.c.username == username)
         async with self._sessions() as session:
             row = (await session.execute(query)).one_or_none()
-        return (
-            None
-            if row is None
-            else ProfileView(row.username, row.bio, row.image, bool(row.following))
-        )
+        return None if row is None else ProfileView.of(row._mapping)
 
     async def is_following(self, username: str, viewer: UserId) -> bool:
         if not _storable(username):

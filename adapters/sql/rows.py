@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Row
 
+from adapters.sql.tables import articles
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
 from core.shared.ids import ArticleId, CommentId, UserId
@@ -45,31 +47,17 @@ def user_to_values(user: User) -> dict[str, Any]:
     }
 
 
+# The Article's fields stored in `articles`, by name (its tags live in `article_tags`).
+_ARTICLE_COLUMNS = tuple(f.name for f in fields(Article) if f.name in articles.c)
+
+
 def article_from_row(row: Row[Any], tags: Sequence[str]) -> Article:
-    return Article(
-        ArticleId(row.id),
-        UserId(row.author_id),
-        row.slug,
-        row.title,
-        row.description,
-        row.body,
-        tuple(sorted(tags)),
-        row.created_at,
-        row.updated_at,
-    )
+    values = row._mapping
+    return Article(**{name: values[name] for name in _ARTICLE_COLUMNS}, tags=tuple(sorted(tags)))
 
 
 def article_to_values(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "author_id": article.author_id,
-        "slug": article.slug,
-        "title": article.title,
-        "description": article.description,
-        "body": article.body,
-        "created_at": article.created_at,
-        "updated_at": article.updated_at,
-    }
+    return {name: getattr(article, name) for name in _ARTICLE_COLUMNS}
 
 
 def comment_from_row(row: Row[Any]) -> Comment:

@@ -7,11 +7,15 @@ from datetime import datetime
 
 from core.profiles.views import ProfileView
 from core.shared.ids import CommentId
+from core.shared.views import View
 
 
 @dataclass(frozen=True, slots=True)
-class ArticleView:
-    """An article as a viewer sees it: `favorited` and `author.following` are theirs."""
+class ArticleView(View):
+    """An article as a viewer sees it: `favorited` and `author.following` are theirs.
+
+    Built with `ArticleView.of(source, ...)` (see View.of) by every read side and the cache.
+    """
 
     slug: str
     title: str
@@ -26,7 +30,9 @@ class ArticleView:
 
 
 @dataclass(frozen=True, slots=True)
-class CommentView:
+class CommentView(View):
+    """A comment as a viewer sees it; built with `CommentView.of(source, ...)` (see View.of)."""
+
     id: CommentId
     body: str
     created_at: datetime
