@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core.articles.views import content_version
 from core.shared.errors import InvalidInput
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.text import reject_nul
@@ -88,22 +88,6 @@ def tags_of(raw: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(tags))
 
 
-def content_version(
-    slug: str,
-    title: str,
-    description: str,
-    body: str,
-    tags: Iterable[str],
-    updated_at: datetime,
-) -> str:
-    """A short, stable digest of what an editor edits: changes whenever any of it changes.
-
-    Used for optimistic concurrency (If-Match): favorites and comments don't change it.
-    """
-    text = "\x1f".join([slug, title, description, body, "\x1e".join(tags), updated_at.isoformat()])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
 @dataclass(frozen=True, slots=True)
 class Article:
     id: ArticleId
@@ -118,9 +102,8 @@ class Article:
 
     @property
     def version(self) -> str:
-        return content_version(
-            self.slug, self.title, self.description, self.body, self.tags, self.updated_at
-        )
+        """The content version, the same as its ArticleView's (what If-Match compares)."""
+        return content_version(self)
 
     def edited(
         self,

@@ -1,18 +1,20 @@
-"""Views: one constructor by field name (View.of)."""
+"""Views: one constructor by field name (View.of), and the article's content version."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from core.articles.views import ArticleView
+from core.articles.views import NOT_CONTENT, ArticleView
 from core.profiles.views import ProfileView
-from tests.builders import a_user
-from tests.samples import a_full_view
+from tests.builders import WHEN, a_user, an_article
+from tests.samples import a_full_view, changed
 
+CONTENT = [name for name in ArticleView.field_names() if name not in NOT_CONTENT]
 JAKE: dict[str, Any] = {"username": "jake", "bio": "I write", "image": None, "following": True}
 
 
@@ -67,3 +69,51 @@ def test_a_missing_field_is_an_error() -> None:
 def test_an_unknown_given_field_is_an_error() -> None:
     with pytest.raises(TypeError, match="no field folowing"):
         ProfileView.of(JAKE, folowing=True)
+
+
+# --- content version -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", CONTENT)
+def test_the_version_changes_when_a_content_field_changes(name: str) -> None:
+    view = a_full_view(ArticleView)
+
+    edited = replace(view, **{name: changed(getattr(view, name))})
+
+    assert edited.version != view.version
+
+
+@pytest.mark.parametrize("name", sorted(NOT_CONTENT))
+def test_the_version_ignores_what_is_not_content(name: str) -> None:
+    view = a_full_view(ArticleView)
+
+    other = replace(view, **{name: changed(getattr(view, name))})
+
+    assert other.version == view.version
+
+
+def test_the_entity_and_its_view_have_the_same_version() -> None:
+    jake = a_user("jake")
+    article = an_article(jake.id, tags=("dragons",), updated_at=WHEN + timedelta(minutes=5))
+
+    view = ArticleView.of(
+        article, favorited=True, favorites_count=3, author=ProfileView.of(jake, following=True)
+    )
+
+    assert view.version == article.version
+
+
+def test_the_version_of_an_article_is_stable_across_releases() -> None:
+    """ETags and If-Match values clients hold must stay valid: this is the digest of the six
+    content fields as they have always been joined."""
+    jake = a_user("jake")
+    article = an_article(
+        jake.id,
+        title="How to train your dragon",
+        description="Ever wonder how?",
+        body="You have to believe.",
+        tags=("dragons", "training"),
+        updated_at=WHEN + timedelta(minutes=5),
+    )
+
+    assert article.version == "c6c091f84d05964a8429"
