@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -118,12 +118,9 @@ class ArticleListItem(BaseModel):
     favoritesCount: int
     author: Profile
 
-
-class Article(ArticleListItem):
-    body: str
-
     @classmethod
-    def of(cls, view: ArticleView) -> Article:
+    def of(cls, view: ArticleView) -> Self:
+        # One mapping for both shapes: a list item drops `body` (pydantic ignores extra fields).
         return cls(
             slug=view.slug,
             title=view.title,
@@ -138,18 +135,8 @@ class Article(ArticleListItem):
         )
 
 
-def _list_item(view: ArticleView) -> ArticleListItem:
-    return ArticleListItem(
-        slug=view.slug,
-        title=view.title,
-        description=view.description,
-        tagList=list(view.tags),
-        createdAt=iso_utc(view.created_at),
-        updatedAt=iso_utc(view.updated_at),
-        favorited=view.favorited,
-        favoritesCount=view.favorites_count,
-        author=Profile.of(view.author),
-    )
+class Article(ArticleListItem):
+    body: str
 
 
 class SingleArticleResponse(BaseModel):
@@ -174,7 +161,8 @@ class MultipleArticlesResponse(BaseModel):
 
     @classmethod
     def of(cls, page: Page[ArticleView]) -> MultipleArticlesResponse:
-        return cls(articles=[_list_item(v) for v in page.items], articlesCount=page.total)
+        items = [ArticleListItem.of(v) for v in page.items]
+        return cls(articles=items, articlesCount=page.total)
 
 
 class NewComment(BaseModel):
