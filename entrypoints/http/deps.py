@@ -17,6 +17,10 @@ T = TypeVar("T")
 
 
 def provide(kind: type[T]) -> Callable[[Request], T]:
+    """A dependency resolving `kind` from the app's container. Each route module names its
+    use cases once, at the top: `PublishArticleDep = Annotated[PublishArticle,
+    Depends(provide(PublishArticle))]`, so a route's signature lists aliases only."""
+
     def resolve(request: Request) -> T:
         container: punq.Container = request.app.state.container
         resolved: T = container.resolve(kind)

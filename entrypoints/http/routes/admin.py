@@ -22,7 +22,10 @@ from entrypoints.http.schemas.auth import (
     UserAccessRequest,
 )
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], responses=error_responses(401, 403))
+
+ListUsersDep = Annotated[ListUsers, Depends(provide(ListUsers))]
+ChangeUserAccessDep = Annotated[ChangeUserAccess, Depends(provide(ChangeUserAccess))]
 
 
 def _cursor(raw: str | None) -> UserId | None:
@@ -39,11 +42,11 @@ def _cursor(raw: str | None) -> UserId | None:
     name="admin:list_users",
     summary="List users (admins)",
     description=inspect.getdoc(ListUsers),
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(422),
 )
 async def list_users(
     actor: SessionUser,
-    list_: Annotated[ListUsers, Depends(provide(ListUsers))],
+    list_: ListUsersDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
     role: Role | None = None,
@@ -59,13 +62,13 @@ async def list_users(
     name="admin:update_user",
     summary="Change a user's role or deactivate them (admins)",
     description=inspect.getdoc(ChangeUserAccess),
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 403, 404),
+    responses=error_responses(*JSON_BODY_ERRORS, 404),
 )
 async def update_user(
     username: Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])],
     body: UserAccessRequest,
     actor: SessionUser,
-    change: Annotated[ChangeUserAccess, Depends(provide(ChangeUserAccess))],
+    change: ChangeUserAccessDep,
 ) -> AdminUserResponse:
     user = await change.execute(actor, username, body.role, body.active)
     return AdminUserResponse(user=AdminUser.of(user))

@@ -22,8 +22,17 @@ from entrypoints.http.schemas.auth import (
     TokenResponse,
 )
 
-router = APIRouter()
-well_known = APIRouter()
+tokens = APIRouter(tags=["auth"])
+api_keys = APIRouter(tags=["api keys"], responses=error_responses(401, 403))
+well_known = APIRouter(tags=["auth"])
+
+GrantTokenDep = Annotated[GrantToken, Depends(provide(GrantToken))]
+RevokeTokenDep = Annotated[RevokeToken, Depends(provide(RevokeToken))]
+LogOutEverywhereDep = Annotated[LogOutEverywhere, Depends(provide(LogOutEverywhere))]
+CreateApiKeyDep = Annotated[CreateApiKey, Depends(provide(CreateApiKey))]
+ListApiKeysDep = Annotated[ListApiKeys, Depends(provide(ListApiKeys))]
+RevokeApiKeyDep = Annotated[RevokeApiKey, Depends(provide(RevokeApiKey))]
+PublishKeysDep = Annotated[PublishKeys, Depends(provide(PublishKeys))]
 
 # Form fields are all optional here so that a missing one is an RFC 6749 `invalid_request`
 # (400), decided by the use case, not a generic 422.
@@ -38,9 +47,8 @@ def form_examples(**examples: dict[str, str]) -> dict[str, Any]:
     return {"requestBody": {"content": {FORM: {"examples": named}}}}
 
 
-@router.post(
+@tokens.post(
     "/auth/token",
-    tags=["auth"],
     name="auth:token",
     summary="OAuth2 token endpoint (password and refresh_token grants)",
     description=inspect.getdoc(GrantToken),
@@ -63,7 +71,7 @@ def form_examples(**examples: dict[str, str]) -> dict[str, Any]:
 async def token(
     response: Response,
     client: ClientAddress,
-    grant: Annotated[GrantToken, Depends(provide(GrantToken))],
+    grant: GrantTokenDep,
     grant_type: FormField = None,
     username: FormField = None,
     password: FormField = None,
@@ -77,9 +85,8 @@ async def token(
     return TokenResponse.of(pair)
 
 
-@router.post(
+@tokens.post(
     "/auth/revoke",
-    tags=["auth"],
     name="auth:revoke",
     summary="Revoke a refresh token (RFC 7009)",
     description=inspect.getdoc(RevokeToken),
@@ -96,76 +103,62 @@ async def token(
     ),
 )
 async def revoke(
-    revoke_token: Annotated[RevokeToken, Depends(provide(RevokeToken))],
-    token: FormField = None,
-    token_type_hint: FormField = None,
+    revoke_token: RevokeTokenDep, token: FormField = None, token_type_hint: FormField = None
 ) -> Response:
     await revoke_token.execute(token)
     return Response(status_code=200)
 
 
-@router.post(
+@tokens.post(
     "/auth/logout-all",
     status_code=204,
-    tags=["auth"],
     name="auth:logout_all",
     summary="Log out everywhere",
     description=inspect.getdoc(LogOutEverywhere),
     responses=error_responses(401, 403),
 )
-async def logout_all(
-    actor: SessionUser,
-    log_out: Annotated[LogOutEverywhere, Depends(provide(LogOutEverywhere))],
-) -> Response:
+async def logout_all(actor: SessionUser, log_out: LogOutEverywhereDep) -> Response:
     await log_out.execute(actor)
     return Response(status_code=204)
 
 
-@router.post(
+@api_keys.post(
     "/user/api-keys",
     status_code=201,
-    tags=["api keys"],
     name="api_keys:create",
     summary="Create an API key",
     description=inspect.getdoc(CreateApiKey),
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
+    responses=error_responses(*JSON_BODY_ERRORS),
 )
 async def create_api_key(
-    body: NewApiKeyRequest,
-    actor: SessionUser,
-    create: Annotated[CreateApiKey, Depends(provide(CreateApiKey))],
+    body: NewApiKeyRequest, actor: SessionUser, create: CreateApiKeyDep
 ) -> ApiKeyResponse:
     view = await create.execute(actor, body.name, [s.value for s in body.scopes])
     return ApiKeyResponse(apiKey=ApiKeyOut.of(view))
 
 
-@router.get(
+@api_keys.get(
     "/user/api-keys",
-    tags=["api keys"],
     name="api_keys:list",
     summary="List your API keys",
     description=inspect.getdoc(ListApiKeys),
-    responses=error_responses(401, 403),
 )
-async def list_api_keys(
-    actor: SessionUser, list_: Annotated[ListApiKeys, Depends(provide(ListApiKeys))]
-) -> ApiKeysResponse:
+async def list_api_keys(actor: SessionUser, list_: ListApiKeysDep) -> ApiKeysResponse:
     return ApiKeysResponse(apiKeys=[ApiKeyOut.of(v) for v in await list_.execute(actor)])
 
 
-@router.delete(
+@api_keys.delete(
     "/user/api-keys/{key_id}",
     status_code=204,
-    tags=["api keys"],
     name="api_keys:revoke",
     summary="Revoke an API key",
     description=inspect.getdoc(RevokeApiKey),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(404, 422),
 )
 async def revoke_api_key(
     key_id: Annotated[uuid.UUID, Path(examples=["0b7c6a52-3f1e-4d8a-9c55-2e6f4a1b9d30"])],
     actor: SessionUser,
-    revoke_key: Annotated[RevokeApiKey, Depends(provide(RevokeApiKey))],
+    revoke_key: RevokeApiKeyDep,
 ) -> Response:
     await revoke_key.execute(actor, key_id)
     return Response(status_code=204)
@@ -173,12 +166,15 @@ async def revoke_api_key(
 
 @well_known.get(
     "/.well-known/jwks.json",
-    tags=["auth"],
     name="auth:jwks",
     summary="Public keys that verify our access tokens (JWK Set)",
     description=inspect.getdoc(PublishKeys),
 )
-async def jwks(
-    publish: Annotated[PublishKeys, Depends(provide(PublishKeys))],
-) -> JwkSetResponse:
+async def jwks(publish: PublishKeysDep) -> JwkSetResponse:
     return JwkSetResponse.model_validate(await publish.execute())
+
+
+# What app.py mounts under the API prefixes (the JWKS stays at the root, see well_known).
+router = APIRouter()
+router.include_router(tokens)
+router.include_router(api_keys)

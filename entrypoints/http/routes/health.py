@@ -15,6 +15,8 @@ from entrypoints.http.schemas.health import LiveResponse, ReadyResponse
 router = APIRouter(prefix="/health", tags=["health"])
 NO_STORE = "no-store"
 
+CheckReadinessDep = Annotated[CheckReadiness, Depends(provide(CheckReadiness))]
+
 
 @router.get(
     "/live",
@@ -35,8 +37,6 @@ async def live(response: Response) -> LiveResponse:
     description=inspect.getdoc(CheckReadiness),
     responses=error_responses(503),
 )
-async def ready(
-    response: Response, check: Annotated[CheckReadiness, Depends(provide(CheckReadiness))]
-) -> ReadyResponse:
+async def ready(response: Response, check: CheckReadinessDep) -> ReadyResponse:
     response.headers["Cache-Control"] = NO_STORE
     return ReadyResponse.of(await check.execute())

@@ -20,6 +20,11 @@ from entrypoints.http.schemas.users import (
 
 router = APIRouter(tags=["users"])
 
+LogInDep = Annotated[LogIn, Depends(provide(LogIn))]
+SignUpDep = Annotated[SignUp, Depends(provide(SignUp))]
+GetCurrentUserDep = Annotated[GetCurrentUser, Depends(provide(GetCurrentUser))]
+UpdateUserDep = Annotated[UpdateUser, Depends(provide(UpdateUser))]
+
 
 @router.post(
     "/users/login",
@@ -28,11 +33,7 @@ router = APIRouter(tags=["users"])
     description=inspect.getdoc(LogIn),
     responses=error_responses(*JSON_BODY_ERRORS, 401, 429),
 )
-async def login(
-    body: LoginUserRequest,
-    client: ClientAddress,
-    log_in: Annotated[LogIn, Depends(provide(LogIn))],
-) -> UserResponse:
+async def login(body: LoginUserRequest, client: ClientAddress, log_in: LogInDep) -> UserResponse:
     return UserResponse.of(await log_in.execute(body.to_input(client)))
 
 
@@ -44,9 +45,7 @@ async def login(
     description=inspect.getdoc(SignUp),
     responses=error_responses(*JSON_BODY_ERRORS),
 )
-async def register(
-    body: NewUserRequest, sign_up: Annotated[SignUp, Depends(provide(SignUp))]
-) -> UserResponse:
+async def register(body: NewUserRequest, sign_up: SignUpDep) -> UserResponse:
     return UserResponse.of(await sign_up.execute(body.to_input()))
 
 
@@ -57,9 +56,7 @@ async def register(
     description=inspect.getdoc(GetCurrentUser),
     responses=error_responses(401),
 )
-async def current(
-    actor: CurrentUser, get_user: Annotated[GetCurrentUser, Depends(provide(GetCurrentUser))]
-) -> UserResponse:
+async def current(actor: CurrentUser, get_user: GetCurrentUserDep) -> UserResponse:
     return UserResponse.of(await get_user.execute(actor))
 
 
@@ -71,8 +68,6 @@ async def current(
     responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
 )
 async def update(
-    body: UpdateUserRequest,
-    actor: ProfileWriter,
-    update_user: Annotated[UpdateUser, Depends(provide(UpdateUser))],
+    body: UpdateUserRequest, actor: ProfileWriter, update_user: UpdateUserDep
 ) -> UserResponse:
     return UserResponse.of(await update_user.execute(actor, body.to_input()))
