@@ -49,23 +49,38 @@ from entrypoints.http.schemas.articles import (
     UpdateArticleRequest,
 )
 
-router = APIRouter()
+article_routes = APIRouter(tags=["articles"], responses=error_responses(401, 422))
+favorite_routes = APIRouter(tags=["favorites"], responses=error_responses(401, 403, 404, 422))
+comment_routes = APIRouter(tags=["comments"], responses=error_responses(401, 404, 422))
+tag_routes = APIRouter(tags=["tags"])
+
+ListArticlesDep = Annotated[ListArticles, Depends(provide(ListArticles))]
+FeedDep = Annotated[Feed, Depends(provide(Feed))]
+PublishArticleDep = Annotated[PublishArticle, Depends(provide(PublishArticle))]
+GetArticleDep = Annotated[GetArticle, Depends(provide(GetArticle))]
+EditArticleDep = Annotated[EditArticle, Depends(provide(EditArticle))]
+DeleteArticleDep = Annotated[DeleteArticle, Depends(provide(DeleteArticle))]
+FavoriteArticleDep = Annotated[FavoriteArticle, Depends(provide(FavoriteArticle))]
+UnfavoriteArticleDep = Annotated[UnfavoriteArticle, Depends(provide(UnfavoriteArticle))]
+ListCommentsDep = Annotated[ListComments, Depends(provide(ListComments))]
+AddCommentDep = Annotated[AddComment, Depends(provide(AddComment))]
+DeleteCommentDep = Annotated[DeleteComment, Depends(provide(DeleteComment))]
+ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
+
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
 
 
-@router.get(
+@article_routes.get(
     "/articles",
-    tags=["articles"],
     name="articles:list",
     summary="List articles",
     description=inspect.getdoc(ListArticles),
-    responses=error_responses(401, 422),
 )
 async def list_articles(
     viewer: OptionalUser,
-    list_: Annotated[ListArticles, Depends(provide(ListArticles))],
+    list_: ListArticlesDep,
     tag: Annotated[str | None, Query(max_length=TAG_MAX)] = None,
     author: Annotated[str | None, Query(max_length=USERNAME_MAX)] = None,
     favorited: Annotated[str | None, Query(max_length=USERNAME_MAX)] = None,
@@ -80,56 +95,45 @@ async def list_articles(
     return MultipleArticlesResponse.of(page)
 
 
-@router.get(
+@article_routes.get(
     "/articles/feed",
-    tags=["articles"],
     name="articles:feed",
     summary="Feed of followed authors",
     description=inspect.getdoc(Feed),
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(403),
 )
 async def feed(
-    actor: FeedReader,
-    feed_: Annotated[Feed, Depends(provide(Feed))],
-    limit: Limit = DEFAULT_LIMIT,
-    offset: Offset = 0,
+    actor: FeedReader, feed_: FeedDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
 ) -> MultipleArticlesResponse:
     return MultipleArticlesResponse.of(
         await feed_.execute(actor.user_id, PageRequest(limit, offset))
     )
 
 
-@router.post(
+@article_routes.post(
     "/articles",
     status_code=201,
-    tags=["articles"],
     name="articles:create",
     summary="Publish an article",
     description=inspect.getdoc(PublishArticle),
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
+    responses=error_responses(*JSON_BODY_ERRORS, 403),
 )
 async def create_article(
-    body: NewArticleRequest,
-    actor: ArticlesWriter,
-    publish: Annotated[PublishArticle, Depends(provide(PublishArticle))],
+    body: NewArticleRequest, actor: ArticlesWriter, publish: PublishArticleDep
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await publish.execute(actor, body.to_input()))
 
 
-@router.get(
+@article_routes.get(
     "/articles/{slug}",
-    tags=["articles"],
     name="articles:get",
     summary="Get an article",
     description=inspect.getdoc(GetArticle),
     response_model=SingleArticleResponse,
-    responses={**error_responses(401, 404, 422), **NOT_MODIFIED},
+    responses={**error_responses(404), **NOT_MODIFIED},
 )
 async def get_article(
-    request: Request,
-    slug: Slug,
-    viewer: OptionalUser,
-    get: Annotated[GetArticle, Depends(provide(GetArticle))],
+    request: Request, slug: Slug, viewer: OptionalUser, get: GetArticleDep
 ) -> Response:
     view = await get.execute(slug, viewer.user_id if viewer else None)
     return conditional_json(
@@ -139,21 +143,20 @@ async def get_article(
     )
 
 
-@router.put(
+@article_routes.put(
     "/articles/{slug}",
-    tags=["articles"],
     name="articles:update",
     summary="Edit an article",
     description=inspect.getdoc(EditArticle),
     response_model=SingleArticleResponse,
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 403, 404, 412),
+    responses=error_responses(*JSON_BODY_ERRORS, 403, 404, 412),
 )
 async def update_article(
     request: Request,
     slug: Slug,
     body: UpdateArticleRequest,
     actor: ArticlesWriter,
-    edit: Annotated[EditArticle, Depends(provide(EditArticle))],
+    edit: EditArticleDep,
 ) -> Response:
     # If-Match: the content version(s) the editor started from; a stale one is 412.
     view = await edit.execute(actor, slug, body.to_input(versions_from_if_match(request)))
@@ -164,70 +167,53 @@ async def update_article(
     )
 
 
-@router.delete(
+@article_routes.delete(
     "/articles/{slug}",
     status_code=204,
-    tags=["articles"],
     name="articles:delete",
     summary="Delete an article",
     description=inspect.getdoc(DeleteArticle),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(403, 404),
 )
-async def delete_article(
-    slug: Slug,
-    actor: ArticlesWriter,
-    delete: Annotated[DeleteArticle, Depends(provide(DeleteArticle))],
-) -> Response:
+async def delete_article(slug: Slug, actor: ArticlesWriter, delete: DeleteArticleDep) -> Response:
     await delete.execute(actor, slug)
     return Response(status_code=204)
 
 
-@router.post(
+@favorite_routes.post(
     "/articles/{slug}/favorite",
-    tags=["favorites"],
     name="articles:favorite",
     summary="Favorite an article",
     description=inspect.getdoc(FavoriteArticle),
-    responses=error_responses(401, 403, 404, 422),
 )
 async def favorite(
-    slug: Slug,
-    actor: SocialWriter,
-    favorite_: Annotated[FavoriteArticle, Depends(provide(FavoriteArticle))],
+    slug: Slug, actor: SocialWriter, favorite_: FavoriteArticleDep
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await favorite_.execute(actor, slug))
 
 
-@router.delete(
+@favorite_routes.delete(
     "/articles/{slug}/favorite",
-    tags=["favorites"],
     name="articles:unfavorite",
     summary="Unfavorite an article",
     description=inspect.getdoc(UnfavoriteArticle),
-    responses=error_responses(401, 403, 404, 422),
 )
 async def unfavorite(
-    slug: Slug,
-    actor: SocialWriter,
-    unfavorite_: Annotated[UnfavoriteArticle, Depends(provide(UnfavoriteArticle))],
+    slug: Slug, actor: SocialWriter, unfavorite_: UnfavoriteArticleDep
 ) -> SingleArticleResponse:
     return SingleArticleResponse.of(await unfavorite_.execute(actor, slug))
 
 
-@router.get(
+@comment_routes.get(
     "/articles/{slug}/comments",
-    tags=["comments"],
     name="comments:list",
     summary="List an article's comments",
     description=inspect.getdoc(ListComments),
     response_model=MultipleCommentsResponse,
-    responses={**error_responses(401, 404, 422), **NOT_MODIFIED},
+    responses=NOT_MODIFIED,
 )
 async def list_comments(
-    request: Request,
-    slug: Slug,
-    viewer: OptionalUser,
-    list_: Annotated[ListComments, Depends(provide(ListComments))],
+    request: Request, slug: Slug, viewer: OptionalUser, list_: ListCommentsDep
 ) -> Response:
     views = await list_.execute(slug, viewer.user_id if viewer else None)
     return conditional_json(
@@ -235,19 +221,15 @@ async def list_comments(
     )
 
 
-@router.post(
+@comment_routes.post(
     "/articles/{slug}/comments",
-    tags=["comments"],
     name="comments:create",
     summary="Comment on an article",
     description=inspect.getdoc(AddComment),
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 403, 404),
+    responses=error_responses(*JSON_BODY_ERRORS, 403),
 )
 async def create_comment(
-    slug: Slug,
-    body: NewCommentRequest,
-    actor: CommentsWriter,
-    add: Annotated[AddComment, Depends(provide(AddComment))],
+    slug: Slug, body: NewCommentRequest, actor: CommentsWriter, add: AddCommentDep
 ) -> SingleCommentResponse:
     # 200, not 201: the RealWorld spec says so for this one create.
     return SingleCommentResponse(
@@ -255,35 +237,39 @@ async def create_comment(
     )
 
 
-@router.delete(
+@comment_routes.delete(
     "/articles/{slug}/comments/{comment_id}",
     status_code=204,
-    tags=["comments"],
     name="comments:delete",
     summary="Delete a comment",
     description=inspect.getdoc(DeleteComment),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(403),
 )
 async def delete_comment(
     slug: Slug,
     comment_id: Annotated[int, Path(ge=1, le=2**63 - 1, examples=[1])],
     actor: CommentsWriter,
-    delete: Annotated[DeleteComment, Depends(provide(DeleteComment))],
+    delete: DeleteCommentDep,
 ) -> Response:
     await delete.execute(actor, slug, CommentId(comment_id))
     return Response(status_code=204)
 
 
-@router.get(
+@tag_routes.get(
     "/tags",
-    tags=["tags"],
     name="tags:list",
     summary="List tags",
     description=inspect.getdoc(ListTags),
     response_model=TagsResponse,
     responses=NOT_MODIFIED,
 )
-async def list_tags(
-    request: Request, list_: Annotated[ListTags, Depends(provide(ListTags))]
-) -> Response:
+async def list_tags(request: Request, list_: ListTagsDep) -> Response:
     return conditional_json(request, TagsResponse(tags=await list_.execute()))
+
+
+# What app.py mounts under the API prefixes; /articles/feed stays ahead of /articles/{slug}.
+router = APIRouter()
+router.include_router(article_routes)
+router.include_router(favorite_routes)
+router.include_router(comment_routes)
+router.include_router(tag_routes)

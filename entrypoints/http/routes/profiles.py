@@ -14,8 +14,12 @@ from entrypoints.http.deps import OptionalUser, SocialWriter, provide
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.profiles import ProfileResponse
 
-router = APIRouter(tags=["profiles"])
+router = APIRouter(tags=["profiles"], responses=error_responses(401, 404, 422))
 Username = Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])]
+
+GetProfileDep = Annotated[GetProfile, Depends(provide(GetProfile))]
+FollowUserDep = Annotated[FollowUser, Depends(provide(FollowUser))]
+UnfollowUserDep = Annotated[UnfollowUser, Depends(provide(UnfollowUser))]
 
 
 @router.get(
@@ -24,13 +28,10 @@ Username = Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])]
     summary="Get a profile",
     description=inspect.getdoc(GetProfile),
     response_model=ProfileResponse,
-    responses={**error_responses(401, 404, 422), **NOT_MODIFIED},
+    responses=NOT_MODIFIED,
 )
 async def get_profile(
-    request: Request,
-    username: Username,
-    viewer: OptionalUser,
-    get: Annotated[GetProfile, Depends(provide(GetProfile))],
+    request: Request, username: Username, viewer: OptionalUser, get: GetProfileDep
 ) -> Response:
     view = await get.execute(username, viewer.user_id if viewer else None)
     return conditional_json(request, ProfileResponse.of(view))
@@ -41,12 +42,10 @@ async def get_profile(
     name="profiles:follow",
     summary="Follow a user",
     description=inspect.getdoc(FollowUser),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(403),
 )
 async def follow(
-    username: Username,
-    actor: SocialWriter,
-    follow_user: Annotated[FollowUser, Depends(provide(FollowUser))],
+    username: Username, actor: SocialWriter, follow_user: FollowUserDep
 ) -> ProfileResponse:
     return ProfileResponse.of(await follow_user.execute(actor, username))
 
@@ -56,11 +55,9 @@ async def follow(
     name="profiles:unfollow",
     summary="Unfollow a user",
     description=inspect.getdoc(UnfollowUser),
-    responses=error_responses(401, 403, 404, 422),
+    responses=error_responses(403),
 )
 async def unfollow(
-    username: Username,
-    actor: SocialWriter,
-    unfollow_user: Annotated[UnfollowUser, Depends(provide(UnfollowUser))],
+    username: Username, actor: SocialWriter, unfollow_user: UnfollowUserDep
 ) -> ProfileResponse:
     return ProfileResponse.of(await unfollow_user.execute(actor, username))
