@@ -328,7 +328,8 @@ class InMemoryTransaction:
 
 
 class InMemoryUnitOfWork:
-    """UnitOfWork over a MemoryDatabase: all-or-nothing, one transaction at a time."""
+    """UnitOfWork over a MemoryDatabase: all-or-nothing, one writing transaction at a time
+    (behind the database's lock); a read-only one reads a snapshot without taking the lock."""
 
     def __init__(
         self, db: MemoryDatabase | None = None, listeners: Sequence[CommitListener] = ()

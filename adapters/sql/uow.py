@@ -59,7 +59,9 @@ class SqlAlchemyTransaction:
 
 class SqlAlchemyUnitOfWork:
     """Stateless: holds the sessionmaker; each `begin()` is a fresh session and transaction.
-    Leaving the block without `commit()` rolls back (closing the session does)."""
+    Leaving the block without `commit()` rolls back (closing the session does).
+    `begin(read_only=True)` uses the read sessions: on SQLite a deferred BEGIN, not the
+    writers' BEGIN IMMEDIATE, so it takes no write lock."""
 
     def __init__(
         self,

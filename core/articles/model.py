@@ -102,7 +102,7 @@ class Article:
 
     @property
     def version(self) -> str:
-        """The content version, the same as its ArticleView's (what If-Match compares)."""
+        """The content version, the same as its ArticleView's (what an edit is checked against)."""
         return content_version(self)
 
     def edited(

@@ -104,7 +104,7 @@ class EditArticleInput:
     description: str | None = None
     body: str | None = None
     tags: Sequence[str] | None = None
-    # Optimistic concurrency: the versions the caller edits from (If-Match); None = any.
+    # Optimistic concurrency: the content versions the caller read before editing; None = any.
     if_version: frozenset[str] | None = None
 
 
@@ -113,8 +113,9 @@ class EditArticle:
 
     - only its author may edit it
     - a new title gives a new slug (distinct if the plain one is taken)
-    - `tagList`, when sent, replaces the tags
-    - with If-Match, a version other than the current one fails (412) and nothing is written
+    - tags, when given, replace the current ones
+    - given the versions the caller read, an edit of an article changed since then fails and
+      writes nothing
     """
 
     def __init__(

@@ -32,7 +32,7 @@ class Authenticate:
     - the token must be valid, unexpired, signed by us and not older than the user's last
       "log out everywhere"; the user must exist and be active
     - an API key must exist, not be revoked, belong to an active user, and carry the scope
-      the route needs; some routes take a login session only
+      the operation needs; some operations take a login session only
     """
 
     def __init__(

@@ -19,7 +19,8 @@ class PasswordCheck:
     """Checks email + password with brute-force protection.
 
     - failures are counted per account and per client address in a window; past either
-      threshold every attempt is refused (429) until the window ends, right password or not
+      threshold every attempt is refused until the window ends (TooManyAttempts), right
+      password or not
     - an unknown email costs as much as a wrong password (no enumeration by timing)
     - a deactivated account cannot log in
     """
@@ -99,7 +100,8 @@ class LogIn:
 
     - the email is matched regardless of case
     - an unknown email and a wrong password fail alike, in message and in time
-    - repeated failures per account or per client address are refused for a while (429)
+    - after repeated failures per account or per client address, attempts are refused
+      until the failure window ends
     - a deactivated account cannot log in
     """
 

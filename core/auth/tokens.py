@@ -126,7 +126,7 @@ class GrantToken:
 
 class RevokeToken:
     """RFC 7009 revocation: revokes the refresh token's whole family. Unknown tokens are
-    ignored (the endpoint always answers 200, so it tells nothing about a token)."""
+    ignored: the caller sees the same outcome either way, so it learns nothing about a token."""
 
     def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock

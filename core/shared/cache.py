@@ -67,7 +67,7 @@ def invalidated_by(event: DomainEvent) -> list[str]:
         case ProfileChanged(old_username, new_username):
             return [profile_dep(old_username), profile_dep(new_username), AUTHORS]
         case CommentsChanged():
-            return []  # comment lists are not cached (their ETag is computed per request)
+            return []  # comment lists are not cached: nothing to invalidate
     return []
 
 

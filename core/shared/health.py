@@ -14,7 +14,7 @@ DEFAULT_TIMEOUT_S = 1.0
 
 
 class HealthCheck(Protocol):
-    """One dependency the service cannot serve without (the database, Redis).
+    """One dependency the service cannot serve without (the database, the shared cache store).
 
     `check` returns when the dependency answers and raises (anything) when it does not. The
     caller bounds it with a timeout, so an implementation needs no timeout of its own. The

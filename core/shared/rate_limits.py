@@ -91,9 +91,10 @@ class ApplyRateLimit:
     """Count a request by its caller (API key, else user, else client address) under the
     policy of its route class.
 
-    - over the limit: 429 with Retry-After (TooManyRequests carries the decision)
+    - over the limit: refused until the quota comes back (TooManyRequests, which carries
+      the decision and the seconds to wait)
     - limiter backend down: let the request through (fail open, the default) or refuse it
-      with 503 (fail closed), with a warning either way
+      (ServiceUnavailable, fail closed), with a warning either way
     """
 
     def __init__(self, limiter: RateLimiter, policies: RatePolicies) -> None:

@@ -36,8 +36,7 @@ class UnitOfWork(Protocol[TransactionT_co]):
     """Starts transactions. Stateless: one instance serves concurrent callers.
 
     `begin(read_only=True)` is for lookups that write nothing (authentication, pre-checks):
-    it takes no write lock (SQLite: a deferred transaction; memory: no writer lock), and its
-    `commit()` raises.
+    it takes no write lock, and its `commit()` raises.
     """
 
     def begin(self, *, read_only: bool = False) -> AbstractAsyncContextManager[TransactionT_co]: ...

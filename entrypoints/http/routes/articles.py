@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -70,6 +70,13 @@ ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
+# EditArticle's StaleArticleVersion, as a client of PUT meets it.
+STALE_IF_MATCH: dict[int | str, dict[str, Any]] = {
+    412: {
+        **error_responses(412)[412],
+        "description": "If-Match names no current version: the article changed since it was read",
+    }
+}
 
 
 @article_routes.get(
@@ -149,7 +156,7 @@ async def get_article(
     summary="Edit an article",
     description=inspect.getdoc(EditArticle),
     response_model=SingleArticleResponse,
-    responses=error_responses(*JSON_BODY_ERRORS, 403, 404, 412),
+    responses={**error_responses(*JSON_BODY_ERRORS, 403, 404), **STALE_IF_MATCH},
 )
 async def update_article(
     request: Request,
