@@ -16,7 +16,8 @@ pytestmark = MEMORY_ONLY
 
 OPENAPI_URL = "/api/v1/openapi.json"
 
-# The 19 operations of shared/realworld/openapi.yml, with their success status.
+# The 19 operations of the RealWorld spec (api/openapi.yml in gothinkster/realworld), with
+# their success status.
 SPEC_OPERATIONS = {
     ("post", "/users/login"): "200",
     ("post", "/users"): "201",

@@ -1,6 +1,6 @@
 """Metrics and tracing through a real `conduit serve` (uvicorn), not the ASGI test client:
 FastAPI 0.137+ routers broke some observability middleware in ways the test client did not
-show (PITFALLS.md)."""
+show."""
 
 from __future__ import annotations
 
