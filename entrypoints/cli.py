@@ -87,21 +87,20 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def _prepare_database(settings: Settings) -> None:
-    """Before any worker starts, once: SQLite is migrated (SQLITE_AUTO_MIGRATE; N workers
-    would race N migrations), a schema behind the code is refused in one line."""
-    from entrypoints.lifespan import StartRefused, prepare_database
+    """Before any worker starts, once, as the storage backend says: SQLite is migrated
+    (SQLITE_AUTO_MIGRATE; N workers would race N migrations), a schema behind the code is
+    refused in one line."""
+    from entrypoints.storage.backend import StartRefused
+    from entrypoints.storage.registry import backend_for
 
-    if settings.uses_memory:
-        return
     try:
-        asyncio.run(prepare_database(settings))
+        for_workers = asyncio.run(backend_for(settings.database_url).prepare(settings))
     except StartRefused as exc:
         print(f"conduit: not starting: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as exc:
         _database_failed("not starting", exc, settings)
-    if settings.uses_sqlite:
-        os.environ["SQLITE_AUTO_MIGRATE"] = "false"  # done: the workers only check it
+    os.environ.update(for_workers)
 
 
 def _announce_when_listening(host: str, port: int) -> None:
@@ -173,18 +172,20 @@ def _remove_files(directory: str, pattern: str) -> None:
 
 
 def migrate_command(_args: argparse.Namespace) -> None:
-    from entrypoints.lifespan import migrate_database
     from entrypoints.logging import configure_logging
+    from entrypoints.storage.registry import backend_for
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level, settings.effective_log_format)
-    if settings.uses_memory:
-        print("conduit: DATABASE_URL=memory:// has no schema to migrate", file=sys.stderr)
-        return
+    backend = backend_for(settings.database_url)
     try:
-        before = asyncio.run(migrate_database(settings))
+        before = asyncio.run(backend.migrate_schema(settings))
     except Exception as exc:
         _database_failed("cannot migrate", exc, settings)
+    if before is None:
+        url = f"DATABASE_URL={backend.schemes[0]}://"
+        print(f"conduit: {url} has no schema to migrate", file=sys.stderr)
+        return
     head = before.code.head
     if before.behind:
         print(f"conduit: database schema upgraded from {before.database_text} to {head}")
@@ -201,10 +202,7 @@ async def _create_admin(settings: Settings, email: str, username: str, password:
 
     infra = await open_infrastructure(settings, check_schema=False)  # migrated next
     try:
-        if infra.engine is not None and not (settings.uses_sqlite and settings.sqlite_auto_migrate):
-            from entrypoints.lifespan import migrate
-
-            await migrate(infra.engine)
+        await infra.storage.upgrade_schema()
         # The container needs a signing key to build, but this command issues no token: a
         # throwaway one, without with_dev_secret's warning about tokens dying with the process.
         if settings.secret_key is None:
@@ -223,11 +221,14 @@ def create_admin_command(args: argparse.Namespace) -> None:
 
     from core.shared.errors import DomainError
     from entrypoints.logging import configure_logging
+    from entrypoints.storage.registry import backend_for
 
     settings = _settings_or_exit()
     configure_logging("WARNING")
-    if settings.uses_memory:
-        print("conduit: DATABASE_URL=memory:// keeps nothing; no admin to create", file=sys.stderr)
+    backend = backend_for(settings.database_url)
+    if not backend.keeps_data:
+        url = f"DATABASE_URL={backend.schemes[0]}://"
+        print(f"conduit: {url} keeps nothing; no admin to create", file=sys.stderr)
         raise SystemExit(2)
     password = os.environ.get("CONDUIT_ADMIN_PASSWORD")
     if not password:

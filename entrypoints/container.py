@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import punq
 
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter
-from adapters.memory.health import InMemoryHealthCheck
-from adapters.memory.queries import (
-    InMemoryArticleQueries,
-    InMemoryProfileQueries,
-    InMemoryUserDirectory,
-)
 from adapters.memory.rate_limiter import InMemoryRateLimiter
-from adapters.memory.store import InMemoryUnitOfWork
 from adapters.redis.attempts import RedisAttemptCounter
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.security.tokens import JoseTokenIssuer
-from adapters.sql.engine import on_pool_wait, read_sessions, write_sessions
-from adapters.sql.health import SqlHealthCheck, SqlSchemaCheck
-from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
-from adapters.sql.uow import SqlAlchemyUnitOfWork
 from adapters.system import SystemClock
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.articles.queries import Feed, GetArticle, ListArticles, ListComments, ListTags
@@ -63,13 +52,8 @@ from core.users.use_cases import GetCurrentUser, RegisterUser, UpdateUser
 from entrypoints import metrics
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
-
-
-class AppTransaction(AuthTransaction, ArticlesTransaction, ProfilesTransaction, Protocol):
-    """Every context's repositories in one transaction: what the adapters' transactions are."""
-
-
-AppUnitOfWork = UnitOfWork[AppTransaction]
+from entrypoints.storage.backend import AppTransaction as AppTransaction  # re-exported, as
+from entrypoints.storage.backend import AppUnitOfWork as AppUnitOfWork  # the tests use them
 
 # The unit of work under each context's own transaction type, as its use cases ask for it
 # (punq resolves a constructor by its type hints). UnitOfWork is covariant in the transaction,
@@ -145,50 +129,29 @@ def build_container(
     )
     container.register(TokenIssuer, instance=tokens)
     container.register(KeyPublisher, instance=tokens)
-    attempts: AttemptCounter = (
-        RedisAttemptCounter(
-            infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
-        )
-        if infra.redis is not None
-        else InMemoryAttemptCounter()
-    )
+    attempts: AttemptCounter
+    limiter: RateLimiter
+    if infra.redis is not None:  # shared by every worker; else each process keeps its own
+        prefix, on_error = settings.redis_key_prefix, metrics.count_redis_error
+        attempts = RedisAttemptCounter(infra.redis, prefix=prefix, on_error=on_error)
+        limiter = RedisRateLimiter(infra.redis, prefix=prefix, on_error=on_error)
+        if cache is None and settings.cache_enabled:
+            cache = RedisCache(infra.redis, prefix=prefix, on_error=on_error)
+    else:
+        attempts, limiter = InMemoryAttemptCounter(), InMemoryRateLimiter()
     container.register(AttemptCounter, instance=attempts)
-    limiter: RateLimiter = (
-        RedisRateLimiter(
-            infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
-        )
-        if infra.redis is not None
-        else InMemoryRateLimiter()
-    )
     container.register(RateLimiter, instance=limiter)
     container.register(RatePolicies, instance=rate_policies(settings))
-    if cache is None and infra.redis is not None and settings.cache_enabled:
-        cache = RedisCache(
-            infra.redis, prefix=settings.redis_key_prefix, on_error=metrics.count_redis_error
-        )
     listeners: list[CommitListener] = [] if cache is None else [CacheInvalidator(cache)]
-    uow: AppUnitOfWork
-    articles: ArticleQueries
-    profiles: ProfileQueries
-    if infra.memory is not None:
-        uow = InMemoryUnitOfWork(infra.memory, listeners)
-        articles = InMemoryArticleQueries(infra.memory)
-        profiles = InMemoryProfileQueries(infra.memory)
-        container.register(UserDirectory, instance=InMemoryUserDirectory(infra.memory))
-    elif infra.engine is not None:
-        on_pool_wait(metrics.count_pool_wait)
-        reads = read_sessions(infra.engine)
-        uow = SqlAlchemyUnitOfWork(write_sessions(infra.engine), reads, listeners)
-        articles = SqlArticleQueries(reads)
-        profiles = SqlProfileQueries(reads)
-        container.register(UserDirectory, instance=SqlUserDirectory(reads))
-    else:
-        raise ValueError("infrastructure has neither a database engine nor memory storage")
+    storage = infra.storage.adapters(listeners)
+    container.register(UserDirectory, instance=storage.users)
+    articles: ArticleQueries = storage.articles
+    profiles: ProfileQueries = storage.profiles
     if cache is not None:
         articles = CachedArticleQueries(articles, cache, ttl_s=settings.cache_ttl_s)
         profiles = CachedProfileQueries(profiles, cache, ttl_s=settings.cache_ttl_s)
     for unit_of_work in CONTEXT_UNITS_OF_WORK:
-        container.register(unit_of_work, instance=uow)
+        container.register(unit_of_work, instance=storage.uow)
     container.register(ArticleQueries, instance=articles)
     container.register(ProfileQueries, instance=profiles)
     container.register(CheckReadiness, instance=CheckReadiness(readiness_checks(infra)))
@@ -199,15 +162,9 @@ def build_container(
 
 
 def readiness_checks(infra: Infrastructure) -> dict[str, HealthCheck]:
-    """What GET /health/ready asks: the database (or memory), its schema revision against
-    the code's migrations (SQL storage opened by the lifespan) and, when configured, Redis."""
-    checks: dict[str, HealthCheck] = {
-        "database": SqlHealthCheck(infra.engine)
-        if infra.engine is not None
-        else InMemoryHealthCheck()
-    }
-    if infra.engine is not None and infra.migrations is not None:
-        checks["schema"] = SqlSchemaCheck(infra.engine, infra.migrations)
+    """What GET /health/ready asks: the storage backend's checks (the database and, on SQL
+    storage opened by the lifespan, its schema revision) and, when configured, Redis."""
+    checks = dict(infra.storage.health_checks())
     if infra.redis is not None:
         checks["redis"] = RedisHealthCheck(infra.redis)
     return checks

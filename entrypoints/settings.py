@@ -11,7 +11,7 @@ from loguru import logger
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from entrypoints.database_url import MEMORY_URL, normalise_database_url
+from entrypoints.database_url import normalise_database_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./conduit.db"
 MIN_SECRET_BYTES = 32
@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        # Normalised here, once: uses_sqlite, make_engine and alembic all see the same URL.
+        # Normalised here, once: the storage registry, make_engine and alembic see the same URL.
         return normalise_database_url(value)
 
     @field_validator("log_format", mode="before")
@@ -141,14 +141,6 @@ class Settings(BaseSettings):
                     "when ENVIRONMENT=production"
                 )
         return self
-
-    @property
-    def uses_memory(self) -> bool:
-        return self.database_url == MEMORY_URL
-
-    @property
-    def uses_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     @property
     def cors_origin_list(self) -> list[str]:

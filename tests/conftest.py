@@ -26,6 +26,8 @@ from tests.infra import (
     open_storage,
     ping_redis,
     run_sync,
+    setup_for,
+    storage_params,
     unavailable,
 )
 
@@ -71,20 +73,21 @@ async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
     await client.aclose()
 
 
-STORAGES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-SQL_STORAGES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+# Every backend in entrypoints.storage.registry, by name: memory, sqlite, postgres.
+STORAGES = storage_params()
+SQL_STORAGES = storage_params(sql_only=True)
 
 
 async def _storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
     name: str = request.param
-    url = request.getfixturevalue("pg_url") if name == "postgres" else None
+    url = request.getfixturevalue("pg_url") if setup_for(name).postgres else None
     async with open_storage(name, tmp_dir=str(tmp_path), pg_url=url) as storage:
         yield storage
 
 
 @pytest.fixture(params=STORAGES)
 async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
-    """Every backend: the in-memory fake, SQLite and Postgres."""
+    """Every registered backend: the in-memory one, SQLite and Postgres."""
     async for s in _storage(request, tmp_path):
         yield s
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,8 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.memory.store import MemoryDatabase
 from adapters.sql.engine import make_engine
+from adapters.sql.schema import Migrations
 from adapters.sql.tables import metadata
-from entrypoints.lifespan import Infrastructure, migrate
+from entrypoints.lifespan import Infrastructure
+from entrypoints.storage.backend import StorageBackend
+from entrypoints.storage.memory import MemoryStorage
+from entrypoints.storage.postgres import PostgresStorage
+from entrypoints.storage.registry import BACKENDS, backend_for
+from entrypoints.storage.schema import migrate
+from entrypoints.storage.sql import SqlStorage
+from entrypoints.storage.sqlite import SqliteStorage
 from tests.fakes.passwords import FakePasswordHasher
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -93,6 +101,63 @@ async def sqlite_engine(path: str) -> AsyncEngine:
     return engine
 
 
+def sql_storage_over(engine: AsyncEngine, migrations: Migrations | None = None) -> SqlStorage:
+    """The registered SQL backend for the engine's driver, over an engine a test made."""
+    backend = backend_for(engine.url.render_as_string(hide_password=True))
+    assert issubclass(backend, SqlStorage), backend
+    return backend(engine, migrations)
+
+
+async def _memory(tmp_dir: str, pg_url: str | None) -> StorageBackend:
+    return MemoryStorage()
+
+
+async def _sqlite(tmp_dir: str, pg_url: str | None) -> StorageBackend:
+    # A new file per test, its tables made by create_all: much faster than migrating it.
+    return SqliteStorage(await sqlite_engine(os.path.join(tmp_dir, "test.db")))
+
+
+async def _postgres(tmp_dir: str, pg_url: str | None) -> StorageBackend:
+    assert pg_url is not None
+    engine = make_engine(pg_url, pool_size=5)
+    await truncate(engine)
+    return PostgresStorage(engine)
+
+
+@dataclass(frozen=True)
+class StorageSetup:
+    """How the tests open a registered backend, empty, for one test: `open(tmp_dir, pg_url)`.
+    `postgres`: it needs this run's Postgres database (the tests are marked `postgres`)."""
+
+    open: Callable[[str, str | None], Awaitable[StorageBackend]]
+    postgres: bool = False
+
+
+# One entry per backend in entrypoints.storage.registry.BACKENDS, by name.
+STORAGE_SETUPS: dict[str, StorageSetup] = {
+    MemoryStorage.name: StorageSetup(_memory),
+    SqliteStorage.name: StorageSetup(_sqlite),
+    PostgresStorage.name: StorageSetup(_postgres, postgres=True),
+}
+
+
+def setup_for(name: str) -> StorageSetup:
+    try:
+        return STORAGE_SETUPS[name]
+    except KeyError:
+        raise LookupError(f"storage backend {name!r} has no entry in STORAGE_SETUPS") from None
+
+
+def storage_params(*, sql_only: bool = False) -> list[object]:
+    """A pytest parameter per registered backend (its name), marked `postgres` if it needs it."""
+    return [
+        pytest.param(backend.name, marks=[pytest.mark.postgres] if setup.postgres else [])
+        for backend in BACKENDS
+        if not sql_only or issubclass(backend, SqlStorage)
+        for setup in [setup_for(backend.name)]
+    ]
+
+
 @dataclass
 class Storage:
     """One storage backend for a test: its name, and infrastructure wired with fast fakes."""
@@ -102,25 +167,24 @@ class Storage:
 
     @property
     def engine(self) -> AsyncEngine | None:
-        return self.infra.engine
+        """The database, on SQL storage (for tests that look at what was stored)."""
+        backend = self.infra.storage
+        return backend.engine if isinstance(backend, SqlStorage) else None
+
+    @property
+    def memory(self) -> MemoryDatabase | None:
+        """The in-process database, on memory storage (for tests that look at what was stored)."""
+        backend = self.infra.storage
+        return backend.db if isinstance(backend, MemoryStorage) else None
 
 
 @asynccontextmanager
 async def open_storage(name: str, *, tmp_dir: str, pg_url: str | None) -> AsyncIterator[Storage]:
-    hasher = FakePasswordHasher()
-    if name == "memory":
-        yield Storage(name, Infrastructure(hasher=hasher, memory=MemoryDatabase()))
-        return
-    if name == "sqlite":
-        engine = await sqlite_engine(os.path.join(tmp_dir, "test.db"))
-    else:
-        assert pg_url is not None
-        engine = make_engine(pg_url, pool_size=5)
-        await truncate(engine)
+    backend = await setup_for(name).open(tmp_dir, pg_url)
     try:
-        yield Storage(name, Infrastructure(hasher=hasher, engine=engine))
+        yield Storage(name, Infrastructure(hasher=FakePasswordHasher(), storage=backend))
     finally:
-        await engine.dispose()
+        await backend.close()
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

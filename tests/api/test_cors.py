@@ -10,10 +10,10 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 
-from adapters.memory.store import MemoryDatabase
 from entrypoints.container import build_container
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
 from tests.api.helpers import publish, register
 from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
@@ -47,7 +47,7 @@ def make_app(**overrides: Any) -> FastAPI:
     settings = Settings(
         environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
     )
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
     return app_serving(settings, build_container(settings, infra))
 
 

@@ -15,11 +15,11 @@ from loguru import logger
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 
-from adapters.memory.store import MemoryDatabase
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
 from tests.api.helpers import PASSWORD, publish, register
 from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
@@ -53,7 +53,7 @@ def make_app(hasher: FakePasswordHasher | None = None, **overrides: Any) -> Fast
     settings = Settings(
         environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
     )
-    infra = Infrastructure(hasher=hasher or FakePasswordHasher(), memory=MemoryDatabase())
+    infra = Infrastructure(hasher=hasher or FakePasswordHasher(), storage=MemoryStorage())
     return app_serving(settings, build_container(settings, infra))
 
 
@@ -272,7 +272,7 @@ async def test_taken_username_is_422_with_the_conflict_code(http: httpx2.AsyncCl
 )
 async def test_http_errors_raised_anywhere_use_the_schema(status: int, code: str) -> None:
     settings = Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
     app = create_app(settings, container=build_container(settings, infra))  # its own: adds a route
 
     # A test-only route: no route of ours raises these today, the mapping must still hold.

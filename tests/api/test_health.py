@@ -11,11 +11,12 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.memory.store import MemoryDatabase
 from adapters.sql.engine import make_engine
 from entrypoints.container import build_container
 from entrypoints.lifespan import Infrastructure, open_redis
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
+from entrypoints.storage.postgres import PostgresStorage
 from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
@@ -74,7 +75,7 @@ async def test_ready_lists_the_database_as_ok_on_every_storage(storage: Storage)
 @pytest.mark.redis
 async def test_ready_also_asks_redis_when_it_is_configured(redis_url: str) -> None:
     redis = open_redis(redis_url)
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase(), redis=redis)
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), redis=redis)
     try:
         async with client_for(infra) as http:
             response = await http.get("/health/ready")
@@ -85,7 +86,7 @@ async def test_ready_also_asks_redis_when_it_is_configured(redis_url: str) -> No
 
 
 async def test_ready_is_503_naming_redis_when_redis_is_down(dead_redis: Redis) -> None:
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase(), redis=dead_redis)
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), redis=dead_redis)
     async with client_for(infra) as http:
         response = await http.get("/health/ready")
 
@@ -96,7 +97,7 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(
     dead_postgres: AsyncEngine,
 ) -> None:
     async with client_for(
-        Infrastructure(hasher=FakePasswordHasher(), engine=dead_postgres)
+        Infrastructure(hasher=FakePasswordHasher(), storage=PostgresStorage(dead_postgres))
     ) as http:
         response = await http.get("/health/ready")
 
@@ -107,7 +108,9 @@ async def test_ready_is_503_naming_the_database_when_it_is_down(
 async def test_ready_names_both_when_both_are_down(
     dead_postgres: AsyncEngine, dead_redis: Redis
 ) -> None:
-    infra = Infrastructure(hasher=FakePasswordHasher(), engine=dead_postgres, redis=dead_redis)
+    infra = Infrastructure(
+        hasher=FakePasswordHasher(), storage=PostgresStorage(dead_postgres), redis=dead_redis
+    )
     async with client_for(infra) as http:
         response = await http.get("/health/ready")
 
@@ -119,7 +122,9 @@ async def test_ready_answers_within_about_a_second_when_the_database_hangs(
 ) -> None:
     engine = make_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{silent_port}/x")
     try:
-        async with client_for(Infrastructure(hasher=FakePasswordHasher(), engine=engine)) as http:
+        async with client_for(
+            Infrastructure(hasher=FakePasswordHasher(), storage=PostgresStorage(engine))
+        ) as http:
             started = time.perf_counter()
             response = await http.get("/health/ready")
             elapsed = time.perf_counter() - started
@@ -134,7 +139,9 @@ async def test_ready_answers_within_about_a_second_when_the_database_hangs(
 async def test_live_is_200_even_when_every_dependency_is_down(
     dead_postgres: AsyncEngine, dead_redis: Redis
 ) -> None:
-    infra = Infrastructure(hasher=FakePasswordHasher(), engine=dead_postgres, redis=dead_redis)
+    infra = Infrastructure(
+        hasher=FakePasswordHasher(), storage=PostgresStorage(dead_postgres), redis=dead_redis
+    )
     async with client_for(infra) as http:
         live = await http.get("/health/live")
         ready = await http.get("/health/ready")

@@ -19,12 +19,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from adapters.memory.store import MemoryDatabase
 from adapters.sql.engine import WaitCountingPool
 from entrypoints.container import build_container
 from entrypoints.lifespan import Infrastructure, open_redis
 from entrypoints.metrics import forget_dead_workers
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
+from entrypoints.storage.sqlite import SqliteStorage
 from tests.apps import app_serving
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
@@ -40,7 +41,7 @@ def make_app(infra: Infrastructure | None = None, **overrides: object) -> FastAP
         database_url="memory://",
         **overrides,  # type: ignore[arg-type]
     )
-    infra = infra or Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
+    infra = infra or Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
     return app_serving(settings, build_container(settings, infra))
 
 
@@ -195,7 +196,7 @@ async def test_the_database_pool_shows_connections_in_use_and_callers_waiting(
         pool_size=1,
         max_overflow=0,
     )
-    infra = Infrastructure(hasher=FakePasswordHasher(), engine=engine)
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=SqliteStorage(engine))
     in_use, waiting = "conduit_db_pool_connections_in_use", "conduit_db_pool_waiting"
     try:
         async with client_of(make_app(infra)) as http:
@@ -227,7 +228,7 @@ def closed_port() -> int:
 
 async def test_redis_errors_are_counted_by_operation() -> None:
     redis = open_redis(f"redis://127.0.0.1:{closed_port()}/0")
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase(), redis=redis)
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), redis=redis)
     errors = "conduit_redis_errors_total"
     try:
         async with client_of(make_app(infra)) as http:

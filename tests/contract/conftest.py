@@ -1,41 +1,32 @@
-"""Contract fixtures: each port built over the `storage` backend (memory, SQLite, Postgres)."""
+"""Contract fixtures: each port as the `storage` backend provides it (memory, SQLite, Postgres)."""
 
 from __future__ import annotations
 
 import pytest
 
-from adapters.memory.queries import InMemoryArticleQueries, InMemoryProfileQueries
-from adapters.memory.store import InMemoryUnitOfWork
-from adapters.sql.engine import read_sessions, write_sessions
-from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries
-from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.articles.ports import ArticleQueries
 from core.profiles.ports import ProfileQueries
 from entrypoints.container import AppUnitOfWork
+from entrypoints.storage.backend import StorageAdapters
 from tests.infra import Storage
 
 
 @pytest.fixture
-def uow(storage: Storage) -> AppUnitOfWork:
-    if storage.infra.memory is not None:
-        return InMemoryUnitOfWork(storage.infra.memory)
-    assert storage.infra.engine is not None
-    # As the container wires it: read-only transactions use plain (deferred) read sessions.
-    engine = storage.infra.engine
-    return SqlAlchemyUnitOfWork(write_sessions(engine), read_sessions(engine))
+def storage_adapters(storage: Storage) -> StorageAdapters:
+    # As the container wires them, without commit listeners (no cache to invalidate).
+    return storage.infra.storage.adapters(listeners=())
 
 
 @pytest.fixture
-def article_queries(storage: Storage) -> ArticleQueries:
-    if storage.infra.memory is not None:
-        return InMemoryArticleQueries(storage.infra.memory)
-    assert storage.infra.engine is not None
-    return SqlArticleQueries(read_sessions(storage.infra.engine))
+def uow(storage_adapters: StorageAdapters) -> AppUnitOfWork:
+    return storage_adapters.uow
 
 
 @pytest.fixture
-def profile_queries(storage: Storage) -> ProfileQueries:
-    if storage.infra.memory is not None:
-        return InMemoryProfileQueries(storage.infra.memory)
-    assert storage.infra.engine is not None
-    return SqlProfileQueries(read_sessions(storage.infra.engine))
+def article_queries(storage_adapters: StorageAdapters) -> ArticleQueries:
+    return storage_adapters.articles
+
+
+@pytest.fixture
+def profile_queries(storage_adapters: StorageAdapters) -> ProfileQueries:
+    return storage_adapters.profiles

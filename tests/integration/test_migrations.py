@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import make_engine
 from adapters.sql.tables import metadata
-from entrypoints.lifespan import alembic_config, migrate
+from entrypoints.storage.schema import alembic_config, migrate
 
 SCHEMA_TABLES = {table.name for table in metadata.sorted_tables}
 
@@ -42,7 +42,7 @@ def _config(engine: AsyncEngine) -> Any:
 
 async def _alembic(engine: AsyncEngine, action: str, target: str) -> None:
     """`alembic upgrade|downgrade <target>` over the engine, sharing its connection (as
-    entrypoints.lifespan.migrate does), so that env.py starts no event loop of its own."""
+    entrypoints.storage.schema.migrate does), so that env.py starts no event loop of its own."""
     config = _config(engine)
 
     def run(connection: Connection) -> None:

@@ -18,19 +18,19 @@ from adapters.sql.engine import make_engine
 from adapters.sql.schema import schema_revision
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
-from entrypoints.lifespan import (
-    Infrastructure,
-    StartRefused,
+from entrypoints.lifespan import Infrastructure, close_infrastructure, open_infrastructure
+from entrypoints.settings import Settings
+from entrypoints.storage.backend import StartRefused
+from entrypoints.storage.schema import (
     alembic_config,
     check_schema_at_start,
-    close_infrastructure,
     code_migrations,
     migrate,
-    open_infrastructure,
 )
-from entrypoints.settings import Settings
+from entrypoints.storage.sql import SqlStorage
 from tests.conftest import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
+from tests.infra import sql_storage_over
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,8 @@ async def stamp_newer_revision(engine: AsyncEngine) -> None:
 
 def client_for(engine: AsyncEngine) -> httpx2.AsyncClient:
     settings = Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
-    infra = Infrastructure(hasher=FakePasswordHasher(), engine=engine, migrations=code_migrations())
+    storage = sql_storage_over(engine, code_migrations())
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=storage)
     app = create_app(settings, container=build_container(settings, infra))
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test")
 
@@ -224,7 +225,8 @@ async def test_start_only_warns_when_the_schema_is_ahead(
         f"database schema is at revision {NEWER}, newer than the code's head {HEAD} "
         "(migrated by newer code); serving anyway"
     ]
-    assert infra.migrations == code_migrations()
+    assert isinstance(infra.storage, SqlStorage)
+    assert infra.storage.migrations == code_migrations()
 
 
 async def test_start_goes_on_with_one_warning_when_postgres_is_down(

@@ -142,8 +142,8 @@ async def test_bad_key_requests_get_422(client: httpx2.AsyncClient, body: object
 async def test_keys_are_stored_hashed(client: httpx2.AsyncClient, storage: Storage) -> None:
     jake = await register(client, "jake")
     key = await new_api_key(client, jake, "feed:read")
-    if storage.infra.memory is not None:
-        stored = [k.secret_hash for k in storage.infra.memory.state.api_keys.values()]
+    if storage.memory is not None:
+        stored = [k.secret_hash for k in storage.memory.state.api_keys.values()]
     else:
         from sqlalchemy import text
 

@@ -11,11 +11,11 @@ from joserfc import jwt
 from joserfc.jwk import KeySet, OKPKey
 from pydantic import SecretStr
 
-from adapters.memory.store import MemoryDatabase
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
 from tests.conftest import TEST_SECRET
 from tests.fakes.clock import TickingClock
 from tests.fakes.passwords import FakePasswordHasher
@@ -31,7 +31,7 @@ async def ed_client() -> AsyncIterator[httpx2.AsyncClient]:
         database_url="memory://",
         jwt_private_key=SecretStr(pem),
     )
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
     app = create_app(settings, container=build_container(settings, infra, clock=TickingClock()))
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import httpx2
 import pytest
 
-from adapters.memory.store import MemoryDatabase
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
 from tests.conftest import TEST_SECRET
 from tests.fakes.clock import TickingClock
 from tests.fakes.passwords import FakePasswordHasher
@@ -28,7 +28,7 @@ async def limited() -> AsyncIterator[httpx2.AsyncClient]:
         rate_limit_write="4/minute",
         rate_limit_read="5/minute",
     )
-    infra = Infrastructure(hasher=FakePasswordHasher(), memory=MemoryDatabase())
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
     app = create_app(settings, container=build_container(settings, infra, clock=TickingClock()))
     transport = httpx2.ASGITransport(app=app)
     async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:

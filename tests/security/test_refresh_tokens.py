@@ -151,8 +151,8 @@ async def test_refresh_tokens_are_stored_hashed(
 ) -> None:
     jake = await register(client, "jake")
     token = (await password_grant(client, jake.email)).json()["refresh_token"]
-    if storage.infra.memory is not None:
-        stored = [t.token_hash for t in storage.infra.memory.state.refresh_tokens.values()]
+    if storage.memory is not None:
+        stored = [t.token_hash for t in storage.memory.state.refresh_tokens.values()]
     else:
         from sqlalchemy import text
 

@@ -41,8 +41,8 @@ async def test_no_response_leaks_a_secret(
         "/api/users/login", json={"user": {"email": jake.email, "password": "nope-nope"}}
     )
 
-    if storage.infra.memory is not None:
-        hashes = [u.password_hash for u in storage.infra.memory.state.users.values()]
+    if storage.memory is not None:
+        hashes = [u.password_hash for u in storage.memory.state.users.values()]
     else:
         from sqlalchemy import text
 

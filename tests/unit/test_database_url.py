@@ -10,6 +10,9 @@ from sqlalchemy.engine import make_url
 from adapters.sql.engine import make_engine
 from entrypoints.database_url import SSL_MODES
 from entrypoints.settings import ConfigurationError, Settings, load_settings
+from entrypoints.storage.postgres import PostgresStorage
+from entrypoints.storage.registry import backend_for
+from entrypoints.storage.sqlite import SqliteStorage
 
 PASSWORD = "s3cret-pw"
 
@@ -60,9 +63,8 @@ def test_settings_and_the_engine_see_the_normalised_url() -> None:
     settings = Settings(database_url="sqlite:///./x.db")
     postgres = Settings(database_url="postgres://app@db/c?sslmode=require")
 
-    assert settings.uses_sqlite
-    assert not postgres.uses_sqlite
-    assert not postgres.uses_memory
+    assert backend_for(settings.database_url) is SqliteStorage
+    assert backend_for(postgres.database_url) is PostgresStorage
     engine = make_engine(postgres.database_url)  # no connection is made
     assert engine.url.drivername == "postgresql+asyncpg"
     assert engine.dialect.create_connect_args(engine.url)[1]["ssl"] == "require"

@@ -1,0 +1,81 @@
+"""What a storage backend is to the composition root: the protocol and the ports it provides."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self
+
+from core.articles.ports import ArticleQueries, ArticlesTransaction
+from core.auth.ports import AuthTransaction, UserDirectory
+from core.profiles.ports import ProfileQueries, ProfilesTransaction
+from core.shared.events import CommitListener
+from core.shared.health import HealthCheck
+from core.shared.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from adapters.sql.schema import SchemaRevision
+    from entrypoints.settings import Settings
+
+
+class AppTransaction(AuthTransaction, ArticlesTransaction, ProfilesTransaction, Protocol):
+    """Every context's repositories in one transaction: what the adapters' transactions are."""
+
+
+AppUnitOfWork = UnitOfWork[AppTransaction]
+
+
+class StartRefused(Exception):
+    """The server must not start; the message is one line for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageAdapters:
+    """The ports a backend serves over its open clients, for the container to register."""
+
+    uow: AppUnitOfWork
+    articles: ArticleQueries
+    profiles: ProfileQueries
+    users: UserDirectory
+
+
+class StorageBackend(Protocol):
+    """One storage technology: a class serving the URL schemes in `schemes`, whose instances
+    hold its open clients. Only the composition root (container, lifespan, CLI) sees one."""
+
+    name: ClassVar[str]  # in logs and as the tests' parameter id
+    schemes: ClassVar[tuple[str, ...]]  # as entrypoints.database_url normalises them
+    keeps_data: ClassVar[bool]  # False: `conduit create-admin` refuses (nothing would last)
+
+    @classmethod
+    async def open(cls, settings: Settings, *, check_schema: bool = True) -> Self:
+        """Open the clients for DATABASE_URL, then migrate or check the schema as the settings
+        say (`check_schema` off: a command about to migrate). A failure leaves nothing open;
+        StartRefused when the server must not start on this database."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def adapters(self, listeners: Sequence[CommitListener]) -> StorageAdapters:
+        """The ports over the open clients; `listeners` hear each committed transaction."""
+        ...
+
+    def health_checks(self) -> Mapping[str, HealthCheck]:
+        """What GET /health/ready asks of the storage, by name (`database`, ...)."""
+        ...
+
+    async def upgrade_schema(self) -> None:
+        """Bring the open storage's schema to the code's head (`conduit create-admin`)."""
+        ...
+
+    @classmethod
+    async def prepare(cls, settings: Settings) -> Mapping[str, str]:
+        """`conduit serve`, once before the workers start: migrate or check the schema.
+        Returns environment variables the workers must see (what is done needs no redoing)."""
+        ...
+
+    @classmethod
+    async def migrate_schema(cls, settings: Settings) -> SchemaRevision | None:
+        """`conduit migrate`: upgrade the schema to head; where it stood before, or None
+        when the backend has no schema."""
+        ...
