@@ -101,7 +101,7 @@ async def sql_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
 
 @pytest.fixture
 def settings() -> Settings:
-    # Rate limits off: tests make many requests from one address; tests/api/test_rate_limits.py
+    # Rate limits off: tests make many requests from one address; tests/security/test_rate_limits.py
     # turns them on.
     return Settings(
         environment="test",

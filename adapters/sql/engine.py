@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +83,22 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     def on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def dispose_engine(engine: AsyncEngine) -> None:
+    """Close the engine's connections, and on SQLite wait for aiosqlite's worker threads to end.
+
+    When a connection fails to open, aiosqlite 0.22.1 queues its worker thread's stop without
+    awaiting it (omnilib/aiosqlite#389). If the event loop closes first (`asyncio.run` in the
+    CLI, a test's loop), the thread's last hand-off raises "Event loop is closed" and prints a
+    traceback. Waiting here, while the loop still runs, lets every such thread finish cleanly.
+    """
+    await engine.dispose()
+    if engine.dialect.name != "sqlite":
+        return
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            await asyncio.to_thread(thread.join, 5)
 
 
 def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

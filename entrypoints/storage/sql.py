@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.engine import make_engine, on_pool_wait, read_sessions, write_sessions
+from adapters.sql.engine import (
+    dispose_engine,
+    make_engine,
+    on_pool_wait,
+    read_sessions,
+    write_sessions,
+)
 from adapters.sql.health import SqlHealthCheck, SqlSchemaCheck
 from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.schema import Migrations, SchemaRevision, schema_revision
@@ -64,7 +70,7 @@ class SqlStorage(StorageBackend):
         return storage
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        await dispose_engine(self.engine)
 
     def adapters(self, listeners: Sequence[CommitListener]) -> StorageAdapters:
         on_pool_wait(metrics.count_pool_wait)
@@ -105,7 +111,7 @@ class SqlStorage(StorageBackend):
                 raise StartRefused(f"database schema {revision.describe()}")
             return {}
         finally:
-            await engine.dispose()
+            await dispose_engine(engine)
 
     @classmethod
     async def migrate_schema(cls, settings: Settings) -> SchemaRevision:
@@ -113,4 +119,4 @@ class SqlStorage(StorageBackend):
         try:
             return await migrate(engine)
         finally:
-            await engine.dispose()
+            await dispose_engine(engine)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,24 +10,11 @@ from redis.asyncio import Redis
 
 from adapters.memory.health import InMemoryHealthCheck
 from adapters.redis.health import RedisHealthCheck
-from adapters.sql.engine import make_engine
+from adapters.sql.engine import dispose_engine, make_engine
 from adapters.sql.health import SqlHealthCheck
 from core.shared.health import HealthCheck
 
 CLOSED_PORT = 1  # nothing listens there: connection refused at once
-
-
-async def settle_aiosqlite_workers() -> None:
-    """Wait, while this test's event loop is still open, for aiosqlite's worker threads to end.
-
-    When a connection fails to open, aiosqlite 0.22.1 queues its worker thread's stop without
-    awaiting it (omnilib/aiosqlite#389). If the test's loop closes before the thread gets to
-    that item, the thread's hand-off to the loop raises "Event loop is closed", which pytest
-    reports (filterwarnings=error) against whichever test runs next.
-    """
-    for thread in threading.enumerate():
-        if thread.name.endswith("(_connection_worker_thread)"):
-            await asyncio.to_thread(thread.join, 5)
 
 
 class HealthCheckContract:
@@ -64,8 +49,7 @@ class TestSqliteHealthCheck(HealthCheckContract, FailingHealthCheckContract):
     async def down(self, tmp_path: Path) -> AsyncIterator[HealthCheck]:
         engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
         yield SqlHealthCheck(engine)
-        await engine.dispose()
-        await settle_aiosqlite_workers()
+        await dispose_engine(engine)  # waits for aiosqlite's worker of the failed connect
 
 
 @pytest.mark.postgres
