@@ -47,12 +47,12 @@ class View:
             if not given.keys() <= plan.names:
                 unknown = ", ".join(sorted(given.keys() - plan.names))
                 raise TypeError(f"{cls.__name__} has no field {unknown}")
-            values = {name: given[name] if name in given else get(key) for name, key in plan.keys}
+            values = [given[name] if name in given else get(key) for name, key in plan.keys]
         else:
-            values = {name: get(key) for name, key in plan.keys}
-        for name, convert in plan.converters:
-            values[name] = convert(values[name])
-        return cls(**values)
+            values = [get(key) for _, key in plan.keys]
+        for i, convert in plan.converters:
+            values[i] = convert(values[i])
+        return cls(*values)  # positionally, in declaration order: measurably faster
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -86,7 +86,7 @@ def _converter(hint: Any) -> _Convert | None:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Plan:
     keys: tuple[tuple[str, str], ...]  # (field name, key in the source), in declaration order
-    converters: tuple[tuple[str, _Convert], ...]  # for the fields that need one
+    converters: tuple[tuple[int, _Convert], ...]  # (field index, converter) where one is needed
     names: frozenset[str]
 
 
@@ -104,9 +104,9 @@ def _plan(kind: type[View], prefix: str) -> _Plan:
 def _new_plan(kind: type[View], prefix: str) -> _Plan:
     hints = typing.get_type_hints(kind)
     names = tuple(field.name for field in dataclasses.fields(typing.cast(Any, kind)))
-    converters = ((name, _converter(hints[name])) for name in names)
+    converters = ((i, _converter(hints[name])) for i, name in enumerate(names))
     return _Plan(
         keys=tuple((name, prefix + name) for name in names),
-        converters=tuple((name, convert) for name, convert in converters if convert is not None),
+        converters=tuple((i, convert) for i, convert in converters if convert is not None),
         names=frozenset(names),
     )
