@@ -31,7 +31,8 @@ class ArticleView(View):
 
     @property
     def version(self) -> str:
-        """The article's content version (see content_version): what If-Match compares."""
+        """The article's content version (see content_version): what an edit that names the
+        version it read is checked against."""
         return content_version(self)
 
 
@@ -58,7 +59,8 @@ def content_version(article: object) -> str:
     """A short, stable digest of an article's content (CONTENT_FIELDS, read by name from an
     ArticleView or the Article entity, which must agree): changes whenever any of it changes.
 
-    Used for optimistic concurrency (If-Match): favorites and comments don't change it.
+    Used for optimistic concurrency (an edit names the version it read): favorites and
+    comments don't change it.
     """
     text = "\x1f".join(_text(getattr(article, name)) for name in CONTENT_FIELDS)
     return hashlib.sha256(text.encode()).hexdigest()[:20]

@@ -38,7 +38,7 @@ class FollowUser:
                 raise CannotFollowSelf()
             await tx.follows.add(actor.user_id, followee.id)
             await tx.commit()
-        return ProfileView(followee.username, followee.bio, followee.image, following=True)
+        return ProfileView.of(followee, following=True)
 
 
 class UnfollowUser:
@@ -54,4 +54,4 @@ class UnfollowUser:
                 raise ProfileNotFound()
             await tx.follows.remove(actor.user_id, followee.id)
             await tx.commit()
-        return ProfileView(followee.username, followee.bio, followee.image, following=False)
+        return ProfileView.of(followee, following=False)
