@@ -12,6 +12,9 @@ import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
+from adapters.memory.cache import InMemoryCache
+from adapters.redis.cache import RedisCache
+from core.shared.cache import Cache
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
 from tests.apps import app_serving
@@ -74,6 +77,19 @@ async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
 
 
 # Every backend in entrypoints.storage.registry, by name: memory, sqlite, postgres.
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
+    """The Cache port: the in-memory fake and Redis (under this test's key prefix)."""
+    if request.param == "memory":
+        yield InMemoryCache()
+        return
+    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    try:
+        yield RedisCache(client, prefix=request.getfixturevalue("redis_prefix"))
+    finally:
+        await client.aclose()
+
+
 STORAGES = storage_params()
 SQL_STORAGES = storage_params(sql_only=True)
 

@@ -3,26 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
-import pytest
-from redis.asyncio import Redis
-
-from adapters.memory.cache import InMemoryCache
-from adapters.redis.cache import RedisCache
 from core.shared.cache import Cache
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    if request.param == "memory":
-        yield InMemoryCache()
-        return
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
-    try:
-        yield RedisCache(client, prefix=request.getfixturevalue("redis_prefix"))
-    finally:
-        await client.aclose()
 
 
 async def test_a_miss_gives_a_stamp_to_write_with(cache: Cache) -> None:

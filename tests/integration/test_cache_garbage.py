@@ -3,16 +3,11 @@ read and never hides the real data."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from redis.asyncio import Redis
 
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
-from adapters.memory.cache import InMemoryCache
 from adapters.memory.queries import InMemoryArticleQueries, InMemoryProfileQueries
 from adapters.memory.store import InMemoryUnitOfWork, MemoryDatabase
-from adapters.redis.cache import RedisCache
 from core.articles.use_cases import PublishArticle, PublishArticleInput
 from core.articles.views import ArticleFilter
 from core.shared.cache import ARTICLES, AUTHORS, CACHE_SCHEMA, TAGS, Cache, article_dep, profile_dep
@@ -23,18 +18,6 @@ from tests.fakes.clock import TickingClock
 from tests.fakes.passwords import FakePasswordHasher
 
 GARBAGE = [b"", b"not json", b"\xff\xfe\x00", b'{"slug": 1}', b"[1, 2, 3]", b'"tags"', b"null"]
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    if request.param == "memory":
-        yield InMemoryCache()
-        return
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
-    try:
-        yield RedisCache(client, prefix=request.getfixturevalue("redis_prefix"))
-    finally:
-        await client.aclose()
 
 
 async def poison(cache: Cache, key: str, deps: list[str], value: bytes) -> None:

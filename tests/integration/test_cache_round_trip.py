@@ -6,16 +6,12 @@ a view is covered here without touching this file.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import orjson
 import pytest
-from redis.asyncio import Redis
 
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries, decode, encode
-from adapters.memory.cache import InMemoryCache
-from adapters.redis.cache import RedisCache
 from core.articles.views import ArticleFilter, ArticleView, CommentView
 from core.profiles.views import ProfileView
 from core.shared.cache import Cache
@@ -23,18 +19,6 @@ from core.shared.ids import CommentId, UserId
 from core.shared.pagination import Page, PageRequest
 from core.shared.views import View
 from tests.samples import a_full_view
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    if request.param == "memory":
-        yield InMemoryCache()
-        return
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
-    try:
-        yield RedisCache(client, prefix=request.getfixturevalue("redis_prefix"))
-    finally:
-        await client.aclose()
 
 
 class OneArticle:
