@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import punq
 from fastapi import FastAPI
 
+from core.users.ports import PasswordHasher
+from entrypoints.container import build_container
 from entrypoints.http.app import create_app
+from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
+from tests.fakes.passwords import FakePasswordHasher
 
+TEST_SECRET = "test-secret-key-that-is-at-least-32-bytes-long"
 _apps: dict[Settings, FastAPI] = {}
 
 
@@ -26,3 +34,15 @@ def app_serving(settings: Settings, container: punq.Container) -> FastAPI:
         app = _apps[settings] = create_app(settings, container=container)
     app.state.container = container
     return app
+
+
+def memory_app(
+    infra: Infrastructure | None = None, *, hasher: PasswordHasher | None = None, **overrides: Any
+) -> FastAPI:
+    """The shared app for test settings plus `overrides`, over `infra` or a fresh in-memory
+    store with the fake hasher (or `hasher`)."""
+    settings = Settings(
+        environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
+    )
+    infra = infra or Infrastructure(hasher=hasher or FakePasswordHasher(), storage=MemoryStorage())
+    return app_serving(settings, build_container(settings, infra))

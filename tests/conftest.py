@@ -17,7 +17,7 @@ from adapters.redis.cache import RedisCache
 from core.shared.cache import Cache
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
-from tests.apps import app_serving
+from tests.apps import TEST_SECRET, app_serving
 from tests.fakes.clock import TickingClock
 from tests.infra import (
     REDIS_PREFIX,
@@ -33,8 +33,6 @@ from tests.infra import (
     storage_params,
     unavailable,
 )
-
-TEST_SECRET = "test-secret-key-that-is-at-least-32-bytes-long"
 
 
 @pytest.fixture(scope="session")

@@ -4,20 +4,12 @@ API reads, and every response header a client needs is exposed to it."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx2
 import pytest
-from fastapi import FastAPI
 
-from entrypoints.container import build_container
-from entrypoints.lifespan import Infrastructure
-from entrypoints.settings import Settings
-from entrypoints.storage.memory import MemoryStorage
 from tests.api.helpers import publish, register
-from tests.apps import app_serving
-from tests.conftest import TEST_SECRET
-from tests.fakes.passwords import FakePasswordHasher
+from tests.apps import memory_app as make_app
 
 APP_ORIGIN = "https://app.example"
 # Every request header the API documents (Idempotency-Key: on the roadmap).
@@ -41,14 +33,6 @@ RESPONSE_HEADERS = {
     "x-request-id",
     "www-authenticate",
 }
-
-
-def make_app(**overrides: Any) -> FastAPI:
-    settings = Settings(
-        environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
-    )
-    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
-    return app_serving(settings, build_container(settings, infra))
 
 
 def names(header: str) -> set[str]:

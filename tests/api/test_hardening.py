@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx2
 import pytest
@@ -21,8 +21,8 @@ from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 from entrypoints.storage.memory import MemoryStorage
 from tests.api.helpers import PASSWORD, publish, register
-from tests.apps import app_serving
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
+from tests.apps import memory_app as make_app
 from tests.fakes.passwords import FakePasswordHasher
 
 if TYPE_CHECKING:
@@ -47,14 +47,6 @@ class ExplodingHasher(FakePasswordHasher):
         raise RuntimeError(
             'SELECT * FROM users WHERE password = "hunter2-secret" -- at /srv/conduit/core.py:42'
         )
-
-
-def make_app(hasher: FakePasswordHasher | None = None, **overrides: Any) -> FastAPI:
-    settings = Settings(
-        environment="test", secret_key=TEST_SECRET, database_url="memory://", **overrides
-    )
-    infra = Infrastructure(hasher=hasher or FakePasswordHasher(), storage=MemoryStorage())
-    return app_serving(settings, build_container(settings, infra))
 
 
 def client_of(app: FastAPI, base_url: str = "http://test") -> httpx2.AsyncClient:

@@ -12,13 +12,10 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import make_engine
-from entrypoints.container import build_container
 from entrypoints.lifespan import Infrastructure, open_redis
-from entrypoints.settings import Settings
 from entrypoints.storage.memory import MemoryStorage
 from entrypoints.storage.postgres import PostgresStorage
-from tests.apps import app_serving
-from tests.conftest import TEST_SECRET
+from tests.apps import memory_app
 from tests.fakes.passwords import FakePasswordHasher
 from tests.infra import Storage
 
@@ -26,8 +23,7 @@ CLOSED_PORT = 1
 
 
 def client_for(infra: Infrastructure) -> httpx2.AsyncClient:
-    settings = Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
-    app = app_serving(settings, build_container(settings, infra))
+    app = memory_app(infra)
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test")
 
 

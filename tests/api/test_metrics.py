@@ -20,29 +20,15 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sql.engine import WaitCountingPool
-from entrypoints.container import build_container
 from entrypoints.lifespan import Infrastructure, open_redis
 from entrypoints.metrics import forget_dead_workers
-from entrypoints.settings import Settings
 from entrypoints.storage.memory import MemoryStorage
 from entrypoints.storage.sqlite import SqliteStorage
-from tests.apps import app_serving
-from tests.conftest import TEST_SECRET
+from tests.apps import memory_app as make_app
 from tests.fakes.passwords import FakePasswordHasher
 
 TOKEN = "metrics-scraper-token-0123456789"
 REQUESTS = "conduit_http_requests_total"
-
-
-def make_app(infra: Infrastructure | None = None, **overrides: object) -> FastAPI:
-    settings = Settings(
-        environment="test",
-        secret_key=TEST_SECRET,
-        database_url="memory://",
-        **overrides,  # type: ignore[arg-type]
-    )
-    infra = infra or Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
-    return app_serving(settings, build_container(settings, infra))
 
 
 def client_of(app: FastAPI) -> httpx2.AsyncClient:

@@ -12,7 +12,7 @@ import pytest
 
 from entrypoints.settings import Settings
 from tests.api.helpers import MEMORY_ONLY
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 
 pytestmark = MEMORY_ONLY
 

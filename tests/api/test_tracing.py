@@ -31,7 +31,7 @@ from entrypoints.tracing import (
     tracing_enabled,
     uninstrument_process,
 )
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 from tests.infra import open_storage
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from entrypoints.storage.schema import (
     migrate,
 )
 from entrypoints.storage.sql import SqlStorage
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 from tests.fakes.passwords import FakePasswordHasher
 from tests.infra import sql_storage_over
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.auth.admin import CreateAdmin
 from entrypoints.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 
 PASSWORD = "correct horse battery"
 

@@ -15,7 +15,7 @@ import pytest
 from adapters.security.tokens import JoseTokenIssuer
 from core.auth.ports import TokenIssuer
 from core.shared.ids import UserId
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 from tests.fakes.clock import FakeClock
 from tests.security.conftest import assert_error, make_admin, register, set_access
 

@@ -12,7 +12,7 @@ from entrypoints.http.app import create_app
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 from entrypoints.storage.memory import MemoryStorage
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 from tests.fakes.clock import TickingClock
 from tests.fakes.passwords import FakePasswordHasher
 from tests.security.conftest import register

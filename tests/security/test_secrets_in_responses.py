@@ -7,7 +7,7 @@ import httpx2
 import punq
 
 from core.auth.model import digest
-from tests.conftest import TEST_SECRET
+from tests.apps import TEST_SECRET
 from tests.infra import Storage
 from tests.security.conftest import PASSWORD, make_admin, password_grant, refresh, register
 
