@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import punq
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import Depends, FastAPI
 
 from entrypoints.container import build_container
 from entrypoints.http.docs import install_docs
@@ -17,6 +17,7 @@ from entrypoints.http.middleware import install_middleware
 from entrypoints.http.observability import install_observability
 from entrypoints.http.rate_limits import RateLimitHeaders, rate_limit
 from entrypoints.http.routes import admin, articles, auth, health, profiles, users
+from entrypoints.http.routing import add_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings, with_dev_secret
@@ -25,14 +26,8 @@ API_PREFIX = "/api"
 VERSIONED_PREFIX = "/api/v1"
 
 
-def api_router() -> APIRouter:
-    router = APIRouter()
-    router.include_router(users.router)
-    router.include_router(profiles.router)
-    router.include_router(articles.router)
-    router.include_router(auth.router)
-    router.include_router(admin.router)
-    return router
+# The API's routers, in matching order.
+API_ROUTERS = (users.router, profiles.router, *articles.routers, *auth.routers, admin.router)
 
 
 def rate_limit_responses(settings: Settings) -> dict[int | str, dict[str, Any]]:
@@ -75,18 +70,19 @@ def create_app(
     )
     if container is not None:
         app.state.container = container  # the ASGI test transport skips the lifespan
-    router = api_router()
     limits = [Depends(rate_limit)] if settings.rate_limit_enabled else []
     if settings.rate_limit_enabled:
         app.add_middleware(RateLimitHeaders)
-    app.include_router(
-        router,
+    # The same routes at /api for RealWorld clients (matched first: most traffic) and at
+    # /api/v1, which the OpenAPI document lists. Added flat: see routing.py.
+    add_routes(app, API_ROUTERS, prefix=API_PREFIX, dependencies=limits, include_in_schema=False)
+    add_routes(
+        app,
+        API_ROUTERS,
         prefix=VERSIONED_PREFIX,
         dependencies=limits,
         responses=rate_limit_responses(settings),
     )
-    # Same routes at /api for RealWorld clients; the OpenAPI document lists /api/v1 only.
-    app.include_router(router, prefix=API_PREFIX, include_in_schema=False, dependencies=limits)
     app.include_router(auth.well_known)
     app.include_router(health.router)  # at the root: probes are not part of the API
     install_middleware(app, settings)

@@ -16,17 +16,24 @@ from core.users.model import Actor, Scope
 T = TypeVar("T")
 
 
-def provide(kind: type[T]) -> Callable[[Request], T]:
+def provide(kind: type[T]) -> Callable[[Request], Awaitable[T]]:
     """A dependency resolving `kind` from the app's container. Each route module names its
     use cases once, at the top: `PublishArticleDep = Annotated[PublishArticle,
-    Depends(provide(PublishArticle))]`, so a route's signature lists aliases only."""
+    Depends(provide(PublishArticle))]`, so a route's signature lists aliases only.
 
-    def resolve(request: Request) -> T:
-        container: punq.Container = request.app.state.container
-        resolved: T = container.resolve(kind)
-        return resolved
+    `async def` although it never awaits: FastAPI runs a plain `def` dependency in the thread
+    pool, a thread hop per request for a dictionary lookup."""
+
+    async def resolve(request: Request) -> T:
+        return resolved_from(request, kind)
 
     return resolve
+
+
+def resolved_from(request: Request, kind: type[T]) -> T:
+    container: punq.Container = request.app.state.container
+    resolved: T = container.resolve(kind)
+    return resolved
 
 
 # RealWorld sends `Authorization: Token <jwt>`; `Bearer <jwt>` is accepted too. Declared as an
@@ -80,7 +87,7 @@ def authenticated(
         _oauth2: Annotated[str | None, Depends(oauth2_scheme)],
         api_key: Annotated[str | None, Depends(api_key_header)],
     ) -> Actor:
-        authenticate = provide(Authenticate)(request)
+        authenticate = resolved_from(request, Authenticate)
         return await authenticate.execute(
             _credentials(authorization, api_key), scope=scope, session_only=session_only
         )
@@ -98,11 +105,12 @@ async def optional_user(
     credentials = _credentials(authorization, api_key)
     if credentials.token is None and credentials.api_key is None:
         return None
-    return await provide(Authenticate)(request).execute(credentials)
+    return await resolved_from(request, Authenticate).execute(credentials)
 
 
-def client_address(request: Request) -> str | None:
-    """The peer address (uvicorn resolves proxy headers only from FORWARDED_ALLOW_IPS)."""
+async def client_address(request: Request) -> str | None:
+    """The peer address (uvicorn resolves proxy headers only from FORWARDED_ALLOW_IPS).
+    `async def`: no thread hop (see `provide`)."""
     return request.client.host if request.client else None
 
 

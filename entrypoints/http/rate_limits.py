@@ -17,7 +17,7 @@ from core.auth.errors import InvalidToken
 from core.auth.model import api_key_prefix
 from core.auth.ports import TokenIssuer
 from core.shared.rate_limits import ApplyRateLimit, RateDecision, RouteClass, TooManyRequests
-from entrypoints.http.deps import provide
+from entrypoints.http.deps import resolved_from
 
 _AUTH_ROUTES = ("/users", "/users/login", "/auth/token")
 STATE_KEY = "rate_limit"
@@ -53,7 +53,7 @@ async def rate_limit(request: Request) -> None:
     """Router dependency: count this request; 429 past the limit (503 if failing closed)."""
     if request.method == "OPTIONS":
         return
-    apply: ApplyRateLimit = provide(ApplyRateLimit)(request)
+    apply = resolved_from(request, ApplyRateLimit)
     path_class = route_class(request.method, request.url.path)
     try:
         decision = await apply.execute(path_class, caller_of(request))

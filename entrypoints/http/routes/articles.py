@@ -274,9 +274,6 @@ async def list_tags(request: Request, list_: ListTagsDep) -> Response:
     return conditional_json(request, TagsResponse(tags=await list_.execute()))
 
 
-# What app.py mounts under the API prefixes; /articles/feed stays ahead of /articles/{slug}.
-router = APIRouter()
-router.include_router(article_routes)
-router.include_router(favorite_routes)
-router.include_router(comment_routes)
-router.include_router(tag_routes)
+# What app.py adds under the API prefixes, in order: /articles/feed stays ahead of
+# /articles/{slug}.
+routers = (article_routes, favorite_routes, comment_routes, tag_routes)

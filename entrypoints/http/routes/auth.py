@@ -174,7 +174,5 @@ async def jwks(publish: PublishKeysDep) -> JwkSetResponse:
     return JwkSetResponse.model_validate(await publish.execute())
 
 
-# What app.py mounts under the API prefixes (the JWKS stays at the root, see well_known).
-router = APIRouter()
-router.include_router(tokens)
-router.include_router(api_keys)
+# What app.py adds under the API prefixes (the JWKS stays at the root, see well_known).
+routers = (tokens, api_keys)
