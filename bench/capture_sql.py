@@ -19,7 +19,6 @@ import os
 import re
 import secrets
 import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -128,6 +127,7 @@ async def capture() -> list[tuple[str, list[str]]]:
         ).raise_for_status()
         (await c.post(f"/api/articles/{slug}/favorite", headers=auth)).raise_for_status()
 
+        article_url = f"/api/articles/{slug}"
         new = {"title": "Another one", "description": "d", "body": "b", "tagList": ["go", "zig"]}
         requests: list[tuple[str, str, str, dict[str, str], dict[str, Any] | None]] = [
             ("GET /api/tags", "GET", "/api/tags", {}, None),
@@ -136,7 +136,7 @@ async def capture() -> list[tuple[str, list[str]]]:
             ("GET /api/articles/feed", "GET", "/api/articles/feed", auth, None),
             ("GET /api/articles/{slug} (anonymous)", "GET", f"/api/articles/{slug}", {}, None),
             ("GET /api/articles/{slug}", "GET", f"/api/articles/{slug}", auth, None),
-            ("GET /api/articles/{slug}/comments", "GET", f"/api/articles/{slug}/comments", auth, None),
+            ("GET /api/articles/{slug}/comments", "GET", f"{article_url}/comments", auth, None),
             ("GET /api/profiles/{username} (anonymous)", "GET", "/api/profiles/alice", {}, None),
             ("GET /api/profiles/{username}", "GET", "/api/profiles/alice", auth, None),
             ("POST /api/articles", "POST", "/api/articles", auth, {"article": new}),
@@ -178,4 +178,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
