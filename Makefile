@@ -51,8 +51,11 @@ test: lint
 	$(BIN)/pytest tests --cov  # --cov last: its optional value would swallow "tests"
 	$(MAKE) --no-print-directory realworld
 
+# Conduit against its floor under wrk (bench/README.md); needs Postgres on 127.0.0.1:5432 and
+# Redis (it says so in one line otherwise). `make bench BENCH_ARGS=--quick` for a smoke run.
+BENCH_ARGS ?=
 bench: $(VENV)/.synced
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools scripts/newman/node_modules .mypy_cache .ruff_cache .pytest_cache \

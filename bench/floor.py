@@ -263,16 +263,20 @@ async def open_database(url: str) -> Database:
 
 
 def _time(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    """Conduit's format, 2026-11-22T04:15:05.123Z; SQLite gives 2026-11-22 04:15:05.123456."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds")[:23] + "Z"
+    return f"{value[:10]}T{value[11:23]}Z"
 
 
 def _profile(username: str, bio: str, image: str | None, following: Any) -> dict[str, Any]:
     return {"username": username, "bio": bio, "image": image, "following": bool(following)}
 
 
-def _article(row: Row, tags: list[str]) -> dict[str, Any]:
+def _article(row: Row, tags: list[str], with_body: bool = True) -> dict[str, Any]:
+    """A list item leaves the body out, as Conduit's does (its page query still reads it)."""
     (_, slug, title, description, body, created, updated, count, favorited, *author) = row
-    return {
+    article = {
         "slug": slug,
         "title": title,
         "description": description,
@@ -284,6 +288,9 @@ def _article(row: Row, tags: list[str]) -> dict[str, Any]:
         "favoritesCount": count,
         "author": _profile(*author),
     }
+    if not with_body:
+        del article["body"]
+    return article
 
 
 def _tags_by_article(rows: list[Row]) -> dict[Any, list[str]]:
@@ -349,7 +356,7 @@ async def _page(db: Database, page_sql: str, page_args: Sequence[Any], count_sql
         ids = ", ".join(db.sql["tag_param"].format(n=n) for n in range(1, len(rows) + 1))
         (tag_rows,) = await db.fetch((db.sql["tags_of"].format(ids=ids), [r[0] for r in rows]))
         tags = _tags_by_article(tag_rows)
-    articles = [_article(row, tags.get(row[0], [])) for row in rows]
+    articles = [_article(row, tags.get(row[0], []), with_body=False) for row in rows]
     return _json({"articles": articles, "articlesCount": counted[0][0]})
 
 
