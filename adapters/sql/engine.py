@@ -1,16 +1,22 @@
-"""Engine and session factories, with the per-dialect settings each database needs."""
+"""The engine, with the per-dialect settings each database needs, and the connections the
+unit of work (writes) and the read side (reads) take from it."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy.ext.asyncio
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import CursorResult, Executable, ScalarResult, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+
+from core.shared.errors import Unavailable
 
 # Connections taken through an engine carrying this option start write transactions with
 # BEGIN IMMEDIATE on SQLite: a deferred transaction that reads and then writes cannot wait
@@ -45,8 +51,21 @@ class WaitCountingPool(AsyncAdaptedQueuePool):
                 listener(-1)
 
 
+# A pooled Postgres connection older than this is closed and replaced at its next checkout:
+# idle connections that a firewall, a NAT or a proxy dropped silently do not linger for hours.
+POOL_RECYCLE_S = 1800
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """An AsyncEngine for Postgres (asyncpg) or SQLite (aiosqlite)."""
+    """An AsyncEngine for Postgres (asyncpg) or SQLite (aiosqlite).
+
+    Postgres connections are not pinged at checkout (`pool_pre_ping` costs a BEGIN, a `;` and
+    a ROLLBACK per checkout with asyncpg): a connection whose server went away (restart,
+    `pg_terminate_backend`) has seen its socket close, and the checkout hook below swaps it for
+    a fresh one at no cost; a connection that still dies in use invalidates the whole pool
+    (SQLAlchemy's disconnect handling), the read side reruns its statement once on a fresh
+    one (`ReadConnection`) and a write unit answers Unavailable (`unavailable_on_disconnect`).
+    """
     # Looked up at call time, not imported by name: OpenTelemetry's SQLAlchemy
     # instrumentation (on only when tracing is configured) wraps this function in its module.
     create_async_engine = sqlalchemy.ext.asyncio.create_async_engine
@@ -56,14 +75,26 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         )
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_S,
         poolclass=WaitCountingPool,
     )
+    _configure_postgres(engine)
+    return engine
+
+
+def _configure_postgres(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # asyncpg notices a closed socket as soon as the event loop reads its EOF, so a
+        # connection whose server went away while it sat in the pool says so without a round
+        # trip. DisconnectionError makes the pool discard it and hand out another.
+        if dbapi_connection._connection.is_closed():
+            raise DisconnectionError("the pooled connection was closed by the server")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -101,13 +132,104 @@ async def dispose_engine(engine: AsyncEngine) -> None:
             await asyncio.to_thread(thread.join, 5)
 
 
-def write_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the unit of work (write transactions)."""
-    return async_sessionmaker(
-        engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
-    )
+def write_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for the unit of work's write transactions (BEGIN IMMEDIATE on SQLite)."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
-def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for the read side (query ports)."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether a statement failed because its connection died (SQLAlchemy then invalidated
+    the connection and marked every pooled connection older than it for replacement)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@asynccontextmanager
+async def unavailable_on_disconnect() -> AsyncIterator[None]:
+    """A lost database connection becomes Unavailable (503 with Retry-After, in the error
+    schema): the client may retry, and the pool already replaces its connections."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if not is_disconnect(exc):
+            raise
+        raise Unavailable("the database connection was lost; retry") from exc
+
+
+class ReadConnection:
+    """The statements of one piece of read-only work.
+
+    On Postgres the connection is in autocommit mode: each statement is its own implicit
+    transaction, with no BEGIN and COMMIT round trips. The price: two statements of one
+    read may see different committed states (a list page and the tags of its articles,
+    a comment list and the article it belongs to); each is consistent in itself. Being
+    independent, a statement that finds its connection dead is rerun once on a fresh one.
+    A write (a mistake in read-only work) opens a transaction that closing rolls back, so
+    it is discarded as the UnitOfWork contract says.
+
+    On SQLite the work runs in one deferred transaction (one snapshot; it takes no write
+    lock), and there is no connection to lose.
+    """
+
+    def __init__(
+        self, engine: AsyncEngine, connection: AsyncConnection, *, autocommit: bool
+    ) -> None:
+        self._engine, self._connection = engine, connection
+        self._autocommit = autocommit
+        self._in_transaction = False
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    async def execute(
+        self, statement: Executable, parameters: Sequence[Mapping[str, Any]] | None = None
+    ) -> CursorResult[Any]:
+        if self._autocommit and statement.is_dml and not self._in_transaction:
+            await self._connection.exec_driver_sql("BEGIN")
+            self._in_transaction = True
+        try:
+            return await self._connection.execute(statement, parameters)
+        except DBAPIError as exc:
+            if not (self._autocommit and is_disconnect(exc)) or self._in_transaction:
+                raise
+        await self._connection.close()
+        self._connection = await self._engine.connect()
+        async with unavailable_on_disconnect():
+            return await self._connection.execute(statement, parameters)
+
+    async def scalars(self, statement: Executable) -> ScalarResult[Any]:
+        return (await self.execute(statement)).scalars()
+
+    async def close(self) -> None:
+        try:
+            if self._in_transaction:
+                await self._connection.exec_driver_sql("ROLLBACK")
+        finally:
+            await self._connection.close()
+
+
+# What repositories run their statements on: a write transaction's connection, or a read one.
+Statements = AsyncConnection | ReadConnection
+
+
+class Reads:
+    """Connections for read-only work (the query ports, `begin(read_only=True)`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        postgres = engine.dialect.name == "postgresql"
+        # AUTOCOMMIT: asyncpg sends no BEGIN, and the pool's reset on return has nothing to
+        # roll back; SQLAlchemy sets and resets the mode on the connection without a round trip.
+        self._engine = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+        )
+        self._autocommit = postgres
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[ReadConnection]:
+        connection = ReadConnection(
+            self._engine, await self._engine.connect(), autocommit=self._autocommit
+        )
+        try:
+            yield connection
+        finally:
+            await connection.close()

@@ -1,8 +1,14 @@
 """Read side in SQL: views with viewer-relative flags in a fixed number of statements.
 
-A list costs three statements whatever its length: the page (with author, favorite count,
-`favorited` and `following` as correlated subqueries), the total count, and the tags of the
-page's articles.
+A list costs two statements whatever its length: the page (with author, favorite count,
+`favorited` and `following` as correlated subqueries, and the number of all matches as a
+window count over them), and the tags of the page's articles. A page past the end has no row
+to carry the count: only then a third statement counts.
+
+Each call takes a read connection (adapters.sql.engine.Reads): on Postgres its statements run
+in autocommit, without BEGIN/COMMIT round trips, so two statements of one call may see
+different committed states (the tags are read after the page); a page and its total, being one
+statement, always agree.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sql.engine import ReadConnection, Reads
 from adapters.sql.rows import user_from_row
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
 from core.articles.views import ArticleFilter, ArticleView, CommentView
@@ -40,6 +47,7 @@ def _following(viewer: UserId | None, author_id: Any) -> ColumnElement[bool]:
 # `author_` prefix), so a row maps to its view by name: a field added to a view and to its
 # table needs no change here.
 _AUTHOR = "author_"
+_TOTAL = "total_matches"  # the window count of a list page's query
 _PROFILE_USER_COLUMNS = tuple(
     users.c[name] for name in ProfileView.field_names() if name in users.c
 )
@@ -83,18 +91,18 @@ def _article_columns(viewer: UserId | None) -> Select[Any]:
 
 
 async def _tags_by_article(
-    session: AsyncSession, ids: Sequence[ArticleId]
+    connection: ReadConnection, ids: Sequence[ArticleId]
 ) -> dict[ArticleId, tuple[str, ...]]:
     if not ids:
         return {}
-    rows = await session.execute(
+    rows = await connection.execute(
         select(article_tags.c.article_id, article_tags.c.tag)
         .where(article_tags.c.article_id.in_(ids))
         .order_by(article_tags.c.tag)
     )
     tags: dict[ArticleId, list[str]] = defaultdict(list)
-    for article_id, tag in rows:
-        tags[article_id].append(tag)
+    for row in rows:
+        tags[row.article_id].append(row.tag)
     return {article_id: tuple(names) for article_id, names in tags.items()}
 
 
@@ -104,21 +112,21 @@ def _article_view(row: Row[Any], tags: tuple[str, ...]) -> ArticleView:
 
 
 class SqlArticleQueries:
-    """ArticleQueries in SQL; each call uses its own short read session."""
+    """ArticleQueries in SQL; each call uses its own short read connection."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._reads = Reads(engine)
 
     async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None:
         if not _storable(slug):
             return None
-        async with self._sessions() as session:
+        async with self._reads.connect() as connection:
             row = (
-                await session.execute(_article_columns(viewer).where(articles.c.slug == slug))
+                await connection.execute(_article_columns(viewer).where(articles.c.slug == slug))
             ).one_or_none()
             if row is None:
                 return None
-            tags = await _tags_by_article(session, [row.id])
+            tags = await _tags_by_article(connection, [row.id])
             return _article_view(row, tags.get(row.id, ()))
 
     async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
@@ -131,30 +139,37 @@ class SqlArticleQueries:
             favorited.label("favorited"),
             _following(viewer, articles.c.author_id).label("following"),
         ).where(articles.c.slug == slug)
-        async with self._sessions() as session:
-            row = (await session.execute(query)).one_or_none()
+        async with self._reads.connect() as connection:
+            row = (await connection.execute(query)).one_or_none()
         return None if row is None else (bool(row.favorited), bool(row.following))
 
     async def _page(
         self, conditions: list[ColumnElement[bool]], page: PageRequest, viewer: UserId | None
     ) -> Page[ArticleView]:
         where = and_(*conditions) if conditions else None
-        rows_query = _article_columns(viewer)
-        count_query = select(func.count()).select_from(
-            articles.join(users, users.c.id == articles.c.author_id)
-        )
+        # The window count runs over every match before LIMIT/OFFSET: the total rides along.
+        rows_query = _article_columns(viewer).add_columns(func.count().over().label(_TOTAL))
         if where is not None:
             rows_query = rows_query.where(where)
-            count_query = count_query.where(where)
         rows_query = (
             rows_query.order_by(articles.c.created_at.desc(), articles.c.id.desc())
             .limit(page.limit)
             .offset(page.offset)
         )
-        async with self._sessions() as session:
-            rows = (await session.execute(rows_query)).all()
-            total = int((await session.execute(count_query)).scalar_one())
-            tags = await _tags_by_article(session, [row.id for row in rows])
+        async with self._reads.connect() as connection:
+            rows = (await connection.execute(rows_query)).all()
+            if rows:
+                total = int(rows[0]._mapping[_TOTAL])
+            elif page.offset == 0:
+                total = 0
+            else:  # past the end: no row carries the count
+                count_query = select(func.count()).select_from(
+                    articles.join(users, users.c.id == articles.c.author_id)
+                )
+                if where is not None:
+                    count_query = count_query.where(where)
+                total = int((await connection.execute(count_query)).scalar_one())
+            tags = await _tags_by_article(connection, [row.id for row in rows])
         views = tuple(_article_view(row, tags.get(row.id, ())) for row in rows)
         return Page(views, total)
 
@@ -195,13 +210,13 @@ class SqlArticleQueries:
     async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
         if not _storable(slug):
             return None
-        async with self._sessions() as session:
+        async with self._reads.connect() as connection:
             article_id = (
-                await session.execute(select(articles.c.id).where(articles.c.slug == slug))
+                await connection.execute(select(articles.c.id).where(articles.c.slug == slug))
             ).scalar_one_or_none()
             if article_id is None:
                 return None
-            rows = await session.execute(
+            rows = await connection.execute(
                 self._comments_query(viewer)
                 .where(comments.c.article_id == article_id)
                 .order_by(comments.c.created_at.desc(), comments.c.id.desc())
@@ -209,17 +224,17 @@ class SqlArticleQueries:
             return [_comment_view(row) for row in rows]
 
     async def get_comment(self, comment_id: CommentId, viewer: UserId | None) -> CommentView | None:
-        async with self._sessions() as session:
+        async with self._reads.connect() as connection:
             row = (
-                await session.execute(
+                await connection.execute(
                     self._comments_query(viewer).where(comments.c.id == comment_id)
                 )
             ).one_or_none()
         return None if row is None else _comment_view(row)
 
     async def list_tags(self) -> list[str]:
-        async with self._sessions() as session:
-            result = await session.scalars(
+        async with self._reads.connect() as connection:
+            result = await connection.scalars(
                 select(article_tags.c.tag).distinct().order_by(article_tags.c.tag)
             )
             return list(result.all())
@@ -233,15 +248,15 @@ def _comment_view(row: Row[Any]) -> CommentView:
 class SqlProfileQueries:
     """ProfileQueries in SQL: one statement."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._reads = Reads(engine)
 
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
         if not _storable(username):
             return None
         query = select(*_profile_columns(viewer, users.c.id)).where(users.c.username == username)
-        async with self._sessions() as session:
-            row = (await session.execute(query)).one_or_none()
+        async with self._reads.connect() as connection:
+            row = (await connection.execute(query)).one_or_none()
         return None if row is None else ProfileView.of(row._mapping)
 
     async def is_following(self, username: str, viewer: UserId) -> bool:
@@ -251,8 +266,8 @@ class SqlProfileQueries:
         query = select(
             exists().where(follows.c.follower_id == viewer, follows.c.followee_id == followee)
         )
-        async with self._sessions() as session:
-            return bool((await session.execute(query)).scalar())
+        async with self._reads.connect() as connection:
+            return bool((await connection.execute(query)).scalar())
 
 
 def _like_escape(text: str) -> str:
@@ -262,8 +277,8 @@ def _like_escape(text: str) -> str:
 class SqlUserDirectory:
     """UserDirectory in SQL: keyset pagination on the (time-ordered) id."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._reads = Reads(engine)
 
     async def list_users(
         self, filters: UserFilter, after: UserId | None, limit: int
@@ -283,6 +298,6 @@ class SqlUserDirectory:
                 func.lower(users.c.username).like(pattern, escape="\\")
                 | func.lower(users.c.email).like(pattern, escape="\\")
             )
-        async with self._sessions() as session:
-            rows = await session.execute(query)
+        async with self._reads.connect() as connection:
+            rows = await connection.execute(query)
             return [user_from_row(row) for row in rows]

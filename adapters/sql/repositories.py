@@ -1,4 +1,4 @@
-"""Write-side repositories over one AsyncSession (the transaction's)."""
+"""Repositories over the connection of one unit of work (adapters.sql.engine.Statements)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Insert, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sql.constraints import domain_error_for
+from adapters.sql.engine import Statements
 from adapters.sql.rows import (
     article_from_row,
     article_to_values,
@@ -24,18 +24,18 @@ from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.model import Role, User
 
 
-def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Insert:
-    """INSERT ... ON CONFLICT DO NOTHING for the session's dialect (idempotent link rows)."""
-    dialect = session.get_bind().dialect.name
+def insert_ignoring_duplicates(connection: Statements, table: Any) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect (idempotent link rows)."""
+    dialect = connection.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-async def execute_mapped(session: AsyncSession, statement: Any) -> Any:
+async def execute_mapped(connection: Statements, statement: Any) -> Any:
     """Execute a write; a unique violation we know becomes its domain error."""
     try:
-        return await session.execute(statement)
+        return await connection.execute(statement)
     except IntegrityError as exc:
         error = domain_error_for(exc)
         if error is None:
@@ -44,11 +44,11 @@ async def execute_mapped(session: AsyncSession, statement: Any) -> Any:
 
 
 class SqlUserRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: Statements) -> None:
+        self._connection = connection
 
     async def add(self, user: User) -> None:
-        await execute_mapped(self._session, insert(users).values(user_to_values(user)))
+        await execute_mapped(self._connection, insert(users).values(user_to_values(user)))
 
     async def update(self, user: User) -> None:
         values = user_to_values(user)
@@ -57,13 +57,13 @@ class SqlUserRepository:
         for column in ("id", "created_at", "role", "active", "token_version"):
             del values[column]
         await execute_mapped(
-            self._session, update(users).where(users.c.id == user.id).values(values)
+            self._connection, update(users).where(users.c.id == user.id).values(values)
         )
 
     async def _one(self, condition: Any, *lookup: str) -> User | None:
         if any("\x00" in value for value in lookup):
             return None  # Postgres text cannot hold NUL: nothing can match
-        row = (await self._session.execute(select(users).where(condition))).one_or_none()
+        row = (await self._connection.execute(select(users).where(condition))).one_or_none()
         return None if row is None else user_from_row(row)
 
     async def get(self, user_id: UserId) -> User | None:
@@ -76,12 +76,12 @@ class SqlUserRepository:
         return await self._one(users.c.username == username, username)
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             update(users).where(users.c.id == user_id).values(role=role.value, active=active)
         )
 
     async def bump_token_version(self, user_id: UserId) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             update(users)
             .where(users.c.id == user_id)
             .values(token_version=users.c.token_version + 1)
@@ -89,17 +89,17 @@ class SqlUserRepository:
 
 
 class SqlFollowRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: Statements) -> None:
+        self._connection = connection
 
     async def add(self, follower_id: UserId, followee_id: UserId) -> None:
-        statement = insert_ignoring_duplicates(self._session, follows).values(
+        statement = insert_ignoring_duplicates(self._connection, follows).values(
             follower_id=follower_id, followee_id=followee_id, created_at=datetime.now(UTC)
         )
-        await self._session.execute(statement)
+        await self._connection.execute(statement)
 
     async def remove(self, follower_id: UserId, followee_id: UserId) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             delete(follows).where(
                 follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
             )
@@ -111,49 +111,49 @@ class SqlFollowRepository:
                 follows.c.follower_id == follower_id, follows.c.followee_id == followee_id
             )
         )
-        return bool((await self._session.execute(query)).scalar())
+        return bool((await self._connection.execute(query)).scalar())
 
 
 class SqlArticleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: Statements) -> None:
+        self._connection = connection
 
     async def add(self, article: Article) -> None:
-        await execute_mapped(self._session, insert(articles).values(article_to_values(article)))
+        await execute_mapped(self._connection, insert(articles).values(article_to_values(article)))
         await self._write_tags(article)
 
     async def update(self, article: Article) -> None:
         values = article_to_values(article)
         del values["id"], values["author_id"], values["created_at"]
         await execute_mapped(
-            self._session, update(articles).where(articles.c.id == article.id).values(values)
+            self._connection, update(articles).where(articles.c.id == article.id).values(values)
         )
-        await self._session.execute(
+        await self._connection.execute(
             delete(article_tags).where(article_tags.c.article_id == article.id)
         )
         await self._write_tags(article)
 
     async def _write_tags(self, article: Article) -> None:
         if article.tags:
-            await self._session.execute(
+            await self._connection.execute(
                 insert(article_tags),
                 [{"article_id": article.id, "tag": tag} for tag in article.tags],
             )
 
     async def delete(self, article_id: ArticleId) -> None:
         # Comments, favorites and tag links go with it: ON DELETE CASCADE.
-        await self._session.execute(delete(articles).where(articles.c.id == article_id))
+        await self._connection.execute(delete(articles).where(articles.c.id == article_id))
 
     async def get_by_slug(self, slug: str) -> Article | None:
         if "\x00" in slug:
             return None  # Postgres text cannot hold NUL: nothing can match
         row = (
-            await self._session.execute(select(articles).where(articles.c.slug == slug))
+            await self._connection.execute(select(articles).where(articles.c.slug == slug))
         ).one_or_none()
         if row is None:
             return None
         tags = (
-            await self._session.scalars(
+            await self._connection.scalars(
                 select(article_tags.c.tag).where(article_tags.c.article_id == row.id)
             )
         ).all()
@@ -163,15 +163,15 @@ class SqlArticleRepository:
         if "\x00" in slug:
             return False
         query = select(exists().where(articles.c.slug == slug))
-        return bool((await self._session.execute(query)).scalar())
+        return bool((await self._connection.execute(query)).scalar())
 
 
 class SqlCommentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: Statements) -> None:
+        self._connection = connection
 
     async def add(self, comment: Comment) -> Comment:
-        result = await self._session.execute(
+        result = await self._connection.execute(
             insert(comments)
             .values(
                 article_id=comment.article_id,
@@ -194,27 +194,27 @@ class SqlCommentRepository:
 
     async def get(self, comment_id: CommentId) -> Comment | None:
         row = (
-            await self._session.execute(select(comments).where(comments.c.id == comment_id))
+            await self._connection.execute(select(comments).where(comments.c.id == comment_id))
         ).one_or_none()
         return None if row is None else comment_from_row(row)
 
     async def delete(self, comment_id: CommentId) -> None:
-        await self._session.execute(delete(comments).where(comments.c.id == comment_id))
+        await self._connection.execute(delete(comments).where(comments.c.id == comment_id))
 
 
 class SqlFavoriteRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: Statements) -> None:
+        self._connection = connection
 
     async def add(self, user_id: UserId, article_id: ArticleId) -> None:
         # One statement, and the primary key decides: no read-modify-write under concurrency.
-        statement = insert_ignoring_duplicates(self._session, favorites).values(
+        statement = insert_ignoring_duplicates(self._connection, favorites).values(
             user_id=user_id, article_id=article_id, created_at=datetime.now(UTC)
         )
-        await self._session.execute(statement)
+        await self._connection.execute(statement)
 
     async def remove(self, user_id: UserId, article_id: ArticleId) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             delete(favorites).where(
                 favorites.c.user_id == user_id, favorites.c.article_id == article_id
             )

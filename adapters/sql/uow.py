@@ -1,4 +1,4 @@
-"""SqlAlchemyUnitOfWork: one AsyncSession per transaction; commit is the only commit."""
+"""SqlAlchemyUnitOfWork: one Core connection per transaction; commit is the only commit."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.auth_repositories import SqlApiKeyRepository, SqlRefreshTokenRepository
 from adapters.sql.constraints import domain_error_for
+from adapters.sql.engine import ReadConnection, Reads, unavailable_on_disconnect, write_engine
 from adapters.sql.repositories import (
     SqlArticleRepository,
     SqlCommentRepository,
@@ -23,31 +24,32 @@ from core.shared.events import CommitListener, DomainEvent, notify
 class SqlAlchemyTransaction:
     def __init__(
         self,
-        session: AsyncSession,
+        connection: AsyncConnection | ReadConnection,
         *,
         read_only: bool = False,
         listeners: Sequence[CommitListener] = (),
     ) -> None:
-        self._session = session
+        self._connection = connection
         self._read_only = read_only
         self._listeners = listeners
         self._events: list[DomainEvent] = []
-        self.users = SqlUserRepository(session)
-        self.follows = SqlFollowRepository(session)
-        self.articles = SqlArticleRepository(session)
-        self.comments = SqlCommentRepository(session)
-        self.favorites = SqlFavoriteRepository(session)
-        self.refresh_tokens = SqlRefreshTokenRepository(session)
-        self.api_keys = SqlApiKeyRepository(session)
+        self.users = SqlUserRepository(connection)
+        self.follows = SqlFollowRepository(connection)
+        self.articles = SqlArticleRepository(connection)
+        self.comments = SqlCommentRepository(connection)
+        self.favorites = SqlFavoriteRepository(connection)
+        self.refresh_tokens = SqlRefreshTokenRepository(connection)
+        self.api_keys = SqlApiKeyRepository(connection)
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
     async def commit(self) -> None:
-        if self._read_only:
+        connection = self._connection
+        if self._read_only or not isinstance(connection, AsyncConnection):
             raise RuntimeError("commit() in a read-only transaction")
         try:
-            await self._session.commit()
+            await connection.commit()
         except IntegrityError as exc:
             error = domain_error_for(exc)
             if error is None:
@@ -58,23 +60,24 @@ class SqlAlchemyTransaction:
 
 
 class SqlAlchemyUnitOfWork:
-    """Stateless: holds the sessionmaker; each `begin()` is a fresh session and transaction.
-    Leaving the block without `commit()` rolls back (closing the session does).
-    `begin(read_only=True)` uses the read sessions: on SQLite a deferred BEGIN, not the
-    writers' BEGIN IMMEDIATE, so it takes no write lock."""
+    """Stateless: holds the engine; each `begin()` is a fresh connection and transaction
+    (begun by its first statement). Leaving the block without `commit()` rolls back (closing
+    the connection does); a connection lost on the way answers Unavailable.
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        read_sessions: async_sessionmaker[AsyncSession] | None = None,
-        listeners: Sequence[CommitListener] = (),
-    ) -> None:
-        self._sessions = sessions
-        self._read_sessions = read_sessions or sessions
+    `begin(read_only=True)` takes a read connection (adapters.sql.engine.Reads): on Postgres
+    each statement in autocommit, no BEGIN/COMMIT, one rerun on a dead connection; on SQLite
+    a deferred BEGIN, not the writers' BEGIN IMMEDIATE, so it takes no write lock."""
+
+    def __init__(self, engine: AsyncEngine, listeners: Sequence[CommitListener] = ()) -> None:
+        self._writes = write_engine(engine)
+        self._reads = Reads(engine)
         self._listeners = tuple(listeners)
 
     @asynccontextmanager
     async def begin(self, *, read_only: bool = False) -> AsyncIterator[SqlAlchemyTransaction]:
-        sessions = self._read_sessions if read_only else self._sessions
-        async with sessions() as session:
-            yield SqlAlchemyTransaction(session, read_only=read_only, listeners=self._listeners)
+        if read_only:
+            async with self._reads.connect() as reader:
+                yield SqlAlchemyTransaction(reader, read_only=True, listeners=self._listeners)
+            return
+        async with unavailable_on_disconnect(), self._writes.connect() as connection:
+            yield SqlAlchemyTransaction(connection, listeners=self._listeners)

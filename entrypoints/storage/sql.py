@@ -9,13 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from loguru import logger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.engine import (
-    dispose_engine,
-    make_engine,
-    on_pool_wait,
-    read_sessions,
-    write_sessions,
-)
+from adapters.sql.engine import dispose_engine, make_engine, on_pool_wait
 from adapters.sql.health import SqlHealthCheck, SqlSchemaCheck
 from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.schema import Migrations, SchemaRevision, schema_revision
@@ -74,12 +68,11 @@ class SqlStorage(StorageBackend):
 
     def adapters(self, listeners: Sequence[CommitListener]) -> StorageAdapters:
         on_pool_wait(metrics.count_pool_wait)
-        reads = read_sessions(self.engine)
         return StorageAdapters(
-            uow=SqlAlchemyUnitOfWork(write_sessions(self.engine), reads, listeners),
-            articles=SqlArticleQueries(reads),
-            profiles=SqlProfileQueries(reads),
-            users=SqlUserDirectory(reads),
+            uow=SqlAlchemyUnitOfWork(self.engine, listeners),
+            articles=SqlArticleQueries(self.engine),
+            profiles=SqlProfileQueries(self.engine),
+            users=SqlUserDirectory(self.engine),
         )
 
     def health_checks(self) -> Mapping[str, HealthCheck]:

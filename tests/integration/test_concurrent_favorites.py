@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.sql.engine import read_sessions, write_sessions
 from adapters.sql.queries import SqlArticleQueries
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.articles.model import Article
@@ -43,8 +42,8 @@ async def _setup(
     sql_storage: Storage,
 ) -> tuple[AppUnitOfWork, SqlArticleQueries, list[User], Article]:
     assert sql_storage.engine is not None
-    uow = SqlAlchemyUnitOfWork(write_sessions(sql_storage.engine))
-    queries = SqlArticleQueries(read_sessions(sql_storage.engine))
+    uow = SqlAlchemyUnitOfWork(sql_storage.engine)
+    queries = SqlArticleQueries(sql_storage.engine)
     fans = [a_user(f"fan{i}") for i in range(FANS)]
     article = an_article(fans[0].id, title="Popular")
     async with uow.begin() as tx:

@@ -1,0 +1,217 @@
+"""Postgres round trips per request, and what a connection the server dropped costs.
+
+Statement counts (tests/api/test_queries.py) cannot see transaction control or pings: asyncpg
+sends BEGIN, COMMIT and a checkout's `;` outside SQLAlchemy's cursor events. Here every message
+asyncpg's protocol sends (a simple query, a prepare, a bind-and-execute) is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx2
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.sql.engine import Reads
+from adapters.sql.uow import SqlAlchemyUnitOfWork
+from core.shared.errors import Unavailable
+from entrypoints.container import build_container
+from entrypoints.http.app import create_app
+from entrypoints.settings import Settings
+from tests.api.helpers import Account, publish, register
+from tests.builders import a_user
+from tests.fakes.clock import TickingClock
+from tests.infra import Storage, open_storage
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+
+# The protocol calls that each cost one round trip to the server.
+ROUND_TRIPS = {"query", "prepare", "bind_execute", "bind_execute_many", "bind", "execute"}
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", ";")
+
+
+class CountingProtocol:
+    """asyncpg's protocol object, recording the round trips made through it."""
+
+    def __init__(self, real: Any, log: list[str]) -> None:
+        self.__dict__.update(_real=real, _log=log)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._real, name)
+        if name not in ROUND_TRIPS:
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            # query(sql, ...) sends text; prepare(name, sql, ...) a statement; the others run one.
+            sql = args[0] if name == "query" else args[1] if name == "prepare" else ""
+            self._log.append(f"{name} {str(sql).strip()}".strip())
+            return attr(*args, **kwargs)
+
+        return counted
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._real, name, value)
+
+
+@contextmanager
+def round_trips(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every round trip to Postgres on `engine`'s connections inside the block."""
+    log: list[str] = []
+
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        raw = dbapi_connection._connection
+        if not isinstance(raw._protocol, CountingProtocol):
+            raw._protocol = CountingProtocol(raw._protocol, log)
+        raw._protocol.__dict__["_log"] = log
+
+    event.listen(engine.sync_engine, "checkout", on_checkout)
+    try:
+        yield log
+    finally:
+        event.remove(engine.sync_engine, "checkout", on_checkout)
+
+
+@pytest.fixture
+async def pg_storage(tmp_path: Path, pg_url: str) -> AsyncIterator[Storage]:
+    async with open_storage("postgres", tmp_dir=str(tmp_path), pg_url=pg_url) as storage:
+        yield storage
+
+
+@pytest.fixture
+def engine(pg_storage: Storage) -> AsyncEngine:
+    assert pg_storage.engine is not None
+    return pg_storage.engine
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, pg_storage: Storage, clock: TickingClock
+) -> AsyncIterator[httpx2.AsyncClient]:
+    app = create_app(settings, container=build_container(settings, pg_storage.infra, clock=clock))
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+async def _trips(
+    client: httpx2.AsyncClient, engine: AsyncEngine, path: str, viewer: Account | None = None
+) -> list[str]:
+    headers = viewer.auth if viewer else {}
+    for _ in range(2):  # warm: the pool's connection has prepared these statements
+        assert (await client.get(path, headers=headers)).status_code == 200
+    with round_trips(engine) as log:
+        response = await client.get(path, headers=headers)
+    assert response.status_code == 200, response.text
+    return log
+
+
+async def test_an_anonymous_read_is_one_round_trip_per_statement(
+    client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    author = await register(client, "author")
+    slug = (await publish(client, author, "Counted", tags=["one"]))["slug"]
+
+    assert await _trips(client, engine, "/api/tags") == ["bind_execute"]
+    # the article with its author and counts, then its tags
+    assert await _trips(client, engine, f"/api/articles/{slug}") == ["bind_execute"] * 2
+    # the page with its total, then the tags of its articles
+    assert await _trips(client, engine, "/api/articles") == ["bind_execute"] * 2
+
+
+async def test_an_authenticated_read_adds_one_round_trip_for_the_caller(
+    client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    reader = await register(client, "reader")
+    await publish(client, reader, "Counted", tags=["one"])
+
+    log = await _trips(client, engine, "/api/articles", reader)
+
+    assert log == ["bind_execute"] * 3
+    assert await _trips(client, engine, "/api/user", reader) == ["bind_execute"] * 2
+
+
+async def test_a_write_sends_begin_and_commit_once(
+    client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    writer = await register(client, "writer")
+    await publish(client, writer, "Warm", tags=["one"])
+
+    with round_trips(engine) as log:
+        await publish(client, writer, "Counted", tags=["one", "two"])
+
+    control = [trip.split()[1] for trip in log if trip.startswith("query")]
+    assert control == ["BEGIN", "COMMIT;"], log
+
+
+# --- a connection the server dropped -------------------------------------------------------
+
+
+async def _kill_backends(engine: AsyncEngine) -> int:
+    """pg_terminate_backend on every connection to this test's database but the killer's."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    killer = await asyncpg.connect(url, timeout=5)
+    try:
+        killed = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            make_url(url).database,
+        )
+    finally:
+        await killer.close()
+    return int(killed)
+
+
+async def test_requests_after_the_server_dropped_every_connection_succeed(
+    client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    writer = await register(client, "writer")
+    slug = (await publish(client, writer, "Before", tags=["one"]))["slug"]
+    assert await _kill_backends(engine) >= 1
+
+    async with asyncio.timeout(10):  # never a hang
+        read = await client.get(f"/api/articles/{slug}", headers=writer.auth)
+        written = await client.post(
+            "/api/articles",
+            json={"article": {"title": "After", "description": "d", "body": "b"}},
+            headers=writer.auth,
+        )
+
+    assert read.status_code == 200, read.text
+    assert written.status_code == 201, written.text
+
+
+async def test_a_read_reruns_a_statement_whose_connection_died_in_use(engine: AsyncEngine) -> None:
+    reads = Reads(engine)
+    async with reads.connect() as connection:
+        assert (await connection.execute(text("SELECT 1"))).scalar() == 1
+        assert await _kill_backends(engine) == 1
+        await asyncio.sleep(0.1)  # the server's goodbye arrives on the checked-out connection
+
+        async with asyncio.timeout(10):
+            assert (await connection.execute(text("SELECT 2"))).scalar() == 2
+
+
+async def test_a_write_whose_connection_died_in_use_is_unavailable(engine: AsyncEngine) -> None:
+    uow, jake = SqlAlchemyUnitOfWork(engine), a_user("jake")
+
+    async def register_while_the_server_drops_the_connection() -> None:
+        async with asyncio.timeout(10), uow.begin() as tx:
+            await tx.users.get(jake.id)
+            assert await _kill_backends(engine) == 1
+            await asyncio.sleep(0.1)
+            await tx.users.add(jake)
+            await tx.commit()
+
+    with pytest.raises(Unavailable):
+        await register_while_the_server_drops_the_connection()
+
+    async with uow.begin() as tx:  # the pool has replaced its connections
+        assert await tx.users.get(jake.id) is None
