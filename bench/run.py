@@ -230,6 +230,16 @@ class Bench:
             finish(warm, self.args.warmup)
         return self.window(server, name, script, connections)
 
+    def warm_up(self, server: Server, load: Load) -> None:
+        """A freshly started server's first seconds (imports, pools, statement caches) are
+        nobody's throughput: one unmeasured run before its first row."""
+        seconds = max(2.0, self.args.warmup)
+        proc = start(
+            self.wrk, server.base_url, self.script(load), connections=self.args.connections,
+            seconds=seconds,
+        )  # fmt: skip
+        finish(proc, seconds)
+
     def window(self, server: Server, name: str, script: Path, connections: int) -> Measurement:
         """One measured wrk run; CPU from /proc and wrk's own rusage, connections sampled
         near the end of the window."""
@@ -390,6 +400,8 @@ def run_database(
             reads = [e for e in all_endpoints if e.label.startswith("GET ")]
             writes = [e for e in all_endpoints if not e.label.startswith("GET ")]
             print(table_header(f"uncached, 1 worker, {args.connections} connections"))
+            if all_endpoints:
+                bench.warm_up(floor, all_endpoints[0].floor)
             for endpoint in reads + writes:
                 if endpoint in writes and use_cache:
                     cached_pass(args, bench, run, env, stamp, backend, data, prefix)
@@ -459,6 +471,8 @@ def cached_pass(
     ):
         keys = {key: path for _, paths in rows for key, path in paths.items()}
         asyncio.run(store_bodies(conduit.base_url, args.redis_url, f"{prefix}floor:", keys))
+        bench.warm_up(conduit, rows[0][0].conduit)
+        bench.warm_up(floor, rows[0][0].floor)
         for endpoint, _ in rows:
             row = Row(
                 f"{endpoint.label} cached",
@@ -558,6 +572,7 @@ def workers_pass(
             conduit_command(free_port(), args.workers), env, log, backend.db_name, "/api/tags"
         ) as conduit,
     ):
+        bench.warm_up(conduit, chosen[0].conduit)
         for endpoint in chosen:
             row = WorkersRow(
                 endpoint.label,

@@ -15,7 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from typing import IO
 
@@ -339,7 +339,7 @@ def user_ids(backend: Backend) -> dict[str, str]:
     viewer's id where Conduit takes a token."""
     url = make_url(backend.url)
     if backend.name == "sqlite":
-        with sqlite3.connect(str(url.database)) as conn:
+        with closing(sqlite3.connect(str(url.database))) as conn:
             rows = conn.execute("SELECT username, id FROM users").fetchall()
         return {name: str(uuid.UUID(hex=str(value))) for name, value in rows}
     return asyncio.run(_pg_user_ids(url.set(drivername="postgresql").render_as_string(False)))
