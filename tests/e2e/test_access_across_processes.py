@@ -1,0 +1,105 @@
+"""Two `conduit serve` processes on one Postgres database: a change of access made through one
+is enforced by the other on its very next request (no process may trust what it saw before)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.e2e.test_cli import run
+from tests.e2e.test_live_server import LiveServer, start
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+PASSWORD = "password one two"
+
+
+class Pair:
+    """Server A, server B and an admin (logged in through B), all on one database."""
+
+    def __init__(self, a: LiveServer, b: LiveServer, admin_token: str) -> None:
+        self.a, self.b, self.admin = a, b, {"Authorization": f"Token {admin_token}"}
+
+    def register(self, server: LiveServer) -> tuple[str, dict[str, str]]:
+        name = f"u{uuid.uuid4().hex[:12]}"
+        response = httpx2.post(
+            f"{server.base}/users",
+            json={"user": {"username": name, "email": f"{name}@x.io", "password": PASSWORD}},
+            timeout=30,
+        )
+        assert response.status_code == 201, response.text
+        return name, {"Authorization": f"Token {response.json()['user']['token']}"}
+
+    def change_access(self, username: str, **access: object) -> None:
+        response = httpx2.patch(
+            f"{self.b.base}/admin/users/{username}",
+            json=access,
+            headers=self.admin,
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def pair(tmp_path: Path, servers: list[LiveServer], pg_url: str) -> Pair:
+    env = {"DATABASE_URL": pg_url, "SECRET_KEY": "s" * 40, "RATE_LIMIT_ENABLED": "false"}
+    admin = f"root{uuid.uuid4().hex[:12]}"
+    created = run(
+        "create-admin",
+        "--email",
+        f"{admin}@x.io",
+        "--username",
+        admin,
+        env={**env, "CONDUIT_ADMIN_PASSWORD": PASSWORD},
+        timeout=60,
+    )
+    assert created.returncode == 0, created.stderr
+    for _ in range(2):
+        servers.append(start(env, tmp_path))
+    a, b = servers
+    login = httpx2.post(
+        f"{b.base}/users/login",
+        json={"user": {"email": f"{admin}@x.io", "password": PASSWORD}},
+        timeout=30,
+    )
+    assert login.status_code == 200, login.text
+    return Pair(a, b, login.json()["user"]["token"])
+
+
+def test_a_user_deactivated_through_one_process_is_refused_by_the_other_at_once(
+    pair: Pair,
+) -> None:
+    name, auth = pair.register(pair.a)
+    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+
+    pair.change_access(name, active=False)
+
+    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
+    pair.change_access(name, active=True)
+    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+
+
+def test_a_role_changed_through_one_process_applies_in_the_other_at_once(pair: Pair) -> None:
+    name, auth = pair.register(pair.a)
+    assert httpx2.get(f"{pair.a.base}/admin/users", headers=auth).status_code == 403
+
+    pair.change_access(name, role="admin")
+    assert httpx2.get(f"{pair.a.base}/admin/users", headers=auth).status_code == 200
+
+    pair.change_access(name, role="user")
+    assert httpx2.get(f"{pair.a.base}/admin/users", headers=auth).status_code == 403
+
+
+def test_logging_out_everywhere_through_one_process_ends_the_tokens_the_other_accepted(
+    pair: Pair,
+) -> None:
+    _, auth = pair.register(pair.a)
+    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+
+    logout = httpx2.post(f"{pair.b.base}/auth/logout-all", headers=auth, timeout=30)
+
+    assert logout.status_code == 204, logout.text
+    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
