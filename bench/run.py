@@ -58,7 +58,7 @@ from servers import (
     user_ids,
 )
 from sqlalchemy.engine import make_url
-from wrk import UNIQUE, Load, WrkResult, ensure_wrk, finish, lua_script, start
+from wrk import UNIQUE, Load, WrkResult, ensure_wrk, finish, lua_script, start, stop
 
 RESULTS_DIR = ROOT / "bench" / "results"
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -247,8 +247,12 @@ class Bench:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu_before = server.cpu()
         proc = start(self.wrk, server.base_url, script, connections=connections, seconds=duration)
-        time.sleep(max(0.5, duration - 1.0))
-        held = server.connections_per_worker()
+        try:
+            time.sleep(max(0.5, duration - 1.0))
+            held = server.connections_per_worker()
+        except BaseException:
+            stop(proc)
+            raise
         result = finish(proc, duration)
         cpu = server.cpu().since(cpu_before)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -370,7 +374,6 @@ def run_database(
     run.load_average_before = load_average()
     env = server_env(backend.url)
     prefix = f"conduit-bench:{uuid.uuid4()}:"
-    use_cache = full and args.cache
     print(f"\n== {backend.label} ==")
     print(f"load average before seeding: {run.load_average_before}", flush=True)
     try:
@@ -386,36 +389,34 @@ def run_database(
             print(seed_line(run.seed), flush=True)
             ids = user_ids(backend)
             floor_log = stack.enter_context(server_log(run, stamp, "floor-w1"))
-            redis_url = args.redis_url if use_cache else None
             floor = stack.enter_context(
                 running_server(
                     floor_command(free_port(), 1),
-                    floor_env(backend.url, redis_url, f"{prefix}floor:"),
+                    floor_env(backend.url, None, f"{prefix}floor:"),
                     floor_log,
                     backend.db_name,
                     "/tags",
                 )
             )
-            all_endpoints = [e for e in endpoints(data, ids, rng) if selected(args, e.label)]
-            reads = [e for e in all_endpoints if e.label.startswith("GET ")]
-            writes = [e for e in all_endpoints if not e.label.startswith("GET ")]
-            print(table_header(f"uncached, 1 worker, {args.connections} connections"))
-            if all_endpoints:
-                bench.warm_up(floor, all_endpoints[0].floor)
-            for endpoint in reads + writes:
-                if endpoint in writes and use_cache:
+            chosen = [e for e in endpoints(data, ids, rng) if selected(args, e.label)]
+            reads = [e for e in chosen if e.label.startswith("GET ")]
+            writes = [e for e in chosen if not e.label.startswith("GET ")]
+            if chosen:
+                bench.warm_up(floor, chosen[0].floor)
+            for title, group in (("uncached reads", reads), ("writes", writes)):
+                if group is writes and full and args.cache:
                     cached_pass(args, bench, run, env, stamp, backend, data, prefix)
-                    use_cache = False
-                row = Row(
-                    endpoint.label,
-                    bench.measure(conduit, "conduit", endpoint.conduit),
-                    bench.measure(floor, "floor", endpoint.floor),
-                    endpoint.target,
-                )
-                run.rows.append(row)
-                print(table_rows(row), flush=True)
-            if use_cache:  # no write selected
-                cached_pass(args, bench, run, env, stamp, backend, data, prefix)
+                if group:
+                    print(table_header(f"{title}, 1 worker, {args.connections} connections"))
+                for endpoint in group:
+                    row = Row(
+                        endpoint.label,
+                        bench.measure(conduit, "conduit", endpoint.conduit),
+                        bench.measure(floor, "floor", endpoint.floor),
+                        endpoint.target,
+                    )
+                    run.rows.append(row)
+                    print(table_rows(row), flush=True)
             if full and args.storm:
                 storm_pass(args, bench, run, conduit, data)
             run.rss_mb["conduit w1"] = conduit.rss_mb_per_worker()
@@ -536,8 +537,10 @@ def storm_pass(
         try:
             time.sleep(1.0)  # the storm is on before the probe's warm-up starts
             storm = bench.measure(conduit, "conduit", probes[label], args.storm_probe_connections)
-        finally:
-            login_result = finish(logins, seconds)
+        except BaseException:
+            stop(logins)
+            raise
+        login_result = finish(logins, seconds)
         row = StormRow(label, alone, storm, login_result)
         run.storm.append(row)
         print(storm_row(row), flush=True)

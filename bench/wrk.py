@@ -169,9 +169,17 @@ def finish(proc: subprocess.Popen[str], seconds: float) -> WrkResult:
     try:
         output, _ = proc.communicate(timeout=seconds + TIMEOUT_S + 30)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+        stop(proc)
         raise RuntimeError("wrk did not finish in time") from None
+    except BaseException:  # Ctrl-C, SIGTERM: no wrk outlives the bench
+        stop(proc)
+        raise
     if proc.returncode != 0:
         raise RuntimeError(f"wrk exited with {proc.returncode}: {output[-500:]}")
     return parse(output)
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
