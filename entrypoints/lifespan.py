@@ -63,6 +63,7 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
     opens (entrypoints.storage; `check_schema` off: a command about to migrate)."""
     hasher = Argon2PasswordHasher(
         max_workers=settings.password_hash_workers,
+        max_waiting=settings.password_hash_max_waiting,
         time_cost=settings.argon2_time_cost,
         memory_cost=settings.argon2_memory_kib,
     )

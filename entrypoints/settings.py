@@ -63,7 +63,21 @@ class Settings(BaseSettings):
     rate_limit_read: str = "1200/minute"
     rate_limit_fail_mode: Literal["open", "closed"] = "open"
     db_pool_size: int = Field(default=10, ge=1, le=200)
-    password_hash_workers: int = Field(default=2, ge=1, le=64)
+    password_hash_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Threads hashing passwords (Argon2id) per worker process. Default: one "
+        "fewer than the CPUs the process may use, at least 1, so logins never take the core "
+        "the event loop needs.",
+    )
+    password_hash_max_waiting: int = Field(
+        default=64,
+        ge=0,
+        le=10_000,
+        description="Logins and sign-ups that may wait for a hashing thread, per worker "
+        "process; one more is answered 503 `unavailable` with Retry-After at once.",
+    )
     # Argon2id cost: OWASP's first recommended setting (m=19 MiB, t=2, p=1); ~40 ms a hash
     # on one core of the benchmark machine. Stored hashes keep their own parameters.
     argon2_time_cost: int = Field(default=2, ge=1, le=10)

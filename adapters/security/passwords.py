@@ -3,24 +3,61 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+
+from core.shared.errors import Unavailable
+
+# Niceness of the hashing threads: when the CPU is short, the event loop (and the database)
+# come first, so a login storm slows the logins, not every other request.
+HASH_THREAD_NICENESS = 10
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on (its affinity mask, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_hash_workers() -> int:
+    """One hashing thread fewer than the usable cores, at least one: a core stays free for the
+    event loop, whatever the login rate."""
+    return max(1, usable_cores() - 1)
+
+
+def _lower_thread_priority() -> None:
+    # On Linux a thread has its own niceness (setpriority on its thread id).
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASH_THREAD_NICENESS)
 
 
 class Argon2PasswordHasher:
     """PasswordHasher with Argon2id.
 
     Each hash takes `memory_cost` KiB and tens of milliseconds of CPU; argon2-cffi releases
-    the GIL, so a small pool hashes in parallel while the event loop keeps serving. The pool
-    size bounds the memory a login storm can take (max_workers x memory_cost).
+    the GIL, so `max_workers` threads hash in parallel while the event loop keeps serving.
+    The threads run at a lower priority than the event loop, and the pool size bounds the
+    memory a login storm can take (max_workers x memory_cost).
+
+    At most `max_waiting` hashes wait for a thread; one more is refused at once with
+    Unavailable (503 with Retry-After) instead of joining a queue that only grows: under a
+    storm of N concurrent logins the memory held stays bounded and a client learns within
+    milliseconds, not after its timeout, that it should come back.
     """
 
     def __init__(
         self,
         *,
-        max_workers: int = 2,
+        max_workers: int | None = None,
+        max_waiting: int = 64,
         time_cost: int = 2,
         memory_cost: int = 19_456,
         parallelism: int = 1,
@@ -28,15 +65,35 @@ class Argon2PasswordHasher:
         self._hash = PasswordHash(
             (Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism),)
         )
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="argon2")
+        workers = max_workers or default_hash_workers()
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="argon2", initializer=_lower_thread_priority
+        )
+        self._capacity = workers + max_waiting
+        self._in_flight = 0
 
     async def hash(self, password: str) -> str:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._hash.hash, password)
+        with self._slot():
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, self._hash.hash, password)
 
     async def verify(self, password: str, password_hash: str) -> bool:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._safe_verify, password, password_hash)
+        with self._slot():
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._pool, self._safe_verify, password, password_hash
+            )
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        # Only the event loop's thread counts: no lock needed.
+        if self._in_flight >= self._capacity:
+            raise Unavailable("too many sign-ins at once; retry in a few seconds")
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
 
     def _safe_verify(self, password: str, password_hash: str) -> bool:
         try:

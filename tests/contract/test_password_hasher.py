@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from collections.abc import Iterator
 
 import pytest
 
-from adapters.security.passwords import Argon2PasswordHasher
+from adapters.security.passwords import (
+    HASH_THREAD_NICENESS,
+    Argon2PasswordHasher,
+    default_hash_workers,
+    usable_cores,
+)
+from core.shared.errors import Unavailable
 from core.users.ports import PasswordHasher
 from tests.fakes.passwords import FakePasswordHasher
 
@@ -121,3 +130,39 @@ async def test_argon2_is_false_for_a_hash_with_a_flipped_digest_character(
     tampered = hashed[:-2] + ("A" if last != "A" else "B") + hashed[-1]
 
     assert await argon2.verify(PASSWORD, tampered) is False
+
+
+def test_the_default_pool_leaves_a_core_to_the_event_loop() -> None:
+    assert default_hash_workers() == max(1, usable_cores() - 1)
+
+
+async def test_argon2_refuses_at_once_what_would_wait_beyond_its_queue() -> None:
+    # 500 concurrent logins against one thread and 8 places in the queue: 9 hash, the rest
+    # are told to come back without holding anything.
+    argon2 = Argon2PasswordHasher(max_workers=1, max_waiting=8, time_cost=1, memory_cost=1024)
+    try:
+        hashed = await argon2.hash(PASSWORD)
+        outcomes = await asyncio.gather(
+            *(argon2.verify(PASSWORD, hashed) for _ in range(500)), return_exceptions=True
+        )
+
+        assert outcomes.count(True) == 9
+        assert all(isinstance(o, Unavailable) for o in outcomes if o is not True)
+        assert await argon2.verify(PASSWORD, hashed) is True  # the queue drained
+    finally:
+        argon2.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread niceness is Linux's")
+async def test_argon2_hashes_at_a_lower_priority_than_the_event_loop(
+    argon2: Argon2PasswordHasher,
+) -> None:
+    await argon2.hash(PASSWORD)  # the pool's thread exists
+    loop = asyncio.get_running_loop()
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    hashing = await loop.run_in_executor(argon2._pool, niceness)
+
+    assert hashing == niceness() + HASH_THREAD_NICENESS
