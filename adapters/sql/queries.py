@@ -1,32 +1,32 @@
 """Read side in SQL: views with viewer-relative flags in a fixed number of statements.
 
-A list costs two statements whatever its length: the page (with author, favorite count,
-`favorited` and `following` as correlated subqueries, and the number of all matches as a
-window count over them), and the tags of the page's articles. A page past the end has no row
-to carry the count: only then a third statement counts.
+An article, or a list page whatever its length, is one statement: author, favorite count,
+`favorited`, `following` and the tags as correlated subqueries, and on a list page the number
+of all matches as a window count over them. A page past the end has no row to carry the
+count: only then a second statement counts.
 
 Each call takes a read connection (adapters.sql.engine.Reads): on Postgres its statements run
 in autocommit, without BEGIN/COMMIT round trips, so two statements of one call may see
-different committed states (the tags are read after the page); a page and its total, being one
-statement, always agree.
+different committed states (a comment list is read after the article's id); a page, its
+total and its tags, being one statement, always agree.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, select
+from sqlalchemy import JSON, ColumnElement, Row, Select, String, and_, exists, false, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.engine import ReadConnection, Reads
+from adapters.sql.engine import Reads
 from adapters.sql.rows import user_from_row
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
 from core.articles.views import ArticleFilter, ArticleView, CommentView
 from core.auth.ports import UserFilter
 from core.profiles.views import ProfileView
-from core.shared.ids import ArticleId, CommentId, UserId
+from core.shared.ids import CommentId, UserId
 from core.shared.pagination import Page, PageRequest
 from core.users.model import User
 
@@ -48,6 +48,7 @@ def _following(viewer: UserId | None, author_id: Any) -> ColumnElement[bool]:
 # table needs no change here.
 _AUTHOR = "author_"
 _TOTAL = "total_matches"  # the window count of a list page's query
+_TAGS = "tag_list"  # an article's tags, aggregated (sorted when the view is built)
 _PROFILE_USER_COLUMNS = tuple(
     users.c[name] for name in ProfileView.field_names() if name in users.c
 )
@@ -69,7 +70,19 @@ def _profile_columns(
     ]
 
 
-def _article_columns(viewer: UserId | None) -> Select[Any]:
+def _tag_list(dialect: str) -> ColumnElement[Any]:
+    """An article's tags in one column, arriving as a list (None or [] without tags): a text[]
+    on Postgres, a JSON array on SQLite. One indexed lookup per row, no statement of its own."""
+    tag = article_tags.c.tag
+    aggregate = (
+        func.array_agg(tag, type_=postgresql.ARRAY(String))
+        if dialect == "postgresql"
+        else func.json_group_array(tag, type_=JSON)
+    )
+    return select(aggregate).where(article_tags.c.article_id == articles.c.id).scalar_subquery()
+
+
+def _article_columns(viewer: UserId | None, dialect: str) -> Select[Any]:
     favorites_count = (
         select(func.count())
         .select_from(favorites)
@@ -86,28 +99,15 @@ def _article_columns(viewer: UserId | None) -> Select[Any]:
         *_ARTICLE_VIEW_COLUMNS,
         favorites_count.label("favorites_count"),
         favorited.label("favorited"),
+        _tag_list(dialect).label(_TAGS),
         *_profile_columns(viewer, articles.c.author_id, _AUTHOR),
     ).join(users, users.c.id == articles.c.author_id)
 
 
-async def _tags_by_article(
-    connection: ReadConnection, ids: Sequence[ArticleId]
-) -> dict[ArticleId, tuple[str, ...]]:
-    if not ids:
-        return {}
-    rows = await connection.execute(
-        select(article_tags.c.article_id, article_tags.c.tag)
-        .where(article_tags.c.article_id.in_(ids))
-        .order_by(article_tags.c.tag)
-    )
-    tags: dict[ArticleId, list[str]] = defaultdict(list)
-    for row in rows:
-        tags[row.article_id].append(row.tag)
-    return {article_id: tuple(names) for article_id, names in tags.items()}
-
-
-def _article_view(row: Row[Any], tags: tuple[str, ...]) -> ArticleView:
+def _article_view(row: Row[Any]) -> ArticleView:
     fields = row._mapping
+    # Sorted here as the entity sorts them (rows.article_from_row), whatever the collation.
+    tags = tuple(sorted(fields[_TAGS] or ()))
     return ArticleView.of(fields, tags=tags, author=ProfileView.of(fields, prefix=_AUTHOR))
 
 
@@ -116,18 +116,15 @@ class SqlArticleQueries:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._reads = Reads(engine)
+        self._dialect = engine.dialect.name
 
     async def get_article(self, slug: str, viewer: UserId | None) -> ArticleView | None:
         if not _storable(slug):
             return None
+        query = _article_columns(viewer, self._dialect).where(articles.c.slug == slug)
         async with self._reads.connect() as connection:
-            row = (
-                await connection.execute(_article_columns(viewer).where(articles.c.slug == slug))
-            ).one_or_none()
-            if row is None:
-                return None
-            tags = await _tags_by_article(connection, [row.id])
-            return _article_view(row, tags.get(row.id, ()))
+            row = (await connection.execute(query)).one_or_none()
+        return None if row is None else _article_view(row)
 
     async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
         if not _storable(slug):
@@ -148,7 +145,9 @@ class SqlArticleQueries:
     ) -> Page[ArticleView]:
         where = and_(*conditions) if conditions else None
         # The window count runs over every match before LIMIT/OFFSET: the total rides along.
-        rows_query = _article_columns(viewer).add_columns(func.count().over().label(_TOTAL))
+        rows_query = _article_columns(viewer, self._dialect).add_columns(
+            func.count().over().label(_TOTAL)
+        )
         if where is not None:
             rows_query = rows_query.where(where)
         rows_query = (
@@ -169,8 +168,7 @@ class SqlArticleQueries:
                 if where is not None:
                     count_query = count_query.where(where)
                 total = int((await connection.execute(count_query)).scalar_one())
-            tags = await _tags_by_article(connection, [row.id for row in rows])
-        views = tuple(_article_view(row, tags.get(row.id, ())) for row in rows)
+        views = tuple(_article_view(row) for row in rows)
         return Page(views, total)
 
     async def list_articles(

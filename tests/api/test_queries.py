@@ -24,9 +24,9 @@ IGNORED = {"BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE"}
 
 # Observed per request, for an authenticated viewer:
 AUTH_STATEMENTS = 1  # the caller's user row (active, token version), for any token
-# The page (author, counts, flags as subqueries, the total as a window count), then the tags.
-LIST_STATEMENTS = AUTH_STATEMENTS + 2
-FEED_STATEMENTS = AUTH_STATEMENTS + 2  # the same two, filtered to followed authors
+# The page (author, counts, flags and tags as subqueries, the total as a window count).
+LIST_STATEMENTS = AUTH_STATEMENTS + 1
+FEED_STATEMENTS = AUTH_STATEMENTS + 1  # the same one, filtered to followed authors
 COMMENTS_STATEMENTS = AUTH_STATEMENTS + 2  # the article's id, then comments with authors
 
 
