@@ -16,6 +16,9 @@ Started by bench/run.py:
 
 When Conduit's SQL changes, rerun bench/capture_sql.py (and with --sqlite) and update the
 statements below; the floor is the data statements, so caller lookups and BEGIN/COMMIT stay out.
+Captured at commit 0513f93. Since 420f641 Conduit reads an article's tags inside its row
+(array_agg / json_group_array) and a list's total with count(*) OVER (): the list and
+single-article statements below are the older three and two; refresh them.
 """
 
 from __future__ import annotations
