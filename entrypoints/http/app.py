@@ -14,8 +14,8 @@ from entrypoints.http.docs import install_docs
 from entrypoints.http.errors import error_responses, install_error_handlers
 from entrypoints.http.index import install_index
 from entrypoints.http.middleware import install_middleware
-from entrypoints.http.observability import install_observability
-from entrypoints.http.rate_limits import RateLimitHeaders, rate_limit
+from entrypoints.http.observability import RouteTemplates, install_observability
+from entrypoints.http.rate_limits import rate_limit
 from entrypoints.http.routes import admin, articles, auth, health, profiles, users
 from entrypoints.http.routing import add_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
@@ -71,8 +71,6 @@ def create_app(
     if container is not None:
         app.state.container = container  # the ASGI test transport skips the lifespan
     limits = [Depends(rate_limit)] if settings.rate_limit_enabled else []
-    if settings.rate_limit_enabled:
-        app.add_middleware(RateLimitHeaders)
     # The same routes at /api for RealWorld clients (matched first: most traffic) and at
     # /api/v1, which the OpenAPI document lists. Added flat: see routing.py.
     add_routes(app, API_ROUTERS, prefix=API_PREFIX, dependencies=limits, include_in_schema=False)
@@ -85,7 +83,7 @@ def create_app(
     )
     app.include_router(auth.well_known)
     app.include_router(health.router)  # at the root: probes are not part of the API
-    install_middleware(app, settings)
+    install_middleware(app, settings, RouteTemplates(app))
     install_error_handlers(app)
     install_docs(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)

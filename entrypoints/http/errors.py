@@ -374,7 +374,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_exception)
-    # Last resort only: UnhandledErrorMiddleware (entrypoints/http/middleware.py) answers 500s
+    # Last resort only: EdgeMiddleware (entrypoints/http/middleware.py) answers 500s
     # inside the request context; this catches a failure in the outer middleware.
     app.add_exception_handler(Exception, on_unexpected)
 

@@ -4,7 +4,6 @@ OpenTelemetry when it is configured. `install_observability(app, settings)` wire
 from __future__ import annotations
 
 import hmac
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import iter_route_contexts
 from loguru import logger
 from starlette.routing import Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from core.shared.errors import NotAuthenticated
 from entrypoints import metrics
@@ -23,7 +22,8 @@ METRICS_PATH = "/metrics"
 
 
 def install_observability(app: FastAPI, settings: Settings) -> None:
-    """Call last in create_app: the metrics middleware then sees every request first."""
+    """Call last in create_app: tracing's middleware then sees every request first. The
+    request metrics are counted by EdgeMiddleware (entrypoints/http/middleware.py)."""
     metrics.watch_database_pools()
     app.add_api_route(
         METRICS_PATH,
@@ -32,7 +32,6 @@ def install_observability(app: FastAPI, settings: Settings) -> None:
         include_in_schema=False,
         name="metrics",
     )
-    app.add_middleware(RequestMetricsMiddleware, templates=RouteTemplates(app))
     if settings.metrics_token is None and settings.environment == "production":
         logger.warning("METRICS_TOKEN is not set: GET /metrics answers anyone who asks")
     start_tracing(app, settings)
@@ -102,44 +101,3 @@ class RouteTemplates:
             if context.matches(request)[0] is not Match.NONE and context.path_format:
                 return str(context.path_format)
         return metrics.UNMATCHED
-
-
-class RequestMetricsMiddleware:
-    """Count, time and track in flight every HTTP request. Pure ASGI, unlike
-    BaseHTTPMiddleware: no extra task per request, streaming and context variables as
-    they are."""
-
-    def __init__(self, app: ASGIApp, templates: RouteTemplates) -> None:
-        self.app = app
-        self.templates = templates
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        method = metrics.method_label(scope["method"])
-        request = {
-            "type": "http",
-            "method": scope["method"],
-            "path": scope["path"],
-            "root_path": scope.get("root_path", ""),
-        }
-        status = 500  # unless the app answers: it raised before starting a response
-
-        async def send_and_note_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        metrics.IN_FLIGHT.inc()
-        started = time.perf_counter()
-        try:
-            await self.app(scope, receive, send_and_note_status)
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics.IN_FLIGHT.dec()
-            route = self.templates.of(scope.get("route"), request)
-            labels = (method, route, str(status))
-            metrics.REQUESTS.labels(*labels).inc()
-            metrics.LATENCY.labels(*labels).observe(elapsed)

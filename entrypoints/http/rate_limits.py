@@ -1,5 +1,6 @@
-"""Rate limiting over HTTP: a router dependency that counts each API request, and a small
-ASGI middleware that puts the RateLimit-* headers on every limited answer (errors included).
+"""Rate limiting over HTTP: a router dependency that counts each API request and leaves its
+decision in the scope, whose RateLimit-* headers EdgeMiddleware puts on the answer (errors
+included).
 
 Header names: the IETF draft's `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`
 (seconds until the quota is full again), plus `Retry-After` on 429.
@@ -7,11 +8,8 @@ Header names: the IETF draft's `RateLimit-Limit`, `RateLimit-Remaining`, `RateLi
 
 from __future__ import annotations
 
-from typing import Any
-
 import punq
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.auth.errors import InvalidToken
 from core.auth.model import api_key_prefix
@@ -63,34 +61,11 @@ async def rate_limit(request: Request) -> None:
     request.state.rate_limit = decision
 
 
-def _headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
+def rate_limit_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
+    """The RateLimit-* headers of a decision (EdgeMiddleware puts them on every answer that
+    has one, errors included)."""
     return [
         (b"ratelimit-limit", str(decision.limit).encode()),
         (b"ratelimit-remaining", str(decision.remaining).encode()),
         (b"ratelimit-reset", str(decision.reset_s).encode()),
     ]
-
-
-class RateLimitHeaders:
-    """Adds the RateLimit-* headers from the decision the dependency left in the scope."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                state: dict[str, Any] = scope.get("state") or {}
-                decision = state.get(STATE_KEY)
-                if isinstance(decision, RateDecision):
-                    message = {
-                        **message,
-                        "headers": [*message.get("headers", []), *_headers(decision)],
-                    }
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
