@@ -8,6 +8,7 @@ from typing import Any
 
 import punq
 from fastapi import Depends, FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import build_container
 from entrypoints.http.docs import install_docs
@@ -24,6 +25,7 @@ from entrypoints.settings import Settings, load_settings, with_dev_secret
 
 API_PREFIX = "/api"
 VERSIONED_PREFIX = "/api/v1"
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
 
 
 # The API's routers, in matching order.
@@ -67,6 +69,10 @@ def create_app(
         openapi_url=f"{VERSIONED_PREFIX}/openapi.json",
         docs_url=None,  # FastAPI's pages load their assets from a CDN: see install_docs
         redoc_url=None,
+        # Tracing is OpenTelemetry's FastAPI instrumentation, when configured (tracing.py).
+        # FastAPI's own telemetry would otherwise ask the global OpenTelemetry providers
+        # whether it is on at every request (environment lookups included).
+        telemetry=NATIVE_TELEMETRY_OFF,
     )
     if container is not None:
         app.state.container = container  # the ASGI test transport skips the lifespan
