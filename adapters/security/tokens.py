@@ -27,6 +27,7 @@ from core.shared.ids import UserId
 
 # Longer than any token we issue; rejects junk before any parsing work.
 MAX_TOKEN_LENGTH = 4_096
+SIGNED_TOKENS_REMEMBERED = 4_096  # ~1 KB each: a few MB at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,21 @@ class JoseTokenIssuer:
         self._ttl = ttl
         self._clock = clock
         self._issuer, self._audience, self._leeway = issuer, audience, leeway_s
+        self._claims_registry = JWTClaimsRegistry(
+            now=self._now,  # called at each validation
+            leeway=leeway_s,
+            sub={"essential": True},
+            iat={"essential": True},
+            nbf={"essential": True},
+            exp={"essential": True},
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+        )
+        # token -> its claims, for tokens whose signature checked out: a client sends the
+        # same token with every request, and the signature check (parse, base64, HMAC or
+        # Ed25519) was most of the cost of authenticating one. Only the signature is taken
+        # as known: every verify still validates the claims, expiry included, against now.
+        self._signed: dict[str, dict[str, Any]] = {}
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
@@ -100,30 +116,28 @@ class JoseTokenIssuer:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
         try:
-            header = jws.extract_compact(token.encode()).protected
-            key = self._keys.get(str(header.get("kid", "")))
-            if key is None or header.get("alg") != key.alg:
-                raise InvalidToken()
-            decoded = jwt.decode(token, key.key, algorithms=[key.alg])
-            self._registry().validate(decoded.claims)
-            version = decoded.claims.get("ver")
+            claims = self._signed.get(token)
+            if claims is None:
+                claims = self._signed_claims(token)
+            self._claims_registry.validate(claims)
+            version = claims.get("ver")
             if not isinstance(version, int) or isinstance(version, bool):
                 raise InvalidToken()
-            return AccessClaims(UserId(uuid.UUID(str(decoded.claims["sub"]))), version)
+            return AccessClaims(UserId(uuid.UUID(str(claims["sub"]))), version)
         except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
             raise InvalidToken() from exc
 
-    def _registry(self) -> JWTClaimsRegistry:
-        return JWTClaimsRegistry(
-            now=self._now,
-            leeway=self._leeway,
-            sub={"essential": True},
-            iat={"essential": True},
-            nbf={"essential": True},
-            exp={"essential": True},
-            iss={"essential": True, "value": self._issuer},
-            aud={"essential": True, "value": self._audience},
-        )
+    def _signed_claims(self, token: str) -> dict[str, Any]:
+        """The claims of a token signed by one of our keys (JoseError otherwise), remembered."""
+        header = jws.extract_compact(token.encode()).protected
+        key = self._keys.get(str(header.get("kid", "")))
+        if key is None or header.get("alg") != key.alg:
+            raise InvalidToken()
+        claims = dict(jwt.decode(token, key.key, algorithms=[key.alg]).claims)
+        if len(self._signed) >= SIGNED_TOKENS_REMEMBERED:
+            del self._signed[next(iter(self._signed))]  # the oldest
+        self._signed[token] = claims
+        return claims
 
     def jwks(self) -> dict[str, Any]:
         """Public keys for other services (asymmetric signing only; HMAC keys stay secret)."""

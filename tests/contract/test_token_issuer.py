@@ -319,3 +319,25 @@ def test_issued_tokens_are_well_under_the_size_limit(issuer: JoseTokenIssuer) ->
     token = issuer.issue(UserId(uuid.UUID(int=2**128 - 1)), version=2**31)
 
     assert len(token) < MAX_TOKEN_LENGTH // 4
+
+
+def test_a_token_verified_once_still_expires(issuer: JoseTokenIssuer, clock: FakeClock) -> None:
+    user_id = new_user_id()
+    token = issuer.issue(user_id)
+    assert issuer.verify(token).user_id == user_id  # its signature is now remembered
+
+    clock.advance(TTL.total_seconds() + LEEWAY_S + 1)
+
+    reject(issuer, token)
+
+
+def test_a_token_verified_once_does_not_vouch_for_an_altered_copy(
+    issuer: JoseTokenIssuer,
+) -> None:
+    token = issuer.issue(new_user_id())
+    issuer.verify(token)
+    header, payload, signature = token.split(".")
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+
+    reject(issuer, f"{header}.{payload}.{flipped}")
+    reject(issuer, f"{header}.{payload}.")
