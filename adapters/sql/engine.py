@@ -79,7 +79,10 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # No overflow: under load an overflow connection is opened (TCP, TLS when the server
+        # offers it, authentication) for one checkout and closed on return, over and over.
+        # Requests past `pool_size` wait for a pooled connection instead (pool_timeout).
+        max_overflow=0,
         pool_recycle=POOL_RECYCLE_S,
         poolclass=WaitCountingPool,
     )
