@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
+from sqlalchemy.util import await_
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from core.shared.errors import Unavailable
 
@@ -36,10 +39,66 @@ def on_pool_wait(listener: PoolWaitListener) -> None:
         _pool_wait_listeners.append(listener)
 
 
+class FairQueue(AsyncAdaptedQueue[Any]):
+    """SQLAlchemy's asyncio pool queue, first come first served.
+
+    The stock queue lets a caller that just arrived take a connection that was returned while
+    others waited (`get_nowait` first, and asyncio.Queue puts a woken waiter that lost the race
+    back at the end of the line). Under load a request could lose that race again and again:
+    with 64 connections on a 10-connection pool, the p99 of an authenticated list (two
+    checkouts a request) was 6 x its p50. Here a returned connection goes straight to the
+    longest waiter, and nobody takes one past a waiter.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+
+    def put_nowait(self, item: Any) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(item)
+                return
+        super().put_nowait(item)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)  # the pool never holds more than maxsize: never blocks
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        if not self._waiters:
+            try:
+                return self.get_nowait()
+            except Empty:
+                if not block:
+                    raise
+        elif not block:
+            raise Empty()
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return await_(self._wait(waiter, timeout))
+
+    async def _wait(self, waiter: asyncio.Future[Any], seconds: float | None) -> Any:
+        try:
+            async with asyncio.timeout(seconds):
+                return await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                self.put_nowait(waiter.result())  # handed over as we gave up: pass it on
+            else:
+                waiter.cancel()
+            if isinstance(exc, TimeoutError):
+                raise Empty() from exc
+            raise
+
+
 class WaitCountingPool(AsyncAdaptedQueuePool):
-    """SQLAlchemy's asyncio queue pool, also reporting the callers waiting in connect()
-    (queued for a free connection, or while a new one opens): SQLAlchemy's own numbers
-    (checkedout, overflow) count connections, not the requests queued behind them."""
+    """SQLAlchemy's asyncio queue pool, first come first served (`FairQueue`), also
+    reporting the callers waiting in connect() (queued for a free connection, or while a new
+    one opens): SQLAlchemy's own numbers (checkedout, overflow) count connections, not the
+    requests queued behind them."""
+
+    _queue_class = FairQueue
 
     def connect(self) -> PoolProxiedConnection:
         for listener in _pool_wait_listeners:
