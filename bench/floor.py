@@ -16,9 +16,12 @@ Started by bench/run.py:
 
 When Conduit's SQL changes, rerun bench/capture_sql.py (and with --sqlite) and update the
 statements below; the floor is the data statements, so caller lookups and BEGIN/COMMIT stay out.
-Captured at commit 0513f93. Since 420f641 Conduit reads an article's tags inside its row
-(array_agg / json_group_array) and a list's total with count(*) OVER (): the list and
-single-article statements below are the older three and two; refresh them.
+Captured at commit e47fd08: an article's tags ride in its row (array_agg on Postgres,
+json_group_array on SQLite), a list page carries its total as count(*) OVER (), so a list,
+a feed page and an article are one statement each.
+
+The Postgres pool is Conduit's: DB_POOL_SIZE connections (default 10, the same variable
+Conduit reads), all opened at start, no overflow.
 """
 
 from __future__ import annotations
@@ -41,20 +44,24 @@ from fastapi import FastAPI, Request, Response
 from redis.asyncio import Redis
 
 PAGE = 20  # Conduit's default page: limit 20, offset 0
-POOL_SIZE = 20  # Conduit's asyncpg engine: pool_size 10 + max_overflow 10
+DEFAULT_POOL_SIZE = 10  # Conduit's DB_POOL_SIZE default; its engine has no overflow
 SQLITE_CONNECTIONS = 4
 
 # ----------------------------------------------------------------------- SQL, Postgres
-# The statements Conduit sent (bench/capture_sql.py), as text. {viewer_*} marks the parts that
-# differ between an anonymous and a signed-in reader; {ids} the expanded IN list.
+# The statements Conduit sent (bench/capture_sql.py), as text. {favorited} and {following}
+# differ between an anonymous and a signed-in reader; {total} is the window count of a page.
 
 _ARTICLE_COLUMNS = """SELECT articles.id, articles.slug, articles.title, articles.description,
  articles.body, articles.created_at, articles.updated_at, (SELECT count(*) AS count_1
 FROM favorites
 WHERE favorites.article_id = articles.id) AS favorites_count, {favorited} AS favorited,
+ (SELECT array_agg(article_tags.tag) AS array_agg_1
+FROM article_tags
+WHERE article_tags.article_id = articles.id) AS tag_list,
  users.username AS author_username, users.bio AS author_bio, users.image AS author_image,
- {following} AS author_following
+ {following} AS author_following{total}
 FROM articles JOIN users ON users.id = articles.author_id"""
+_TOTAL = ", count(*) OVER () AS total_matches"
 
 PG: dict[str, str] = {}
 PG["favorited"] = """EXISTS (SELECT *
@@ -64,40 +71,30 @@ PG["following"] = """EXISTS (SELECT *
 FROM follows
 WHERE follows.follower_id = $2::UUID AND follows.followee_id = articles.author_id)"""
 PG["list_anonymous"] = (
-    _ARTICLE_COLUMNS.format(favorited="false", following="false")
+    _ARTICLE_COLUMNS.format(favorited="false", following="false", total=_TOTAL)
     + """ ORDER BY articles.created_at DESC, articles.id DESC
  LIMIT $1::INTEGER OFFSET $2::INTEGER"""
 )
 PG["list"] = (
-    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"])
+    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"], total=_TOTAL)
     + """ ORDER BY articles.created_at DESC, articles.id DESC
  LIMIT $3::INTEGER OFFSET $4::INTEGER"""
 )
-PG["count"] = """SELECT count(*) AS count_1
-FROM articles JOIN users ON users.id = articles.author_id"""
 PG["feed"] = (
-    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"])
+    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"], total=_TOTAL)
     + """
 WHERE articles.author_id IN (SELECT follows.followee_id
 FROM follows
 WHERE follows.follower_id = $3::UUID) ORDER BY articles.created_at DESC, articles.id DESC
  LIMIT $4::INTEGER OFFSET $5::INTEGER"""
 )
-PG["feed_count"] = """SELECT count(*) AS count_1
-FROM articles JOIN users ON users.id = articles.author_id
-WHERE articles.author_id IN (SELECT follows.followee_id
-FROM follows
-WHERE follows.follower_id = $1::UUID)"""
-PG["tags_of"] = """SELECT article_tags.article_id, article_tags.tag
-FROM article_tags
-WHERE article_tags.article_id IN ({ids}) ORDER BY article_tags.tag"""
 PG["article_anonymous"] = (
-    _ARTICLE_COLUMNS.format(favorited="false", following="false")
+    _ARTICLE_COLUMNS.format(favorited="false", following="false", total="")
     + """
 WHERE articles.slug = $1::VARCHAR"""
 )
 PG["article"] = (
-    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"])
+    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"], total="")
     + """
 WHERE articles.slug = $3::VARCHAR"""
 )
@@ -127,18 +124,20 @@ PG["insert_article"] = """INSERT INTO articles (id, author_id, slug, title, desc
  created_at, updated_at) VALUES ($1::UUID, $2::UUID, $3::VARCHAR, $4::VARCHAR, $5::VARCHAR,
  $6::VARCHAR, $7::TIMESTAMP WITH TIME ZONE, $8::TIMESTAMP WITH TIME ZONE)"""
 PG["insert_tag"] = """INSERT INTO article_tags (article_id, tag) VALUES ($1::UUID, $2::VARCHAR)"""
-PG["tag_param"] = "${n}::UUID"
 
 
 def _sqlite_dialect(statement: str) -> str:
     """The SQLite text SQLAlchemy sends for the same statement: `?` parameters, no casts, 0
-    for a false literal."""
+    for a false literal, the tags as a JSON array."""
     statement = re.sub(r"\$\d+(::(TIMESTAMP WITH TIME ZONE|[A-Z]+))?", "?", statement)
+    statement = statement.replace(
+        "array_agg(article_tags.tag) AS array_agg_1",
+        "json_group_array(article_tags.tag) AS json_group_array_1",
+    )
     return statement.replace("false AS", "0 AS")
 
 
 SQLITE = {name: _sqlite_dialect(statement) for name, statement in PG.items()}
-SQLITE["tag_param"] = "?"
 
 # ----------------------------------------------------------------------- database access
 
@@ -152,7 +151,7 @@ class Database(Protocol):
     async def fetch(self, *statements: tuple[str, Sequence[Any]]) -> list[list[Row]]: ...
     async def create_article(
         self, author: Any, values: Sequence[Any], tags: Sequence[str], viewer: tuple[Any, ...]
-    ) -> tuple[Row | None, list[Row]]: ...
+    ) -> Row | None: ...
     async def close(self) -> None: ...
 
 
@@ -171,7 +170,7 @@ class PostgresDatabase:
 
     async def create_article(
         self, author: Any, values: Sequence[Any], tags: Sequence[str], viewer: tuple[Any, ...]
-    ) -> tuple[Row | None, list[Row]]:
+    ) -> Row | None:
         article_id, slug = values[0], values[2]
         async with self._pool.acquire() as conn:
             async with conn.transaction():
@@ -180,9 +179,8 @@ class PostgresDatabase:
                 await conn.execute(PG["insert_article"], article_id, author, slug, *values[3:])
                 if tags:
                     await conn.executemany(PG["insert_tag"], [(article_id, t) for t in tags])
-            row = await conn.fetchrow(PG["article"], *viewer, slug)
-            tag_rows = await conn.fetch(PG["tags_of"].format(ids="$1::UUID"), article_id)
-        return row, list(tag_rows)
+            row: Row | None = await conn.fetchrow(PG["article"], *viewer, slug)
+        return row
 
     async def close(self) -> None:
         await self._pool.close()
@@ -228,7 +226,7 @@ class SqliteDatabase:
 
     async def create_article(
         self, author: Any, values: Sequence[Any], tags: Sequence[str], viewer: tuple[Any, ...]
-    ) -> tuple[Row | None, list[Row]]:
+    ) -> Row | None:
         article_id, slug = values[0].hex, values[2]
         stamps = [v.replace(tzinfo=None).isoformat(" ") for v in values[6:8]]
         async with self._conn() as conn:
@@ -247,8 +245,7 @@ class SqliteDatabase:
                 await conn.execute("ROLLBACK")
                 raise
             rows = list(await conn.execute_fetchall(SQLITE["article"], (*viewer, slug)))
-            tag_rows = await conn.execute_fetchall(SQLITE["tags_of"].format(ids="?"), (article_id,))
-        return (rows[0] if rows else None), list(tag_rows)
+        return rows[0] if rows else None
 
     async def close(self) -> None:
         for conn in self._all:
@@ -258,7 +255,8 @@ class SqliteDatabase:
 async def open_database(url: str) -> Database:
     if url.startswith("sqlite:///"):
         return await SqliteDatabase.open(url.removeprefix("sqlite:///"))
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE)
+    size = int(os.environ.get("DB_POOL_SIZE", DEFAULT_POOL_SIZE))
+    pool = await asyncpg.create_pool(url, min_size=size, max_size=size)
     return PostgresDatabase(pool)
 
 
@@ -276,31 +274,32 @@ def _profile(username: str, bio: str, image: str | None, following: Any) -> dict
     return {"username": username, "bio": bio, "image": image, "following": bool(following)}
 
 
-def _article(row: Row, tags: list[str], with_body: bool = True) -> dict[str, Any]:
+def _tags(value: Any) -> list[str]:
+    """The tag_list column: a text[] (None without tags) on Postgres, a JSON array on SQLite;
+    sorted as Conduit sorts it."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return sorted(value or ())
+
+
+def _article(row: Row, with_body: bool = True) -> dict[str, Any]:
     """A list item leaves the body out, as Conduit's does (its page query still reads it)."""
-    (_, slug, title, description, body, created, updated, count, favorited, *author) = row
+    (_, slug, title, description, body, created, updated, count, favorited, tags, *author) = row
     article = {
         "slug": slug,
         "title": title,
         "description": description,
         "body": body,
-        "tagList": tags,
+        "tagList": _tags(tags),
         "createdAt": _time(created),
         "updatedAt": _time(updated),
         "favorited": bool(favorited),
         "favoritesCount": count,
-        "author": _profile(*author),
+        "author": _profile(*author[:4]),
     }
     if not with_body:
         del article["body"]
     return article
-
-
-def _tags_by_article(rows: list[Row]) -> dict[Any, list[str]]:
-    tags: dict[Any, list[str]] = {}
-    for article_id, tag in rows:
-        tags.setdefault(article_id, []).append(tag)
-    return tags
 
 
 def _json(document: Any, status: int = 200) -> Response:
@@ -351,46 +350,40 @@ def _viewer(request: Request, db: Database) -> Any:
     return db.user_id(request.headers["x-user-id"])
 
 
-async def _page(db: Database, page_sql: str, page_args: Sequence[Any], count_sql: str,
-                count_args: Sequence[Any]) -> Response:  # fmt: skip
-    rows, counted = await db.fetch((page_sql, page_args), (count_sql, count_args))
-    tags: dict[Any, list[str]] = {}
-    if rows:
-        ids = ", ".join(db.sql["tag_param"].format(n=n) for n in range(1, len(rows) + 1))
-        (tag_rows,) = await db.fetch((db.sql["tags_of"].format(ids=ids), [r[0] for r in rows]))
-        tags = _tags_by_article(tag_rows)
-    articles = [_article(row, tags.get(row[0], []), with_body=False) for row in rows]
-    return _json({"articles": articles, "articlesCount": counted[0][0]})
+async def _page(db: Database, sql: str, args: Sequence[Any]) -> Response:
+    """One statement: the page's rows, each with its tags and the total (its last column). The
+    floor reads the first page, so no rows means no matches (Conduit counts again only past
+    the end)."""
+    (rows,) = await db.fetch((sql, args))
+    articles = [_article(row, with_body=False) for row in rows]
+    return _json({"articles": articles, "articlesCount": rows[0][-1] if rows else 0})
 
 
 @app.get("/articles/anonymous")
 async def list_anonymous(request: Request) -> Response:
     db = _db(request)
-    return await _page(db, db.sql["list_anonymous"], (PAGE, 0), db.sql["count"], ())
+    return await _page(db, db.sql["list_anonymous"], (PAGE, 0))
 
 
 @app.get("/articles")
 async def list_articles(request: Request) -> Response:
     db = _db(request)
     viewer = _viewer(request, db)
-    return await _page(db, db.sql["list"], (viewer, viewer, PAGE, 0), db.sql["count"], ())
+    return await _page(db, db.sql["list"], (viewer, viewer, PAGE, 0))
 
 
 @app.get("/articles/feed")
 async def feed(request: Request) -> Response:
     db = _db(request)
     viewer = _viewer(request, db)
-    page_args = (viewer, viewer, viewer, PAGE, 0)
-    return await _page(db, db.sql["feed"], page_args, db.sql["feed_count"], (viewer,))
+    return await _page(db, db.sql["feed"], (viewer, viewer, viewer, PAGE, 0))
 
 
 async def _one_article(db: Database, sql: str, args: Sequence[Any]) -> Response:
     (rows,) = await db.fetch((sql, args))
     if not rows:
         return _not_found()
-    (tag_rows,) = await db.fetch((db.sql["tags_of"].format(ids=db.sql["tag_param"].format(n=1)),
-                                  (rows[0][0],)))  # fmt: skip
-    return _json({"article": _article(rows[0], [tag for _, tag in tag_rows])})
+    return _json({"article": _article(rows[0])})
 
 
 @app.get("/articles/anonymous/{slug}")
@@ -454,10 +447,10 @@ async def create_article(request: Request) -> Response:
     now = datetime.now(UTC)
     values = (_new_id(), viewer, _slugify(fields["title"]), fields["title"],
               fields["description"], fields["body"], now, now)  # fmt: skip
-    row, tag_rows = await db.create_article(viewer, values, tags, (viewer, viewer))
+    row = await db.create_article(viewer, values, tags, (viewer, viewer))
     if row is None:
         return _not_found()
-    return _json({"article": _article(row, [tag for _, tag in tag_rows])}, 201)
+    return _json({"article": _article(row)}, 201)
 
 
 @app.get("/cached/{name:path}")
