@@ -244,7 +244,9 @@ class ReadConnection:
         return self._connection.dialect
 
     async def execute(
-        self, statement: Executable, parameters: Sequence[Mapping[str, Any]] | None = None
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> CursorResult[Any]:
         if self._autocommit and statement.is_dml and not self._in_transaction:
             await self._connection.exec_driver_sql("BEGIN")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, delete, exists, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, exists, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +43,14 @@ async def execute_mapped(connection: Statements, statement: Any) -> Any:
         raise error from exc
 
 
+# Built once: on every authenticated request a user is looked up by id, and building the
+# statement cost more CPU than running it.
+_USER_BY = {
+    key: select(users).where(users.c[key] == bindparam("value", type_=users.c[key].type))
+    for key in ("id", "email", "username")
+}
+
+
 class SqlUserRepository:
     def __init__(self, connection: Statements) -> None:
         self._connection = connection
@@ -60,20 +68,21 @@ class SqlUserRepository:
             self._connection, update(users).where(users.c.id == user.id).values(values)
         )
 
-    async def _one(self, condition: Any, *lookup: str) -> User | None:
-        if any("\x00" in value for value in lookup):
+    async def _one(self, key: str, value: Any) -> User | None:
+        if isinstance(value, str) and "\x00" in value:
             return None  # Postgres text cannot hold NUL: nothing can match
-        row = (await self._connection.execute(select(users).where(condition))).one_or_none()
+        result = await self._connection.execute(_USER_BY[key], {"value": value})
+        row = result.one_or_none()
         return None if row is None else user_from_row(row)
 
     async def get(self, user_id: UserId) -> User | None:
-        return await self._one(users.c.id == user_id)
+        return await self._one("id", user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        return await self._one(users.c.email == email.lower(), email)
+        return await self._one("email", email.lower())
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._one(users.c.username == username, username)
+        return await self._one("username", username)
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
         await self._connection.execute(
