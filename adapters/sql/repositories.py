@@ -32,10 +32,12 @@ def insert_ignoring_duplicates(connection: Statements, table: Any) -> Insert:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-async def execute_mapped(connection: Statements, statement: Any) -> Any:
+async def execute_mapped(
+    connection: Statements, statement: Any, parameters: dict[str, Any] | None = None
+) -> Any:
     """Execute a write; a unique violation we know becomes its domain error."""
     try:
-        return await connection.execute(statement)
+        return await connection.execute(statement, parameters)
     except IntegrityError as exc:
         error = domain_error_for(exc)
         if error is None:
@@ -43,8 +45,11 @@ async def execute_mapped(connection: Statements, statement: Any) -> Any:
         raise error from exc
 
 
-# Built once: on every authenticated request a user is looked up by id, and building the
-# statement cost more CPU than running it.
+# Built once, values bound at execution: on every authenticated request a user is looked up
+# by id, and building a statement cost more CPU than running it.
+_INSERT_USER = insert(users)
+_INSERT_ARTICLE = insert(articles)
+_SLUG_EXISTS = select(exists().where(articles.c.slug == bindparam("slug")))
 _USER_BY = {
     key: select(users).where(users.c[key] == bindparam("value", type_=users.c[key].type))
     for key in ("id", "email", "username")
@@ -56,7 +61,7 @@ class SqlUserRepository:
         self._connection = connection
 
     async def add(self, user: User) -> None:
-        await execute_mapped(self._connection, insert(users).values(user_to_values(user)))
+        await execute_mapped(self._connection, _INSERT_USER, user_to_values(user))
 
     async def update(self, user: User) -> None:
         values = user_to_values(user)
@@ -128,7 +133,7 @@ class SqlArticleRepository:
         self._connection = connection
 
     async def add(self, article: Article) -> None:
-        await execute_mapped(self._connection, insert(articles).values(article_to_values(article)))
+        await execute_mapped(self._connection, _INSERT_ARTICLE, article_to_values(article))
         await self._write_tags(article)
 
     async def update(self, article: Article) -> None:
@@ -171,8 +176,8 @@ class SqlArticleRepository:
     async def slug_exists(self, slug: str) -> bool:
         if "\x00" in slug:
             return False
-        query = select(exists().where(articles.c.slug == slug))
-        return bool((await self._connection.execute(query)).scalar())
+        result = await self._connection.execute(_SLUG_EXISTS, {"slug": slug})
+        return bool(result.scalar())
 
 
 class SqlCommentRepository:
