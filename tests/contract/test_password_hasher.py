@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from adapters.security import passwords
 from adapters.security.passwords import (
     HASH_THREAD_NICENESS,
     Argon2PasswordHasher,
@@ -166,3 +167,23 @@ async def test_argon2_hashes_at_a_lower_priority_than_the_event_loop(
     hashing = await loop.run_in_executor(argon2._pool, niceness)
 
     assert hashing == niceness() + HASH_THREAD_NICENESS
+
+
+async def test_argon2_hands_its_free_memory_back_when_the_last_hash_ends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trims: list[int] = []
+
+    def trim(pad: int) -> int:
+        trims.append(pad)
+        return 1
+
+    monkeypatch.setattr(passwords, "_MALLOC_TRIM", trim)
+    argon2 = Argon2PasswordHasher(max_workers=1, time_cost=1, memory_cost=1024)
+    try:
+        await asyncio.gather(argon2.hash(PASSWORD), argon2.hash(PASSWORD))
+        await asyncio.get_running_loop().run_in_executor(argon2._pool, lambda: None)
+
+        assert trims == [0]  # once, after the second: not between hashes that follow each other
+    finally:
+        argon2.close()
