@@ -51,6 +51,30 @@ def decode(kind: type[V], data: Any) -> V:
     return kind.of(data)
 
 
+class DecodedValues:
+    """The last few values read from the cache, decoded, by their exact bytes.
+
+    Views are immutable, so a value read again (a hot list page, a popular article) need not be
+    parsed and rebuilt: decoding was a tenth of a cached list request's CPU. Keyed by the bytes
+    themselves, so a changed value is a different key; small values only, few of them, so the
+    memory held stays in the megabytes.
+    """
+
+    def __init__(self, entries: int = 64, max_value_bytes: int = 64 * 1024) -> None:
+        self._values: dict[bytes, Any] = {}
+        self._entries, self._max_value_bytes = entries, max_value_bytes
+
+    def get(self, raw: bytes) -> Any | None:
+        return self._values.get(raw)
+
+    def put(self, raw: bytes, value: Any) -> None:
+        if len(raw) > self._max_value_bytes:
+            return
+        if len(self._values) >= self._entries:
+            del self._values[next(iter(self._values))]  # the oldest
+        self._values[raw] = value
+
+
 def _anonymous(view: ArticleView) -> ArticleView:
     return replace(view, favorited=False, author=replace(view.author, following=False))
 
@@ -60,16 +84,23 @@ class CachedArticleQueries:
 
     def __init__(self, inner: ArticleQueries, cache: Cache, *, ttl_s: int = 300) -> None:
         self._inner, self._cache, self._ttl = inner, cache, ttl_s
+        self._decoded = DecodedValues()
 
     async def _base_article(self, slug: str) -> ArticleView | None:
         key = f"{CACHE_SCHEMA}:article:{slug}"
         deps = [article_dep(slug), AUTHORS]
         raw, stamp = await self._cache.read(key, deps)
         if raw is not None:
+            known: ArticleView | None = self._decoded.get(raw)
+            if known is not None:
+                return known
             try:
-                return decode(ArticleView, orjson.loads(raw))
+                cached = decode(ArticleView, orjson.loads(raw))
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 pass  # garbage in the cache: treat as a miss, and overwrite it below
+            else:
+                self._decoded.put(raw, cached)
+                return cached
         view = await self._inner.get_article(slug, None)
         if view is not None:
             await self._cache.write(key, deps, stamp, encode(view), self._ttl)
@@ -100,12 +131,18 @@ class CachedArticleQueries:
         deps = [ARTICLES, AUTHORS]
         raw, stamp = await self._cache.read(key, deps)
         if raw is not None:
+            known: Page[ArticleView] | None = self._decoded.get(raw)
+            if known is not None:
+                return known
             try:
                 data = orjson.loads(raw)
                 items = tuple(decode(ArticleView, item) for item in data["items"])
-                return Page(items, int(data["total"]))
+                decoded = Page(items, int(data["total"]))
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 pass
+            else:
+                self._decoded.put(raw, decoded)
+                return decoded
         result = await self._inner.list_articles(filters, page, None)
         payload = {"items": [_anonymous(v) for v in result.items], "total": result.total}
         await self._cache.write(key, deps, stamp, encode(payload), self._ttl)

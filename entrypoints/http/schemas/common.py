@@ -54,8 +54,7 @@ def iso_utc(moment: datetime) -> str:
 
     (`isoformat()` drops the fraction when it is zero, which RealWorld clients reject.)
     """
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 class Profile(BaseModel):
