@@ -389,3 +389,13 @@ JSON_BODY_ERRORS = (*BODY_ERRORS, 415, 422)
 # For route decorators: the error responses an operation may give, in the one shape.
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorResponse, "description": DESCRIPTIONS[s]} for s in statuses}
+
+
+# For the operations that hash a password: what a client meets when the hashing queue is full.
+HASHING_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {
+        **error_responses(503)[503],
+        "description": "Too many sign-ins at once (the password hashing queue is full): "
+        "retry after Retry-After seconds",
+    }
+}

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Response
 from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken, TokenRequest
 from entrypoints.http.deps import ClientAddress, SessionUser, provide
-from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
+from entrypoints.http.errors import HASHING_BUSY, JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.auth import (
     ApiKeyOut,
     ApiKeyResponse,
@@ -54,6 +54,7 @@ def form_examples(**examples: dict[str, str]) -> dict[str, Any]:
     description=inspect.getdoc(GrantToken),
     responses={
         **error_responses(413, 422, 429),
+        **HASHING_BUSY,
         400: {"model": OAuthErrorResponse, "description": "RFC 6749 error"},
     },
     openapi_extra=form_examples(

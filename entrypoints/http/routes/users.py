@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from core.auth.sessions import LogIn, SignUp
 from core.users.use_cases import GetCurrentUser, UpdateUser
 from entrypoints.http.deps import ClientAddress, CurrentUser, ProfileWriter, provide
-from entrypoints.http.errors import JSON_BODY_ERRORS, error_responses
+from entrypoints.http.errors import HASHING_BUSY, JSON_BODY_ERRORS, error_responses
 from entrypoints.http.schemas.users import (
     LoginUserRequest,
     NewUserRequest,
@@ -31,7 +31,7 @@ UpdateUserDep = Annotated[UpdateUser, Depends(provide(UpdateUser))]
     name="users:login",
     summary="Log in",
     description=inspect.getdoc(LogIn),
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 429),
+    responses={**error_responses(*JSON_BODY_ERRORS, 401, 429), **HASHING_BUSY},
 )
 async def login(body: LoginUserRequest, client: ClientAddress, log_in: LogInDep) -> UserResponse:
     return UserResponse.of(await log_in.execute(body.to_input(client)))
@@ -43,7 +43,7 @@ async def login(body: LoginUserRequest, client: ClientAddress, log_in: LogInDep)
     name="users:register",
     summary="Register",
     description=inspect.getdoc(SignUp),
-    responses=error_responses(*JSON_BODY_ERRORS),
+    responses={**error_responses(*JSON_BODY_ERRORS), **HASHING_BUSY},
 )
 async def register(body: NewUserRequest, sign_up: SignUpDep) -> UserResponse:
     return UserResponse.of(await sign_up.execute(body.to_input()))
@@ -65,7 +65,7 @@ async def current(actor: CurrentUser, get_user: GetCurrentUserDep) -> UserRespon
     name="users:update",
     summary="Update the current user",
     description=inspect.getdoc(UpdateUser),
-    responses=error_responses(*JSON_BODY_ERRORS, 401, 403),
+    responses={**error_responses(*JSON_BODY_ERRORS, 401, 403), **HASHING_BUSY},
 )
 async def update(
     body: UpdateUserRequest, actor: ProfileWriter, update_user: UpdateUserDep
