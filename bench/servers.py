@@ -255,20 +255,11 @@ class Server:
 
     def workers(self) -> list[int]:
         """The pids serving requests: uvicorn's spawned workers, or the server itself."""
-        workers = []
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", encoding="utf-8") as f:
-                    stat = f.read()
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    cmdline = f.read()
-            except OSError:
-                continue
-            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-            if ppid == self.proc.pid and b"multiprocessing.spawn" in cmdline:
-                workers.append(int(entry.name))
+        workers = [
+            pid
+            for pid, fields, cmdline in processes()
+            if int(fields[1]) == self.proc.pid and b"multiprocessing.spawn" in cmdline
+        ]
         return workers or [self.proc.pid]
 
     def rss_mb_per_worker(self) -> list[float]:
@@ -309,18 +300,8 @@ class Server:
         times: dict[int, float] = {}
         database: dict[int, float] = {}
         tick = os.sysconf("SC_CLK_TCK")
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry.name}/stat", encoding="utf-8") as f:
-                    stat = f.read()
-                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
-                    cmdline = f.read()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2 :].split()
-            pid, seconds = int(entry.name), (int(fields[11]) + int(fields[12])) / tick
+        for pid, fields, cmdline in processes():
+            seconds = (int(fields[11]) + int(fields[12])) / tick
             children.setdefault(int(fields[1]), []).append(pid)
             times[pid] = seconds
             # A Postgres backend's title names its database; backends of ours are its cost.
@@ -332,6 +313,23 @@ class Server:
             server += times.get(pid, 0.0)
             todo.extend(children.get(pid, []))
         return Cpu(server, database, time.process_time(), machine_busy())
+
+
+def processes() -> Iterator[tuple[int, list[str], bytes]]:
+    """Every process now: pid, the fields of /proc/<pid>/stat after its name (state, ppid, ...;
+    utime and stime at 11 and 12) and its command line. Processes that end meanwhile are
+    skipped."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8") as f:
+                stat = f.read()
+            with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        yield int(entry.name), stat[stat.rindex(")") + 2 :].split(), cmdline
 
 
 def user_ids(backend: Backend) -> dict[str, str]:
