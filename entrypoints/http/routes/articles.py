@@ -43,6 +43,7 @@ from entrypoints.http.schemas.articles import (
     MultipleCommentsResponse,
     NewArticleRequest,
     NewCommentRequest,
+    RenderedPages,
     SingleArticleResponse,
     SingleCommentResponse,
     TagsResponse,
@@ -67,6 +68,8 @@ AddCommentDep = Annotated[AddComment, Depends(provide(AddComment))]
 DeleteCommentDep = Annotated[DeleteComment, Depends(provide(DeleteComment))]
 ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 
+RENDERED_PAGES = RenderedPages()  # the JSON of hot list pages (see RenderedPages)
+
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip")]
@@ -84,6 +87,7 @@ STALE_IF_MATCH: dict[int | str, dict[str, Any]] = {
     name="articles:list",
     summary="List articles",
     description=inspect.getdoc(ListArticles),
+    response_model=MultipleArticlesResponse,
 )
 async def list_articles(
     viewer: OptionalUser,
@@ -93,13 +97,13 @@ async def list_articles(
     favorited: Annotated[str | None, Query(max_length=USERNAME_MAX)] = None,
     limit: Limit = DEFAULT_LIMIT,
     offset: Offset = 0,
-) -> MultipleArticlesResponse:
+) -> Response:
     page = await list_.execute(
         ArticleFilter(tag=tag, author=author, favorited_by=favorited),
         PageRequest(limit, offset),
         viewer.user_id if viewer else None,
     )
-    return MultipleArticlesResponse.of(page)
+    return Response(RENDERED_PAGES.body(page), media_type="application/json")
 
 
 @article_routes.get(
