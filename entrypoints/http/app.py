@@ -85,6 +85,9 @@ def create_app(
         # FastAPI's own telemetry would otherwise ask the global OpenTelemetry providers
         # whether it is on at every request (environment lookups included).
         telemetry=NATIVE_TELEMETRY_OFF,
+        # No redirect from `/api/articles/` to `/api/articles`: Starlette builds that Location
+        # from the Host header, which the client chose (`Host: evil.example`). A 404 instead.
+        redirect_slashes=False,
     )
     if container is not None:
         app.state.container = container  # the ASGI test transport skips the lifespan

@@ -35,6 +35,7 @@ from core.shared.errors import (
     Unavailable,
 )
 from core.shared.health import DependenciesUnavailable
+from entrypoints.http.routing import DUPLICATE_KEY
 from entrypoints.logging import current_request_id, new_request_id
 
 
@@ -91,7 +92,8 @@ BY_STATUS: dict[int, tuple[ErrorCode, str]] = {
 }
 
 DESCRIPTIONS = {
-    400: "Malformed request: the body cannot be parsed (`malformed_json`: not valid JSON)",
+    400: "Malformed request: the body cannot be parsed (`malformed_json`: not valid JSON, "
+    "or a key given twice)",
     401: "Missing, invalid or expired credentials (`WWW-Authenticate: Token`)",
     403: "Not allowed for this user",
     404: "No such resource",
@@ -306,9 +308,16 @@ def _is_unparsed_body(error: Mapping[str, Any]) -> bool:
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = list(exc.errors())
-    if any(error.get("type") == "json_invalid" for error in problems):
-        logger.info("400 malformed_json")
-        return error_response(400, "is not valid JSON", code=ErrorCode.MALFORMED_JSON)
+    for error in problems:
+        if error.get("type") == "json_invalid":
+            reason = str((error.get("ctx") or {}).get("error", ""))
+            logger.info("400 malformed_json")
+            message = (
+                f"has the key {reason.removeprefix(DUPLICATE_KEY).strip()} twice"
+                if reason.startswith(DUPLICATE_KEY)
+                else "is not valid JSON"
+            )
+            return error_response(400, message, code=ErrorCode.MALFORMED_JSON)
     if any(_is_unparsed_body(error) for error in problems):
         logger.info("415 unsupported_media_type")
         return error_response(415)

@@ -10,12 +10,48 @@ include's prefix, dependencies and responses merged in: the app's router scans o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
+
+DUPLICATE_KEY = "duplicate key"
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json.loads' object hook: a key given twice is an error, not "the last one wins" (two
+    parsers could read two different requests out of one body)."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise json.JSONDecodeError(f"{DUPLICATE_KEY} {key[:64]!r}", "", 0)
+        obj[key] = value
+    return obj
+
+
+class StrictJsonRequest(Request):
+    """A request whose JSON body refuses duplicate keys (400 `malformed_json`)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), object_pairs_hook=_refuse_duplicate_keys)
+        return self._json
+
+
+class StrictJsonRoute(APIRoute):
+    """An API route that reads its JSON body with StrictJsonRequest (FastAPI's documented way
+    to customise the request class of a route)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def strict(request: Request) -> Response:
+            return await handler(StrictJsonRequest(request.scope, request.receive))
+
+        return strict
 
 
 def add_routes(
@@ -60,6 +96,7 @@ def add_routes(
                 callbacks=route.callbacks,
                 openapi_extra=route.openapi_extra,
                 generate_unique_id_function=route.generate_unique_id_function,
+                route_class_override=StrictJsonRoute,
                 strict_content_type=route.strict_content_type,
                 max_body_size=route.max_body_size,
                 form_limits=route.form_limits,

@@ -151,6 +151,36 @@ async def test_malformed_json_is_400_malformed_json(http: httpx2.AsyncClient) ->
     await still_serving(http)
 
 
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        (b'{"user": {"username": "jake", "username": "admin", "email": "j@x.io", '
+         b'"password": "password1"}}', "username"),
+        (b'{"user": {"username": "jake", "email": "j@x.io", "password": "password1"}, '
+         b'"user": {"username": "admin", "email": "a@x.io", "password": "password1"}}', "user"),
+    ],
+)  # fmt: skip
+async def test_a_key_given_twice_is_400_malformed_json_and_writes_nothing(
+    http: httpx2.AsyncClient, body: bytes, key: str
+) -> None:
+    # "The last one wins" would let two parsers (a proxy's and ours) read two requests.
+    response = await http.post("/api/users", content=body, headers=JSON)
+
+    errors = assert_error_schema(response, 400, "malformed_json")
+    assert errors == {"body": [f"has the key '{key}' twice"]}
+    for username in ("jake", "admin"):
+        assert (await http.get(f"/api/profiles/{username}")).status_code == 404
+
+
+async def test_a_trailing_slash_is_404_and_never_redirects_to_the_host_header(
+    http: httpx2.AsyncClient,
+) -> None:
+    response = await http.get("/api/articles/", headers={"Host": "evil.example"})
+
+    assert_error_schema(response, 404, "not_found")
+    assert "location" not in response.headers
+
+
 @pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b'{"user": {"email": 42}}', b"{}"])
 async def test_json_that_breaks_the_schema_is_422_validation_failed(
     http: httpx2.AsyncClient, body: bytes
