@@ -1,6 +1,7 @@
 """Redis Cache: versioned cache-aside, one Lua script per read and per write.
 
-Every dependency has a generation counter (`<prefix>gen:<dep>`); a value is stored as
+Every dependency has a generation counter (`<prefix>gen:<dep>`, expiring GENERATION_TTL_S
+after its last increment); a value is stored as
 `<stamp>|<bytes>` where the stamp lists the generations it was computed under. A read returns
 the value only if the stamp is still current; a write stores only if it is. Invalidation is
 INCR of each dependency. Redis down: reads miss, writes and invalidations are dropped, a
@@ -21,6 +22,11 @@ from redis.exceptions import RedisError
 from adapters.redis.errors import ErrorListener
 
 EPOCH = "epoch"
+# A generation counter lives this long after its last increment, then goes (and reads as 0),
+# so the counters of articles long gone do not pile up. Never shorter than a value's life: a
+# counter back at 0 must find no value still stamped with an old 0 (slugs are reused), and
+# every value is written with at most half this TTL. Counters are never deleted.
+GENERATION_TTL_S = 7 * 24 * 3600
 
 # KEYS[1] = value key, KEYS[2..] = generation keys. Returns {value-or-false, stamp}.
 _READ = """
@@ -49,9 +55,15 @@ return 1
 
 class RedisCache:
     def __init__(
-        self, redis: Redis, *, prefix: str = "conduit:", on_error: ErrorListener | None = None
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "conduit:",
+        on_error: ErrorListener | None = None,
+        generation_ttl_s: int = GENERATION_TTL_S,
     ) -> None:
         self._redis = redis
+        self._generation_ttl_s = generation_ttl_s
         self._prefix = f"{prefix}cache:"
         self._on_error = on_error
         self._read: Any = redis.register_script(_READ)
@@ -91,6 +103,7 @@ class RedisCache:
     ) -> None:
         if not stamp:  # the read failed: don't store what we cannot vouch for
             return
+        ttl_s = min(ttl_s, self._generation_ttl_s // 2)  # values go well before generations
         try:
             await self._write(keys=self._keys(key, deps), args=[stamp, value, ttl_s])
         except (RedisError, OSError) as exc:
@@ -100,7 +113,9 @@ class RedisCache:
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for dep in deps:
-                    pipe.incr(f"{self._prefix}gen:{dep}")
+                    key = f"{self._prefix}gen:{dep}"
+                    pipe.incr(key)
+                    pipe.expire(key, self._generation_ttl_s)
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed("invalidate", exc)
