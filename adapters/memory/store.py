@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from core.articles.errors import SlugTaken
+from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
 from core.shared.events import CommitListener, DomainEvent, notify
@@ -136,10 +136,10 @@ class InMemoryArticleRepository:
         self._s.articles[article.id] = article
 
     async def update(self, article: Article) -> None:
-        self._check_unique(article)
         current = self._s.articles.get(article.id)
-        if current is None:
-            return
+        if current is None:  # like the SQL adapter: the article was deleted since it was read
+            raise ArticleNotFound()
+        self._check_unique(article)
         # Like the SQL adapter: author_id and created_at are not written by update.
         self._s.articles[article.id] = replace(
             article, author_id=current.author_id, created_at=current.created_at
@@ -166,6 +166,8 @@ class InMemoryCommentRepository:
         self._s = state
 
     async def add(self, comment: Comment) -> Comment:
+        if comment.article_id not in self._s.articles:  # mirrors the foreign key
+            raise ArticleNotFound()
         self._s.last_comment_id += 1
         stored = Comment(
             CommentId(self._s.last_comment_id),
@@ -190,8 +192,9 @@ class InMemoryFavoriteRepository:
         self._s, self._now = state, now
 
     async def add(self, user_id: UserId, article_id: ArticleId) -> None:
-        if article_id in self._s.articles:  # mirrors the foreign key
-            self._s.favorites.setdefault((user_id, article_id), self._now)
+        if article_id not in self._s.articles:  # mirrors the foreign key
+            raise ArticleNotFound()
+        self._s.favorites.setdefault((user_id, article_id), self._now)
 
     async def remove(self, user_id: UserId, article_id: ArticleId) -> None:
         self._s.favorites.pop((user_id, article_id), None)

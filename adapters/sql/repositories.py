@@ -19,6 +19,7 @@ from adapters.sql.rows import (
     user_to_values,
 )
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
+from core.articles.errors import ArticleNotFound
 from core.articles.model import Article, Comment
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.model import Role, User
@@ -33,9 +34,12 @@ def insert_ignoring_duplicates(connection: Statements, table: Any) -> Insert:
 
 
 async def execute_mapped(
-    connection: Statements, statement: Any, parameters: dict[str, Any] | None = None
+    connection: Statements,
+    statement: Any,
+    parameters: dict[str, Any] | list[dict[str, Any]] | None = None,
 ) -> Any:
-    """Execute a write; a unique violation we know becomes its domain error."""
+    """Execute a write; a constraint violation we know (a unique value taken, a row referring
+    to an article deleted meanwhile) becomes its domain error (adapters.sql.constraints)."""
     try:
         return await connection.execute(statement, parameters)
     except IntegrityError as exc:
@@ -139,9 +143,11 @@ class SqlArticleRepository:
     async def update(self, article: Article) -> None:
         values = article_to_values(article)
         del values["id"], values["author_id"], values["created_at"]
-        await execute_mapped(
+        result = await execute_mapped(
             self._connection, update(articles).where(articles.c.id == article.id).values(values)
         )
+        if result.rowcount == 0:  # deleted since it was read (by a concurrent delete)
+            raise ArticleNotFound()
         await self._connection.execute(
             delete(article_tags).where(article_tags.c.article_id == article.id)
         )
@@ -149,7 +155,8 @@ class SqlArticleRepository:
 
     async def _write_tags(self, article: Article) -> None:
         if article.tags:
-            await self._connection.execute(
+            await execute_mapped(
+                self._connection,
                 insert(article_tags),
                 [{"article_id": article.id, "tag": tag} for tag in article.tags],
             )
@@ -185,7 +192,8 @@ class SqlCommentRepository:
         self._connection = connection
 
     async def add(self, comment: Comment) -> Comment:
-        result = await self._connection.execute(
+        result = await execute_mapped(
+            self._connection,
             insert(comments)
             .values(
                 article_id=comment.article_id,
@@ -194,7 +202,7 @@ class SqlCommentRepository:
                 created_at=comment.created_at,
                 updated_at=comment.updated_at,
             )
-            .returning(comments.c.id)
+            .returning(comments.c.id),
         )
         new_id = CommentId(int(result.scalar_one()))
         return Comment(
@@ -222,10 +230,11 @@ class SqlFavoriteRepository:
 
     async def add(self, user_id: UserId, article_id: ArticleId) -> None:
         # One statement, and the primary key decides: no read-modify-write under concurrency.
+        # The article deleted meanwhile: its foreign key fails, mapped to ArticleNotFound.
         statement = insert_ignoring_duplicates(self._connection, favorites).values(
             user_id=user_id, article_id=article_id, created_at=datetime.now(UTC)
         )
-        await self._connection.execute(statement)
+        await execute_mapped(self._connection, statement)
 
     async def remove(self, user_id: UserId, article_id: ArticleId) -> None:
         await self._connection.execute(
