@@ -28,6 +28,7 @@ from entrypoints.settings import (
     load_settings,
     with_dev_secret,
 )
+from entrypoints.supervision import no_supervised_workers, supervise_workers
 
 # Where the app serves the RealWorld API and its docs (entrypoints.http.app / .docs; a test
 # holds these equal, so the CLI does not import the web app to print a banner).
@@ -68,6 +69,10 @@ def serve(args: argparse.Namespace) -> None:
         os.environ["SECRET_KEY"] = settings.secret_key.get_secret_value()
     _prepare_database(settings)
     _prepare_metrics_dir(args.workers)
+    if args.workers > 1:
+        supervise_workers()  # they exit when this process dies, even by SIGKILL
+    else:
+        no_supervised_workers()
     signal.signal(signal.SIGTERM, _exit_cleanly)
     _announce_when_listening(args.host, args.port)
     uvicorn.run(
@@ -161,9 +166,34 @@ def _prepare_metrics_dir(workers: int) -> None:
         return
     if workers <= 1:
         return
-    path = tempfile.mkdtemp(prefix="conduit-metrics-")
+    _remove_orphaned_metrics_dirs()
+    path = tempfile.mkdtemp(prefix=f"{_METRICS_DIR_PREFIX}{os.getpid()}-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     atexit.register(shutil.rmtree, path, ignore_errors=True)
+
+
+_METRICS_DIR_PREFIX = "conduit-metrics-"
+
+
+def _remove_orphaned_metrics_dirs() -> None:
+    """A run killed with SIGKILL could not remove its temporary directory (named after its
+    pid): remove those whose process is gone. Not read again (each run makes a fresh one),
+    they would only pile up."""
+    pattern = os.path.join(tempfile.gettempdir(), f"{_METRICS_DIR_PREFIX}*-*")
+    for path in glob.glob(pattern):
+        pid = os.path.basename(path).removeprefix(_METRICS_DIR_PREFIX).partition("-")[0]
+        if pid.isdigit() and not _process_exists(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's
+    return True
 
 
 def _remove_files(directory: str, pattern: str) -> None:

@@ -114,6 +114,9 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory entrypoints.http.app:app_from_env`."""
+    from entrypoints.supervision import end_with_supervisor
+
+    end_with_supervisor()  # a worker of `conduit serve --workers N` is no orphan
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)
     return create_app(settings)
