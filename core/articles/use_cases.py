@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.articles.errors import ArticleNotFound, CommentNotFound, StaleArticleVersion
+from core.articles.errors import (
+    ArticleNotFound,
+    CommentNotFound,
+    SlugTaken,
+    StaleArticleVersion,
+)
 from core.articles.model import (
     Article,
     Comment,
@@ -37,17 +42,27 @@ from core.shared.uow import UnitOfWork
 from core.users.errors import UserNotFound
 from core.users.model import Actor
 
+# Tries of a write whose slug another writer may take at the same time: the plain slug, then
+# the id-suffixed one (a create draws a new id for each further try).
+SLUG_ATTEMPTS = 3
+
 
 async def _free_slug(
-    articles: ArticleRepository, title: str, article_id: ArticleId, current: str | None = None
+    articles: ArticleRepository,
+    title: str,
+    article_id: ArticleId,
+    current: str | None = None,
+    *,
+    suffixed: bool = False,
 ) -> str:
     """The plain slug of the title when free (or already this article's), else one with an id
-    suffix. The unique constraint still decides under a race (SlugTaken on commit)."""
+    suffix; `suffixed` skips a plain one not already this article's (a retry after losing it
+    to a concurrent writer).
+    The unique constraint still decides under a race (SlugTaken, at the write or on commit)."""
     slug = slugify(title)
-    if slug and (slug == current or not await articles.slug_exists(slug)):
+    if slug and (slug == current or (not suffixed and not await articles.slug_exists(slug))):
         return slug
-    fallback = unique_slug(title, article_id)
-    return fallback
+    return unique_slug(title, article_id)
 
 
 async def _view_after_write(queries: ArticleQueries, slug: str, viewer: UserId) -> ArticleView:
@@ -81,18 +96,26 @@ class PublishArticle:
     async def execute(self, actor: Actor, data: PublishArticleInput) -> ArticleView:
         title, description = title_of(data.title), description_of(data.description)
         body, tags = body_of(data.body), tags_of(data.tags)
-        article_id = new_article_id()
         now = self._clock.now()
-        async with self._uow.begin() as tx:
-            if await tx.users.get(actor.user_id) is None:
-                raise UserNotFound()
-            slug = await _free_slug(tx.articles, title, article_id)
-            article = Article(
-                article_id, actor.user_id, slug, title, description, body, tags, now, now
-            )
-            await tx.articles.add(article)
-            tx.record(ArticlePublished(article.slug))
-            await tx.commit()
+        for attempt in range(SLUG_ATTEMPTS):
+            # Concurrent creates with one title all see its slug free; the losers retry, in a
+            # new transaction, with the slug suffixed by a fresh id: the caller did no wrong.
+            article_id = new_article_id()
+            try:
+                async with self._uow.begin() as tx:
+                    if await tx.users.get(actor.user_id) is None:
+                        raise UserNotFound()
+                    slug = await _free_slug(tx.articles, title, article_id, suffixed=attempt > 0)
+                    article = Article(
+                        article_id, actor.user_id, slug, title, description, body, tags, now, now
+                    )
+                    await tx.articles.add(article)
+                    tx.record(ArticlePublished(article.slug))
+                    await tx.commit()
+                break
+            except SlugTaken:
+                if attempt == SLUG_ATTEMPTS - 1:
+                    raise
         return await _view_after_write(self._queries, article.slug, actor.user_id)
 
 
@@ -128,16 +151,43 @@ class EditArticle:
         description = None if data.description is None else description_of(data.description)
         body = None if data.body is None else body_of(data.body)
         tags = None if data.tags is None else tags_of(data.tags)
+        # Concurrent renames to one title all see its slug free; the losers retry, in a new
+        # transaction (reading the article again), with the id-suffixed slug. The id is the
+        # article's own, so a suffixed slug taken as well stays taken: one retry.
+        for attempt in range(2):
+            try:
+                edited = await self._edit(
+                    actor, slug, data.if_version, title, description, body, tags, attempt > 0
+                )
+                break
+            except SlugTaken:
+                if attempt == 1:
+                    raise
+        return await _view_after_write(self._queries, edited.slug, actor.user_id)
+
+    async def _edit(
+        self,
+        actor: Actor,
+        slug: str,
+        if_version: frozenset[str] | None,
+        title: str | None,
+        description: str | None,
+        body: str | None,
+        tags: tuple[str, ...] | None,
+        suffixed: bool,
+    ) -> Article:
         async with self._uow.begin() as tx:
             article = await tx.articles.get_by_slug(slug)
             if article is None:
                 raise ArticleNotFound()
             ensure_can_edit_article(actor, article)
-            if data.if_version is not None and article.version not in data.if_version:
+            if if_version is not None and article.version not in if_version:
                 raise StaleArticleVersion()
             new_slug = None
             if title is not None and title != article.title:
-                new_slug = await _free_slug(tx.articles, title, article.id, current=article.slug)
+                new_slug = await _free_slug(
+                    tx.articles, title, article.id, current=article.slug, suffixed=suffixed
+                )
             edited = article.edited(
                 now=self._clock.now(),
                 slug=new_slug,
@@ -149,7 +199,7 @@ class EditArticle:
             await tx.articles.update(edited)
             tx.record(ArticleEdited(article.slug, edited.slug))
             await tx.commit()
-        return await _view_after_write(self._queries, edited.slug, actor.user_id)
+        return edited
 
 
 class DeleteArticle:
