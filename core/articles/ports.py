@@ -13,7 +13,9 @@ from core.users.ports import UsersTransaction
 
 class ArticleRepository(Protocol):
     """Articles with their tags. Slugs are unique (a duplicate fails at latest on commit with
-    SlugTaken); `delete` also removes the article's comments, favorites and tag links."""
+    SlugTaken); `delete` also removes the article's comments, favorites and tag links;
+    `update` of an article that is gone (deleted by someone else meanwhile) raises
+    ArticleNotFound."""
 
     async def add(self, article: Article) -> None: ...
     async def update(self, article: Article) -> None: ...
@@ -23,7 +25,8 @@ class ArticleRepository(Protocol):
 
 
 class CommentRepository(Protocol):
-    """Comments. `add` returns the comment with its storage-assigned, increasing id."""
+    """Comments. `add` returns the comment with its storage-assigned, increasing id, and raises
+    ArticleNotFound when the article is gone (deleted by someone else meanwhile)."""
 
     async def add(self, comment: Comment) -> Comment: ...
     async def get(self, comment_id: CommentId) -> Comment | None: ...
@@ -31,7 +34,8 @@ class CommentRepository(Protocol):
 
 
 class FavoriteRepository(Protocol):
-    """Who favorited what. `add` and `remove` are idempotent; counting is the read side's job."""
+    """Who favorited what. `add` and `remove` are idempotent; `add` raises ArticleNotFound when
+    the article is gone (deleted by someone else meanwhile); counting is the read side's job."""
 
     async def add(self, user_id: UserId, article_id: ArticleId) -> None: ...
     async def remove(self, user_id: UserId, article_id: ArticleId) -> None: ...
