@@ -5,11 +5,13 @@ Today they drive cache invalidation; the outbox (webhooks, live updates) will ri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from loguru import logger
+# Standard logging: the core names no logging library; the entrypoints route it (to loguru).
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,4 +70,4 @@ async def notify(listeners: Sequence[CommitListener], events: Sequence[DomainEve
         try:
             await listener.committed(tuple(events))
         except Exception:
-            logger.opt(exception=True).error("commit listener {} failed", type(listener).__name__)
+            logger.exception("commit listener %s failed", type(listener).__name__)

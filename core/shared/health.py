@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Protocol
 
-from loguru import logger
-
 from core.shared.errors import Unavailable
+
+# Standard logging: the core names no logging library; the entrypoints route it (to loguru).
+logger = logging.getLogger(__name__)
+
 
 DEFAULT_TIMEOUT_S = 1.0
 
@@ -68,12 +71,12 @@ class CheckReadiness:
             async with asyncio.timeout(self._timeout_s):
                 await check.check()
         except NotReady as exc:
-            logger.warning("readiness: {} {}", name, exc)
+            logger.warning("readiness: %s %s", name, exc)
             return name, str(exc)
         except TimeoutError:
-            logger.warning("readiness: {} did not answer within {} s", name, self._timeout_s)
+            logger.warning("readiness: %s did not answer within %s s", name, self._timeout_s)
             return name, f"did not answer within {self._timeout_s:g} s"
         except Exception as exc:  # any failure of the dependency means "not ready"
-            logger.warning("readiness: {} failed: {}", name, type(exc).__name__)
+            logger.warning("readiness: %s failed: %s", name, type(exc).__name__)
             return name, f"is not answering ({type(exc).__name__})"
         return name, None

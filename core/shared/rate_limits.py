@@ -3,13 +3,15 @@ applies them (fail open or closed when the limiter's backend is down)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from loguru import logger
-
 from core.shared.errors import RateLimited, Unavailable
+
+# Standard logging: the core names no logging library; the entrypoints route it (to loguru).
+logger = logging.getLogger(__name__)
 
 
 class RouteClass(StrEnum):
@@ -106,7 +108,7 @@ class ApplyRateLimit:
             decision = await self._limiter.hit(f"{policy.name}:{caller}", policy)
         except RateLimiterUnavailable as exc:
             logger.warning(
-                "rate limiter unavailable ({}): failing {}",
+                "rate limiter unavailable (%s): failing %s",
                 exc,
                 "open" if self._policies.fail_open else "closed",
             )
