@@ -47,6 +47,8 @@ class StrictJsonRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        if self.body_field is None:  # no body to read: no second request object per call
+            return handler
 
         async def strict(request: Request) -> Response:
             return await handler(StrictJsonRequest(request.scope, request.receive))
