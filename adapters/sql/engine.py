@@ -4,19 +4,23 @@ unit of work (writes) and the read side (reads) take from it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import typing
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import sqlalchemy.ext.asyncio
-from sqlalchemy import CursorResult, Executable, ScalarResult, event
+from sqlalchemy import ClauseElement, CursorResult, Executable, ScalarResult, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
-from sqlalchemy.util import await_
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import await_, greenlet_spawn
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 from core.shared.errors import Unavailable
@@ -220,44 +224,97 @@ async def unavailable_on_disconnect() -> AsyncIterator[None]:
 class ReadConnection:
     """The statements of one piece of read-only work.
 
-    On Postgres the connection is in autocommit mode: each statement is its own implicit
-    transaction, with no BEGIN and COMMIT round trips. The price: two statements of one
-    read may see different committed states (a list page and the tags of its articles,
-    a comment list and the article it belongs to); each is consistent in itself. Being
-    independent, a statement that finds its connection dead is rerun once on a fresh one.
-    A write (a mistake in read-only work) opens a transaction that closing rolls back, so
-    it is discarded as the UnitOfWork contract says.
+    On Postgres each statement runs in autocommit: it is its own implicit transaction, with no
+    BEGIN and COMMIT round trips. The price: two statements of one read may see different
+    committed states (a comment list and the article it belongs to); each is consistent in
+    itself. Being independent, a statement that finds its connection dead is rerun once on a
+    fresh one. A write (a mistake in read-only work) opens a transaction that closing rolls
+    back, so it is discarded as the UnitOfWork contract says.
+
+    `rows()` runs the read side's hot statements (built once, module-level) straight on the
+    driver when it is asyncpg: SQL compiled once per statement, the pool's raw connection, the
+    driver's records as dicts. SQLAlchemy's Connection around each statement (checkout as a
+    Connection, execution context, result processing) cost more CPU than the driver's own
+    work. Whenever anything listens to the engine's cursor events (statement counters in the
+    tests, bench/capture_sql.py, OpenTelemetry's SQLAlchemy instrumentation when tracing is
+    on), `rows()` takes SQLAlchemy's path instead, so they see every statement as before.
+    `execute()` is always SQLAlchemy's. The connection is taken at the first statement and
+    held until `close()`.
 
     On SQLite the work runs in one deferred transaction (one snapshot; it takes no write
     lock), and there is no connection to lose.
     """
 
-    def __init__(
-        self, engine: AsyncEngine, connection: AsyncConnection, *, autocommit: bool
-    ) -> None:
-        self._engine, self._connection = engine, connection
-        self._autocommit = autocommit
+    def __init__(self, reads: Reads) -> None:
+        self._reads = reads
+        self._connection: AsyncConnection | None = None
+        self._raw: PoolProxiedConnection | None = None
         self._in_transaction = False
 
     @property
     def dialect(self) -> Dialect:
-        return self._connection.dialect
+        return self._reads.engine.dialect
+
+    async def rows(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows of a read statement, each a dict by column label."""
+        if self._connection is None and self._reads.direct():
+            return await self._driver_rows(statement, parameters or {})
+        result = await self.execute(statement, parameters)
+        return [dict(row) for row in result.mappings()]
+
+    async def _driver_rows(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        sql = self._reads.driver_sql(statement)
+        arguments = [parameters[name] for name in sql.names]
+        for attempt in (1, 2):
+            raw = self._raw
+            if raw is None:
+                raw = self._raw = await self._reads.raw_connection()
+            try:
+                driver: asyncpg.Connection[Any] = raw.driver_connection
+                records = await driver.fetch(sql.text, *arguments)
+            except BaseException as exc:
+                self._raw = None
+                if isinstance(exc, Exception) and not is_driver_disconnect(exc):
+                    await greenlet_spawn(raw.close)  # an error in the statement: reusable
+                    raise
+                # Dead, or left mid-statement by a cancellation: never back to the pool.
+                await greenlet_spawn(raw.invalidate, exc if isinstance(exc, Exception) else None)
+                if attempt == 2 or not isinstance(exc, Exception):
+                    if isinstance(exc, Exception):
+                        raise Unavailable("the database connection was lost; retry") from exc
+                    raise
+                continue
+            return [dict(record.items()) for record in records]
+        raise AssertionError("unreachable")
+
+    async def _release_raw(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            await greenlet_spawn(raw.close)
 
     async def execute(
         self,
         statement: Executable,
         parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> CursorResult[Any]:
-        if self._autocommit and statement.is_dml and not self._in_transaction:
+        autocommit = self._reads.autocommit
+        if self._connection is None:
+            await self._release_raw()  # one pooled connection per read at a time
+            self._connection = await self._reads.engine.connect()
+        if autocommit and statement.is_dml and not self._in_transaction:
             await self._connection.exec_driver_sql("BEGIN")
             self._in_transaction = True
         try:
             return await self._connection.execute(statement, parameters)
         except DBAPIError as exc:
-            if not (self._autocommit and is_disconnect(exc)) or self._in_transaction:
+            if not (autocommit and is_disconnect(exc)) or self._in_transaction:
                 raise
         await self._connection.close()
-        self._connection = await self._engine.connect()
+        self._connection = await self._reads.engine.connect()
         async with unavailable_on_disconnect():
             return await self._connection.execute(statement, parameters)
 
@@ -266,10 +323,40 @@ class ReadConnection:
 
     async def close(self) -> None:
         try:
-            if self._in_transaction:
-                await self._connection.exec_driver_sql("ROLLBACK")
+            await self._release_raw()
         finally:
-            await self._connection.close()
+            connection, self._connection = self._connection, None
+            if connection is not None:
+                try:
+                    if self._in_transaction:
+                        await connection.exec_driver_sql("ROLLBACK")
+                finally:
+                    await connection.close()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DriverSql:
+    """A statement as the driver takes it: SQL text and its parameters' names by position."""
+
+    text: str
+    names: tuple[str, ...]
+
+
+def is_driver_disconnect(exc: BaseException) -> bool:
+    """Whether an asyncpg error (raised outside SQLAlchemy) says the connection is gone."""
+    if isinstance(exc, _DRIVER_DISCONNECTS):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+
+
+_DRIVER_DISCONNECTS = (
+    ConnectionError,  # the socket, reset or refused
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.PostgresConnectionError,  # class 08
+    asyncpg.AdminShutdownError,  # 57P01: terminated by the administrator, a fast shutdown
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+)
 
 
 # What repositories run their statements on: a write transaction's connection, or a read one.
@@ -283,16 +370,33 @@ class Reads:
         postgres = engine.dialect.name == "postgresql"
         # AUTOCOMMIT: asyncpg sends no BEGIN, and the pool's reset on return has nothing to
         # roll back; SQLAlchemy sets and resets the mode on the connection without a round trip.
-        self._engine = (
-            engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
-        )
-        self._autocommit = postgres
+        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+        self.autocommit = postgres
+        self._driver = postgres and engine.dialect.driver == "asyncpg"
+        self._compiled: dict[Executable, DriverSql] = {}
+
+    def direct(self) -> bool:
+        """Whether `ReadConnection.rows` may bypass SQLAlchemy now: on asyncpg, while nothing
+        listens to the engine's cursor events (checked per statement: listeners come and go)."""
+        return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
+
+    async def raw_connection(self) -> PoolProxiedConnection:
+        """A pooled connection as the driver's (no SQLAlchemy Connection around it)."""
+        return await greenlet_spawn(self.engine.sync_engine.raw_connection)
+
+    def driver_sql(self, statement: Executable) -> DriverSql:
+        """`statement` compiled for the driver, once (hot statements are module-level)."""
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            done = typing.cast(ClauseElement, statement).compile(dialect=self.engine.dialect)
+            assert isinstance(done, SQLCompiler)
+            names = tuple(done.positiontup or ())
+            compiled = self._compiled[statement] = DriverSql(done.string, names)
+        return compiled
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[ReadConnection]:
-        connection = ReadConnection(
-            self._engine, await self._engine.connect(), autocommit=self._autocommit
-        )
+        connection = ReadConnection(self)
         try:
             yield connection
         finally:

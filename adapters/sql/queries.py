@@ -14,7 +14,7 @@ total and its tags, being one statement, always agree.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +22,6 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
-    Row,
     Select,
     String,
     and_,
@@ -194,7 +193,7 @@ def _page_rows(signed_in: bool, dialect: str, matching: _PageShape) -> Select[An
 
 @functools.cache
 def _page_count(matching: _PageShape) -> Select[Any]:
-    query = select(func.count()).select_from(
+    query = select(func.count().label(_TOTAL)).select_from(
         articles.join(users, users.c.id == articles.c.author_id)
     )
     where = _page_conditions(*matching)
@@ -204,8 +203,7 @@ def _page_count(matching: _PageShape) -> Select[Any]:
 _PageShape = tuple[bool, bool, bool, bool]  # tag, author, favorited_by, feed
 
 
-def _article_view(row: Row[Any]) -> ArticleView:
-    fields = row._mapping
+def _article_view(fields: Mapping[str, Any]) -> ArticleView:
     # Sorted here as the entity sorts them (rows.article_from_row), whatever the collation.
     tags = tuple(sorted(fields[_TAGS] or ()))
     return ArticleView.of(fields, tags=tags, author=ProfileView.of(fields, prefix=_AUTHOR))
@@ -244,16 +242,15 @@ class SqlArticleQueries:
             return None
         query = _article_by_slug(viewer is not None, self._dialect)
         async with self._reads.connect() as connection:
-            row = (await connection.execute(query, _viewed_by(viewer, slug=slug))).one_or_none()
-        return None if row is None else _article_view(row)
+            rows = await connection.rows(query, _viewed_by(viewer, slug=slug))
+        return _article_view(rows[0]) if rows else None
 
     async def viewer_flags(self, slug: str, viewer: UserId) -> tuple[bool, bool] | None:
         if not _storable(slug):
             return None
         async with self._reads.connect() as connection:
-            result = await connection.execute(_viewer_flags(), _viewed_by(viewer, slug=slug))
-            row = result.one_or_none()
-        return None if row is None else (bool(row.favorited), bool(row.following))
+            rows = await connection.rows(_viewer_flags(), _viewed_by(viewer, slug=slug))
+        return (bool(rows[0]["favorited"]), bool(rows[0]["following"])) if rows else None
 
     async def _page(
         self,
@@ -264,18 +261,15 @@ class SqlArticleQueries:
     ) -> Page[ArticleView]:
         rows_query = _page_rows(viewer is not None, self._dialect, matching)
         async with self._reads.connect() as connection:
-            rows = (
-                await connection.execute(
-                    rows_query, _viewed_by(viewer, limit=page.limit, offset=page.offset, **params)
-                )
-            ).all()
+            rows = await connection.rows(
+                rows_query, _viewed_by(viewer, limit=page.limit, offset=page.offset, **params)
+            )
             if rows:
-                total = int(rows[0]._mapping[_TOTAL])
+                total = int(rows[0][_TOTAL])
             elif page.offset == 0:
                 total = 0
             else:  # past the end: no row carries the count
-                count = _page_count(matching)
-                total = int((await connection.execute(count, params)).scalar_one())
+                total = int((await connection.rows(_page_count(matching), params))[0][_TOTAL])
         views = tuple(_article_view(row) for row in rows)
         return Page(views, total)
 
@@ -301,34 +295,29 @@ class SqlArticleQueries:
         if not _storable(slug):
             return None
         async with self._reads.connect() as connection:
-            article_id = (
-                await connection.execute(_ARTICLE_ID_BY_SLUG, {"slug": slug})
-            ).scalar_one_or_none()
-            if article_id is None:
+            found = await connection.rows(_ARTICLE_ID_BY_SLUG, {"slug": slug})
+            if not found:
                 return None
-            rows = await connection.execute(
+            rows = await connection.rows(
                 _comments(viewer is not None, "article"),
-                _viewed_by(viewer, article_id=article_id),
+                _viewed_by(viewer, article_id=found[0]["id"]),
             )
-            return [_comment_view(row) for row in rows]
+        return [_comment_view(row) for row in rows]
 
     async def get_comment(self, comment_id: CommentId, viewer: UserId | None) -> CommentView | None:
         async with self._reads.connect() as connection:
-            row = (
-                await connection.execute(
-                    _comments(viewer is not None, "id"), _viewed_by(viewer, comment_id=comment_id)
-                )
-            ).one_or_none()
-        return None if row is None else _comment_view(row)
+            rows = await connection.rows(
+                _comments(viewer is not None, "id"), _viewed_by(viewer, comment_id=comment_id)
+            )
+        return _comment_view(rows[0]) if rows else None
 
     async def list_tags(self) -> list[str]:
         async with self._reads.connect() as connection:
-            result = await connection.scalars(_TAG_NAMES)
-            return list(result.all())
+            rows = await connection.rows(_TAG_NAMES)
+        return [row["tag"] for row in rows]
 
 
-def _comment_view(row: Row[Any]) -> CommentView:
-    fields = row._mapping
+def _comment_view(fields: Mapping[str, Any]) -> CommentView:
     return CommentView.of(fields, author=ProfileView.of(fields, prefix=_AUTHOR))
 
 
@@ -340,11 +329,13 @@ def _profile_by_username(signed_in: bool) -> Select[Any]:
 
 
 _IS_FOLLOWING = select(
-    exists().where(
+    exists()
+    .where(
         follows.c.follower_id == _viewer_param(),
         follows.c.followee_id
         == select(users.c.id).where(users.c.username == bindparam("username")).scalar_subquery(),
     )
+    .label("following")
 )
 
 
@@ -359,16 +350,15 @@ class SqlProfileQueries:
             return None
         query = _profile_by_username(viewer is not None)
         async with self._reads.connect() as connection:
-            result = await connection.execute(query, _viewed_by(viewer, username=username))
-            row = result.one_or_none()
-        return None if row is None else ProfileView.of(row._mapping)
+            rows = await connection.rows(query, _viewed_by(viewer, username=username))
+        return ProfileView.of(rows[0]) if rows else None
 
     async def is_following(self, username: str, viewer: UserId) -> bool:
         if not _storable(username):
             return False
         async with self._reads.connect() as connection:
-            result = await connection.execute(_IS_FOLLOWING, _viewed_by(viewer, username=username))
-            return bool(result.scalar())
+            rows = await connection.rows(_IS_FOLLOWING, _viewed_by(viewer, username=username))
+        return bool(rows[0]["following"])
 
 
 def _like_escape(text: str) -> str:
@@ -401,4 +391,4 @@ class SqlUserDirectory:
             )
         async with self._reads.connect() as connection:
             rows = await connection.execute(query)
-            return [user_from_row(row) for row in rows]
+            return [user_from_row(row._mapping) for row in rows]

@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.constraints import domain_error_for
-from adapters.sql.engine import Statements
+from adapters.sql.engine import ReadConnection, Statements
 from adapters.sql.rows import (
     article_from_row,
     article_to_values,
@@ -80,9 +80,12 @@ class SqlUserRepository:
     async def _one(self, key: str, value: Any) -> User | None:
         if isinstance(value, str) and "\x00" in value:
             return None  # Postgres text cannot hold NUL: nothing can match
-        result = await self._connection.execute(_USER_BY[key], {"value": value})
-        row = result.one_or_none()
-        return None if row is None else user_from_row(row)
+        connection = self._connection
+        if isinstance(connection, ReadConnection):  # the caller's lookup on every request
+            rows = await connection.rows(_USER_BY[key], {"value": value})
+            return user_from_row(rows[0]) if rows else None
+        row = (await connection.execute(_USER_BY[key], {"value": value})).one_or_none()
+        return None if row is None else user_from_row(row._mapping)
 
     async def get(self, user_id: UserId) -> User | None:
         return await self._one("id", user_id)

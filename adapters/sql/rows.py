@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -15,19 +15,20 @@ from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.model import Role, Scope, User
 
 
-def user_from_row(row: Row[Any]) -> User:
+def user_from_row(values: Mapping[Any, Any]) -> User:
+    """A User from a row's mapping (`row._mapping`, or a read connection's `rows()`)."""
     return User(
-        UserId(row.id),
-        row.username,
-        row.email,
-        row.password_hash,
-        row.bio,
-        row.image,
-        row.created_at,
-        row.updated_at,
-        Role(row.role),
-        bool(row.active),
-        int(row.token_version),
+        UserId(values["id"]),
+        values["username"],
+        values["email"],
+        values["password_hash"],
+        values["bio"],
+        values["image"],
+        values["created_at"],
+        values["updated_at"],
+        Role(values["role"]),
+        bool(values["active"]),
+        int(values["token_version"]),
     )
 
 
