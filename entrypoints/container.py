@@ -10,6 +10,7 @@ from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
 from adapters.redis.rate_limiter import RedisRateLimiter
@@ -131,12 +132,13 @@ def build_container(
     container.register(KeyPublisher, instance=tokens)
     attempts: AttemptCounter
     limiter: RateLimiter
+    breaker = redis_breaker(settings)  # one per process, shared by every Redis adapter
     if infra.redis is not None:  # shared by every worker; else each process keeps its own
-        prefix, on_error = settings.redis_key_prefix, metrics.count_redis_error
-        attempts = RedisAttemptCounter(infra.redis, prefix=prefix, on_error=on_error)
-        limiter = RedisRateLimiter(infra.redis, prefix=prefix, on_error=on_error)
+        redis, prefix, on_error = infra.redis, settings.redis_key_prefix, metrics.count_redis_error
+        attempts = RedisAttemptCounter(redis, prefix=prefix, on_error=on_error, breaker=breaker)
+        limiter = RedisRateLimiter(redis, prefix=prefix, on_error=on_error, breaker=breaker)
         if cache is None and settings.cache_enabled:
-            cache = RedisCache(infra.redis, prefix=prefix, on_error=on_error)
+            cache = RedisCache(redis, prefix=prefix, on_error=on_error, breaker=breaker)
     else:
         attempts, limiter = InMemoryAttemptCounter(), InMemoryRateLimiter()
     container.register(AttemptCounter, instance=attempts)
@@ -154,20 +156,43 @@ def build_container(
         container.register(unit_of_work, instance=storage.uow)
     container.register(ArticleQueries, instance=articles)
     container.register(ProfileQueries, instance=profiles)
-    container.register(CheckReadiness, instance=CheckReadiness(readiness_checks(infra)))
+    readiness = CheckReadiness(
+        readiness_checks(infra, breaker), degradable=degradable_dependencies(settings)
+    )
+    container.register(CheckReadiness, instance=readiness)
     for use_case in USE_CASES:
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
     return container
 
 
-def readiness_checks(infra: Infrastructure) -> dict[str, HealthCheck]:
+def readiness_checks(
+    infra: Infrastructure, breaker: CircuitBreaker | None = None
+) -> dict[str, HealthCheck]:
     """What GET /health/ready asks: the storage backend's checks (the database and, on SQL
     storage opened by the lifespan, its schema revision) and, when configured, Redis."""
     checks = dict(infra.storage.health_checks())
     if infra.redis is not None:
-        checks["redis"] = RedisHealthCheck(infra.redis)
+        checks["redis"] = RedisHealthCheck(infra.redis, breaker=breaker)
     return checks
+
+
+def redis_breaker(settings: Settings) -> CircuitBreaker:
+    return CircuitBreaker(
+        failures=settings.redis_breaker_failures,
+        cooldown_s=settings.redis_breaker_cooldown_s,
+        on_change=metrics.redis_circuit_changed,
+        on_skip=metrics.count_redis_skip,
+    )
+
+
+def degradable_dependencies(settings: Settings) -> tuple[str, ...]:
+    """Readiness says `degraded` rather than failing for these. Redis, unless rate limits are
+    on and fail closed: then every request is refused while it is down, and an instance that
+    can only answer 503 should leave the load balancer (the others share the same Redis, so
+    the service is down either way; the operator chose that over serving unlimited)."""
+    closed = settings.rate_limit_enabled and settings.rate_limit_fail_mode == "closed"
+    return () if closed else ("redis",)
 
 
 def check_wiring(container: punq.Container) -> None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from loguru import logger
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
 from adapters.security.passwords import Argon2PasswordHasher
@@ -45,14 +46,16 @@ def describe_database_failure(exc: BaseException, settings: Settings) -> str:
     return f"{type(exc).__name__}: {detail} {hint}" if detail else f"{type(exc).__name__} {hint}"
 
 
-def open_redis(url: str) -> Redis:
-    # Short timeouts and one quick retry: a slow or dead Redis must degrade a request, never
-    # hang it (redis-py's default retries with backoff take ~4 s to give up).
+def open_redis(url: str, *, timeout_s: float = 0.05) -> Redis:
+    # Short timeouts and no retry of a timeout: a slow or hung Redis must degrade a request,
+    # never hang it (redis-py's default retries with backoff take ~4 s to give up). A dropped
+    # connection (Redis restarted: every pooled connection is dead) is retried once, at once.
+    # The circuit breaker (adapters/redis/breaker.py) stops even these short waits.
     return Redis.from_url(
         url,
-        socket_timeout=0.5,
-        socket_connect_timeout=0.5,
-        retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         health_check_interval=30,
         decode_responses=False,
     )
@@ -69,7 +72,7 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
     )
     redis: Redis | None = None
     if settings.redis_url:
-        redis = open_redis(settings.redis_url)
+        redis = open_redis(settings.redis_url, timeout_s=settings.redis_timeout_ms / 1000)
         logger.info("redis: {}", settings.redis_url.split("@")[-1])
     try:
         backend = backend_for(settings.database_url)

@@ -67,6 +67,21 @@ REDIS_ERRORS = Counter(
     ["operation"],
 )
 
+REDIS_CIRCUIT_OPEN = Gauge(
+    "conduit_redis_circuit_open",
+    "1 while the circuit breaker in front of Redis skips it (open, or half-open with a probe "
+    "in flight) in any live worker, 0 when Redis is in use.",
+    multiprocess_mode="livemax",
+)
+REDIS_CIRCUIT_OPENED = Counter(
+    "conduit_redis_circuit_opened",
+    "Times the circuit breaker in front of Redis opened (consecutive failures, a failed probe).",
+)
+REDIS_SKIPPED = Counter(
+    "conduit_redis_skipped",
+    "Redis calls skipped (failed at once) because the circuit breaker was open.",
+)
+
 
 def method_label(method: str) -> str:
     return method if method in KNOWN_METHODS else "OTHER"
@@ -74,6 +89,16 @@ def method_label(method: str) -> str:
 
 def count_redis_error(operation: str, _exc: BaseException) -> None:
     REDIS_ERRORS.labels(operation).inc()
+
+
+def redis_circuit_changed(state: str) -> None:
+    REDIS_CIRCUIT_OPEN.set(0 if state == "closed" else 1)
+    if state == "open":
+        REDIS_CIRCUIT_OPENED.inc()
+
+
+def count_redis_skip() -> None:
+    REDIS_SKIPPED.inc()
 
 
 def _checked_out(*_args: Any) -> None:

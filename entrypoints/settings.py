@@ -53,6 +53,28 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_failure_window: timedelta = timedelta(minutes=15)
     redis_key_prefix: str = "conduit:"
+    # A Redis that hangs must cost milliseconds (adapters/redis/breaker.py): short timeouts,
+    # no retry on a timeout, and a circuit breaker that skips Redis once it stops answering.
+    redis_timeout_ms: int = Field(
+        default=50,
+        ge=1,
+        le=60_000,
+        description="Longest wait for a Redis connection or reply (every command), in ms.",
+    )
+    redis_breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        le=1_000,
+        description="Redis failures in a row (timeouts, refused or dropped connections) after "
+        "which each worker skips Redis for REDIS_BREAKER_COOLDOWN_S.",
+    )
+    redis_breaker_cooldown_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3_600,
+        description="Seconds Redis is skipped once the breaker opens; then one call probes it "
+        "and closes the breaker if Redis answers.",
+    )
     # Caching (issue 5): Redis only; see build_container for why not in-process.
     cache_enabled: bool = True
     cache_ttl_s: int = Field(default=300, ge=1, le=86_400)

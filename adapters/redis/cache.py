@@ -5,9 +5,10 @@ after its last increment); a value is stored as
 `<stamp>|<bytes>` where the stamp lists the generations it was computed under. A read returns
 the value only if the stamp is still current; a write stores only if it is. Invalidation is
 INCR of each dependency. Redis down: reads miss, writes and invalidations are dropped, a
-warning is logged and `on_error` is told; when Redis answers again after a failure, the
-cache first bumps a global epoch (part of every stamp), retiring whatever may have missed an
-invalidation meanwhile.
+warning is logged and `on_error` is told; while the circuit breaker is open the same happens
+at once, without asking Redis (or logging). When Redis answers again after a failure or a
+skip, the cache first bumps a global epoch (part of every stamp), retiring whatever may have
+missed an invalidation meanwhile.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.errors import ErrorListener
 
 EPOCH = "epoch"
@@ -61,8 +63,10 @@ class RedisCache:
         prefix: str = "conduit:",
         on_error: ErrorListener | None = None,
         generation_ttl_s: int = GENERATION_TTL_S,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._redis = redis
+        self._breaker = breaker or CircuitBreaker()
         self._generation_ttl_s = generation_ttl_s
         self._prefix = f"{prefix}cache:"
         self._on_error = on_error
@@ -74,6 +78,7 @@ class RedisCache:
         return [f"{self._prefix}val:{key}"] + [f"{self._prefix}gen:{dep}" for dep in (EPOCH, *deps)]
 
     def _failed(self, operation: str, exc: BaseException) -> None:
+        self._breaker.failed(exc)
         self._missed = True
         logger.warning("cache unavailable during {} (bypassed): {}", operation, exc)
         if self._on_error is not None:
@@ -86,13 +91,23 @@ class RedisCache:
             self._missed = False
             logger.info("cache reachable again: retired every value cached before the outage")
 
+    def _skipped(self) -> bool:
+        """The breaker is open: Redis counts as failed, without asking it."""
+        if self._breaker.allow():
+            return False
+        self._missed = True  # an invalidation may be dropped meanwhile
+        return True
+
     async def read(self, key: str, deps: Sequence[str]) -> tuple[bytes | None, str]:
+        if self._skipped():
+            return None, ""
         try:
             await self._recover()
             value, stamp = await self._read(keys=self._keys(key, deps))
         except (RedisError, OSError) as exc:
             self._failed("read", exc)
             return None, ""
+        self._breaker.succeeded()
         stamp_text = stamp.decode() if isinstance(stamp, bytes) else str(stamp)
         if value is None or value is False:
             return None, stamp_text
@@ -104,12 +119,18 @@ class RedisCache:
         if not stamp:  # the read failed: don't store what we cannot vouch for
             return
         ttl_s = min(ttl_s, self._generation_ttl_s // 2)  # values go well before generations
+        if self._skipped():
+            return
         try:
             await self._write(keys=self._keys(key, deps), args=[stamp, value, ttl_s])
         except (RedisError, OSError) as exc:
             self._failed("write", exc)
+            return
+        self._breaker.succeeded()
 
     async def invalidate(self, deps: Sequence[str]) -> None:
+        if self._skipped():
+            return
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 for dep in deps:
@@ -119,3 +140,5 @@ class RedisCache:
                 await pipe.execute()
         except (RedisError, OSError) as exc:
             self._failed("invalidate", exc)
+            return
+        self._breaker.succeeded()

@@ -8,6 +8,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from adapters.redis.breaker import CircuitBreaker, CircuitOpen
 from adapters.redis.errors import ErrorListener
 from core.shared.rate_limits import RateDecision, RateLimiterUnavailable, RatePolicy
 
@@ -35,24 +36,37 @@ def _seconds(ms: int) -> int:
 
 
 class RedisRateLimiter:
+    """Raises RateLimiterUnavailable when Redis fails, and at once, without asking it, while the
+    circuit breaker is open (ApplyRateLimit then fails open or closed)."""
+
     def __init__(
-        self, redis: Redis, *, prefix: str = "conduit:", on_error: ErrorListener | None = None
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "conduit:",
+        on_error: ErrorListener | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self._prefix = f"{prefix}rate:"
+        self._breaker = breaker or CircuitBreaker()
         self._script: Any = redis.register_script(_GCRA)
         self._on_error = on_error
 
     async def hit(self, key: str, policy: RatePolicy) -> RateDecision:
         interval_ms = max(1, policy.period_s * 1000 // policy.limit)
         burst_ms = policy.period_s * 1000
+        if not self._breaker.allow():
+            raise RateLimiterUnavailable(str(CircuitOpen()))
         try:
             allowed, remaining, reset_ms, retry_ms = await self._script(
                 keys=[self._prefix + key], args=[interval_ms, burst_ms]
             )
         except (RedisError, OSError) as exc:
+            self._breaker.failed(exc)
             if self._on_error is not None:
                 self._on_error("rate_limit.hit", exc)
             raise RateLimiterUnavailable(str(exc)) from exc
+        self._breaker.succeeded()
         return RateDecision(
             bool(allowed),
             policy.limit,

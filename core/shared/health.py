@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Collection, Mapping
+from typing import Literal, Protocol
 
 from core.shared.errors import Unavailable
 
@@ -14,6 +14,9 @@ logger = logging.getLogger(__name__)
 
 
 DEFAULT_TIMEOUT_S = 1.0
+
+# What readiness says of each dependency that does not make the service unready.
+CheckStatus = Literal["ok", "degraded"]
 
 
 class HealthCheck(Protocol):
@@ -47,24 +50,34 @@ class CheckReadiness:
     """Is every dependency answering right now?
 
     - every check runs at the same time, each within the timeout (1 s unless configured)
-    - all answer: the names of the dependencies checked
-    - any raises or is slower: DependenciesUnavailable naming each one that failed
+    - a dependency the service can serve without (Redis while rate limits fail open) that
+      fails or is slower is `degraded`: still ready, so a shared outage does not take every
+      instance out of the load balancer
+    - every other one answers: each dependency checked, `ok` or `degraded`
+    - any other one raises or is slower: DependenciesUnavailable naming each one that failed
     """
 
     def __init__(
-        self, checks: Mapping[str, HealthCheck], *, timeout_s: float = DEFAULT_TIMEOUT_S
+        self,
+        checks: Mapping[str, HealthCheck],
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        degradable: Collection[str] = (),
     ) -> None:
         self._checks = dict(checks)
         self._timeout_s = timeout_s
+        self._degradable = frozenset(degradable)
 
-    async def execute(self) -> tuple[str, ...]:
+    async def execute(self) -> dict[str, CheckStatus]:
         outcomes = await asyncio.gather(
             *(self._probe(name, check) for name, check in self._checks.items())
         )
-        failures = {name: why for name, why in outcomes if why is not None}
+        failures = {
+            name: why for name, why in outcomes if why is not None and name not in self._degradable
+        }
         if failures:
             raise DependenciesUnavailable(failures)
-        return tuple(self._checks)
+        return {name: "ok" if why is None else "degraded" for name, why in outcomes}
 
     async def _probe(self, name: str, check: HealthCheck) -> tuple[str, str | None]:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx2
 import pytest
@@ -22,8 +23,8 @@ from tests.infra import Storage
 CLOSED_PORT = 1
 
 
-def client_for(infra: Infrastructure) -> httpx2.AsyncClient:
-    app = memory_app(infra)
+def client_for(infra: Infrastructure, **settings: Any) -> httpx2.AsyncClient:
+    app = memory_app(infra, **settings)
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test")
 
 
@@ -81,12 +82,52 @@ async def test_ready_also_asks_redis_when_it_is_configured(redis_url: str) -> No
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
 
 
-async def test_ready_is_503_naming_redis_when_redis_is_down(dead_redis: Redis) -> None:
+async def test_ready_says_redis_is_degraded_when_it_is_down_and_limits_fail_open(
+    dead_redis: Redis,
+) -> None:
     infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), redis=dead_redis)
-    async with client_for(infra) as http:
+    async with client_for(infra, rate_limit_fail_mode="open") as http:
+        response = await http.get("/health/ready")
+
+    # The service serves without Redis (limits let requests through), and every instance
+    # shares that Redis: failing readiness would take them all out of the load balancer.
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "degraded"}}
+
+
+async def test_ready_is_503_naming_redis_when_it_is_down_and_limits_fail_closed(
+    dead_redis: Redis,
+) -> None:
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), redis=dead_redis)
+    async with client_for(infra, rate_limit_fail_mode="closed") as http:
         response = await http.get("/health/ready")
 
     assert_unavailable(response, "redis")
+
+
+async def test_ready_says_degraded_without_asking_redis_while_the_breaker_is_open(
+    silent_port: int,
+) -> None:
+    hung = open_redis(f"redis://127.0.0.1:{silent_port}/0", timeout_s=0.05)
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), redis=hung)
+    try:
+        async with client_for(infra, redis_breaker_failures=2) as http:
+            for _ in range(2):  # two timeouts open the breaker
+                assert (await http.get("/health/ready")).json()["checks"]["redis"] == "degraded"
+            skipped = skipped_calls((await http.get("/metrics")).text)
+            response = await http.get("/health/ready")
+            metrics = (await http.get("/metrics")).text
+    finally:
+        await hung.aclose()
+
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "degraded"}}
+    assert skipped_calls(metrics) == skipped + 1  # not one more timeout
+    assert "conduit_redis_circuit_open 1.0" in metrics
+
+
+def skipped_calls(metrics: str) -> float:
+    line = next(x for x in metrics.splitlines() if x.startswith("conduit_redis_skipped_total "))
+    return float(line.split()[1])
 
 
 async def test_ready_is_503_naming_the_database_when_it_is_down(
@@ -107,7 +148,7 @@ async def test_ready_names_both_when_both_are_down(
     infra = Infrastructure(
         hasher=FakePasswordHasher(), storage=PostgresStorage(dead_postgres), redis=dead_redis
     )
-    async with client_for(infra) as http:
+    async with client_for(infra, rate_limit_fail_mode="closed") as http:
         response = await http.get("/health/ready")
 
     assert_unavailable(response, "database", "redis")

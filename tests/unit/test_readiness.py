@@ -14,9 +14,9 @@ from tests.fakes.health import FakeHealthCheck, HangingHealthCheck
 async def test_ready_when_every_dependency_answers() -> None:
     database, redis = FakeHealthCheck(), FakeHealthCheck()
 
-    names = await CheckReadiness({"database": database, "redis": redis}).execute()
+    statuses = await CheckReadiness({"database": database, "redis": redis}).execute()
 
-    assert names == ("database", "redis")
+    assert statuses == {"database": "ok", "redis": "ok"}
     assert (database.calls, redis.calls) == (1, 1)
 
 
@@ -64,3 +64,37 @@ async def test_dependencies_are_asked_at_the_same_time() -> None:
     await CheckReadiness(checks, timeout_s=0.5).execute()
 
     assert time.perf_counter() - started < 0.45  # not 0.6: concurrent, not one after another
+
+
+async def test_a_degradable_dependency_that_fails_is_degraded_not_unready() -> None:
+    readiness = CheckReadiness(
+        {"database": FakeHealthCheck(), "redis": FakeHealthCheck(error=ConnectionError())},
+        degradable={"redis"},
+    )
+
+    assert await readiness.execute() == {"database": "ok", "redis": "degraded"}
+
+
+async def test_a_degradable_dependency_that_never_answers_is_degraded() -> None:
+    readiness = CheckReadiness(
+        {"database": FakeHealthCheck(), "redis": HangingHealthCheck()},
+        timeout_s=0.05,
+        degradable={"redis"},
+    )
+
+    assert await readiness.execute() == {"database": "ok", "redis": "degraded"}
+
+
+async def test_a_degradable_dependency_does_not_hide_another_failure() -> None:
+    readiness = CheckReadiness(
+        {
+            "database": FakeHealthCheck(error=ConnectionRefusedError()),
+            "redis": FakeHealthCheck(error=ConnectionError()),
+        },
+        degradable={"redis"},
+    )
+
+    with pytest.raises(DependenciesUnavailable) as raised:
+        await readiness.execute()
+
+    assert set(raised.value.failures) == {"database"}

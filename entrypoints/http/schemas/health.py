@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.shared.health import CheckStatus
 
 
 class LiveResponse(BaseModel):
@@ -23,12 +26,14 @@ class ReadyResponse(BaseModel):
     )
 
     status: Literal["ok"] = "ok"
-    checks: dict[str, Literal["ok"]] = Field(
+    checks: dict[str, Literal["ok", "degraded"]] = Field(
         description="Each dependency asked, all answering: the database, its schema (at the "
-        "code's migration head or newer; SQL storage only) and Redis when configured.",
+        "code's migration head or newer; SQL storage only) and Redis when configured. Redis "
+        "is `degraded` when it does not answer (or its circuit breaker is open) while rate "
+        "limits fail open: the service serves without it, so it stays ready.",
         examples=[{"database": "ok", "schema": "ok", "redis": "ok"}],
     )
 
     @classmethod
-    def of(cls, names: tuple[str, ...]) -> ReadyResponse:
-        return cls(checks=dict.fromkeys(names, "ok"))
+    def of(cls, statuses: Mapping[str, CheckStatus]) -> ReadyResponse:
+        return cls(checks=dict(statuses))
