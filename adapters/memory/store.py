@@ -20,7 +20,7 @@ from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
 from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
-from core.users.errors import EmailTaken, UsernameTaken
+from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import Role, User
 
 
@@ -132,6 +132,8 @@ class InMemoryArticleRepository:
                 raise SlugTaken()
 
     async def add(self, article: Article) -> None:
+        if article.author_id not in self._s.users:  # mirrors the foreign key to users
+            raise UserNotFound()
         self._check_unique(article)
         self._s.articles[article.id] = article
 

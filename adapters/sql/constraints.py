@@ -8,8 +8,12 @@ The constraints a race can hit, and what they mean:
   was deleted between our read and our write (an edit's new tags, a favorite, a comment).
   The delete commits first, so the article is gone for the caller: ArticleNotFound.
 
-Foreign keys to `users` are not mapped: no use case deletes a user, so their violation is a
-bug, not a race, and stays a 500. Link tables (`favorites`, `follows`) insert with ON
+- the foreign key of `articles.author_id`: the author does not exist (UserNotFound), which
+  PublishArticle no longer reads first: the caller's row was read to authenticate them, and
+  no use case deletes a user.
+
+Other foreign keys to `users` are not mapped: no use case deletes a user, so their violation
+is a bug, not a race, and stays a 500. Link tables (`favorites`, `follows`) insert with ON
 CONFLICT DO NOTHING, so their primary keys never fire.
 """
 
@@ -22,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.shared.errors import DomainError
-from core.users.errors import EmailTaken, UsernameTaken
+from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 
 # Postgres names the constraint; SQLite names "table.column" for a unique violation.
 # Both appear in the message.
@@ -38,6 +42,7 @@ _BY_CONSTRAINT: tuple[tuple[tuple[str, ...], Callable[[], DomainError]], ...] = 
         ),
         ArticleNotFound,
     ),
+    (("fk_articles_author_id_users",), UserNotFound),
 )
 
 # SQLite's foreign-key failure names neither constraint nor table ("FOREIGN KEY constraint
@@ -48,6 +53,7 @@ _SQLITE_FK_BY_TABLE: dict[str, Callable[[], DomainError]] = {
     "article_tags": ArticleNotFound,
     "favorites": ArticleNotFound,
     "comments": ArticleNotFound,
+    "articles": UserNotFound,  # its one foreign key: the author
 }
 _WRITTEN_TABLE = re.compile(
     r"^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE)\s+\"?(\w+)\"?", re.IGNORECASE

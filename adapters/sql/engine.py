@@ -281,8 +281,14 @@ class ReadConnection:
                 if isinstance(exc, Exception) and not is_driver_disconnect(exc):
                     await greenlet_spawn(raw.close)  # an error in the statement: reusable
                     raise
-                # Dead, or left mid-statement by a cancellation: never back to the pool.
-                await greenlet_spawn(raw.invalidate, exc if isinstance(exc, Exception) else None)
+                # Dead, or left mid-statement by a cancellation: never back to the pool. A dead
+                # one retires every connection as old as it too (what SQLAlchemy does on a
+                # disconnect): the server that dropped it likely dropped them all.
+                if isinstance(exc, Exception):
+                    pool = self._reads.engine.sync_engine.pool
+                    await greenlet_spawn(pool._invalidate, raw, exc)
+                else:
+                    await greenlet_spawn(raw.invalidate)
                 if attempt == 2 or not isinstance(exc, Exception):
                     if isinstance(exc, Exception):
                         raise Unavailable("the database connection was lost; retry") from exc

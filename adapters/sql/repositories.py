@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from adapters.sql.rows import (
     user_to_values,
 )
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
-from core.articles.errors import ArticleNotFound
+from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.model import Role, User
@@ -52,7 +53,14 @@ async def execute_mapped(
 # Built once, values bound at execution: on every authenticated request a user is looked up
 # by id, and building a statement cost more CPU than running it.
 _INSERT_USER = insert(users)
-_INSERT_ARTICLE = insert(articles)
+
+
+@functools.cache
+def _insert_article(dialect: str) -> Insert:
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_for(articles).on_conflict_do_nothing(index_elements=[articles.c.slug])
+
+
 _SLUG_EXISTS = select(exists().where(articles.c.slug == bindparam("slug")))
 _USER_BY = {
     key: select(users).where(users.c[key] == bindparam("value", type_=users.c[key].type))
@@ -140,7 +148,13 @@ class SqlArticleRepository:
         self._connection = connection
 
     async def add(self, article: Article) -> None:
-        await execute_mapped(self._connection, _INSERT_ARTICLE, article_to_values(article))
+        # ON CONFLICT (slug) DO NOTHING: a taken slug inserts nothing and fails no statement,
+        # so the transaction goes on (Postgres would abort it on a unique violation); a writer
+        # holding the slug uncommitted is waited for, as the unique index does.
+        statement = _insert_article(self._connection.dialect.name)
+        result = await execute_mapped(self._connection, statement, article_to_values(article))
+        if result.rowcount == 0:
+            raise SlugTaken()
         await self._write_tags(article)
 
     async def update(self, article: Article) -> None:

@@ -12,10 +12,12 @@ from core.users.ports import UsersTransaction
 
 
 class ArticleRepository(Protocol):
-    """Articles with their tags. Slugs are unique (a duplicate fails at latest on commit with
-    SlugTaken); `delete` also removes the article's comments, favorites and tag links;
-    `update` of an article that is gone (deleted by someone else meanwhile) raises
-    ArticleNotFound."""
+    """Articles with their tags. Slugs are unique: `add` of a taken slug raises SlugTaken and
+    leaves the transaction usable (the caller may add it again under another slug; a writer
+    holding the slug uncommitted is waited for), `update` to a taken slug fails at latest on
+    commit with SlugTaken; `add` by an author who does not exist raises UserNotFound;
+    `delete` also removes the article's comments, favorites and tag links; `update` of an
+    article that is gone (deleted by someone else meanwhile) raises ArticleNotFound."""
 
     async def add(self, article: Article) -> None: ...
     async def update(self, article: Article) -> None: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.articles.errors import (
     ArticleNotFound,
@@ -39,7 +39,6 @@ from core.shared.events import (
 )
 from core.shared.ids import ArticleId, CommentId, UserId, new_article_id
 from core.shared.uow import UnitOfWork
-from core.users.errors import UserNotFound
 from core.users.model import Actor
 
 # Tries of a write whose slug another writer may take at the same time: the plain slug, then
@@ -98,18 +97,26 @@ class PublishArticle:
         body, tags = body_of(data.body), tags_of(data.tags)
         now = self._clock.now()
         for attempt in range(SLUG_ATTEMPTS):
-            # Concurrent creates with one title all see its slug free; the losers retry, in a
-            # new transaction, with the slug suffixed by a fresh id: the caller did no wrong.
+            # A title in use gets the id-suffixed slug in the same transaction (below); a
+            # suffixed slug taken too (ids are random: in theory only) retries with a new id.
             article_id = new_article_id()
             try:
                 async with self._uow.begin() as tx:
-                    if await tx.users.get(actor.user_id) is None:
-                        raise UserNotFound()
-                    slug = await _free_slug(tx.articles, title, article_id, suffixed=attempt > 0)
+                    # The plain slug first: `add` of a taken one raises SlugTaken and the
+                    # transaction goes on with the id-suffixed one. An author who is gone
+                    # raises UserNotFound from `add` (no read of the user first).
+                    plain = "" if attempt > 0 else slugify(title)
+                    slug = plain or unique_slug(title, article_id)
                     article = Article(
                         article_id, actor.user_id, slug, title, description, body, tags, now, now
                     )
-                    await tx.articles.add(article)
+                    try:
+                        await tx.articles.add(article)
+                    except SlugTaken:
+                        if not plain:
+                            raise
+                        article = replace(article, slug=unique_slug(title, article_id))
+                        await tx.articles.add(article)
                     tx.record(ArticlePublished(article.slug))
                     await tx.commit()
                 break

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.articles.errors import SlugTaken
+from core.users.errors import UserNotFound
 from entrypoints.container import AppUnitOfWork
 from tests.builders import WHEN, a_comment, a_user, an_article
 from tests.contract.seed import store, update
@@ -118,6 +119,37 @@ async def test_add_raises_slug_taken_when_the_slug_exists(uow: AppUnitOfWork) ->
 
     with pytest.raises(SlugTaken):
         await store(uow, an_article(jake.id, title="Dragons", body="another"))
+
+
+async def test_add_of_a_taken_slug_leaves_the_transaction_usable(uow: AppUnitOfWork) -> None:
+    """PublishArticle adds under the plain slug first and, on SlugTaken, under a suffixed one
+    in the same transaction (Postgres aborts a transaction on a failed statement)."""
+    jake = a_user("jake")
+    first = an_article(jake.id, title="Dragons")
+    await store(uow, jake, first)
+    second = an_article(jake.id, title="Dragons", body="another")
+
+    async with uow.begin() as tx:
+        with pytest.raises(SlugTaken):
+            await tx.articles.add(second)
+        await tx.articles.add(replace(second, slug="dragons-2"))
+        await tx.commit()
+
+    async with uow.begin() as tx:
+        assert await tx.articles.get_by_slug("dragons") == first
+        assert await tx.articles.get_by_slug("dragons-2") == replace(second, slug="dragons-2")
+
+
+async def test_add_by_an_author_who_does_not_exist_raises_user_not_found(
+    uow: AppUnitOfWork,
+) -> None:
+    ghost = a_user("ghost")  # never stored
+
+    with pytest.raises(UserNotFound):
+        await store(uow, an_article(ghost.id, title="Dragons"))
+
+    async with uow.begin() as tx:
+        assert await tx.articles.slug_exists("dragons") is False
 
 
 async def test_update_raises_slug_taken_when_another_article_has_it(uow: AppUnitOfWork) -> None:
