@@ -256,6 +256,11 @@ class InMemoryApiKeyRepository:
         if key is not None and key.revoked_at is None:
             self._s.api_keys[key_id] = replace(key, revoked_at=now)
 
+    async def revoke_all_for_user(self, user_id: UserId, now: datetime) -> None:
+        for key_id, key in list(self._s.api_keys.items()):
+            if key.user_id == user_id and key.revoked_at is None:
+                self._s.api_keys[key_id] = replace(key, revoked_at=now)
+
     async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
         if (key := self._s.api_keys.get(key_id)) is not None:
             self._s.api_keys[key_id] = replace(key, last_used_at=now)

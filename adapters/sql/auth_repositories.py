@@ -102,6 +102,13 @@ class SqlApiKeyRepository:
             .values(revoked_at=now)
         )
 
+    async def revoke_all_for_user(self, user_id: UserId, now: datetime) -> None:
+        await self._connection.execute(
+            update(api_keys)
+            .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     async def touch(self, key_id: uuid.UUID, now: datetime) -> None:
         await self._connection.execute(
             update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=now)

@@ -41,8 +41,10 @@ class ListUsers:
 class ChangeUserAccess:
     """Admins set a user's role and whether they are active.
 
-    - deactivating revokes the user's refresh tokens; their access tokens and API keys stop
-      working at once (every request checks the account)
+    - deactivating is final for the credentials the user held: it revokes their refresh
+      tokens and API keys and moves their token version on, all in one transaction, so
+      access tokens and keys from before stop working at once and stay dead after a
+      reactivation (the owner then logs in again and makes new keys)
     - admins cannot demote or deactivate themselves (there must be someone left to undo it)
     """
 
@@ -67,6 +69,8 @@ class ChangeUserAccess:
             )
             if active is False:
                 await tx.refresh_tokens.revoke_all_for_user(user.id, now)
+                await tx.api_keys.revoke_all_for_user(user.id, now)
+                await tx.users.bump_token_version(user.id)
             await tx.commit()
             updated = await tx.users.get(user.id)
         assert updated is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth.errors import AccountDisabled, InvalidCredentials, TooManyAttempts
+from core.auth.errors import InvalidCredentials, TooManyAttempts
 from core.auth.model import AuthPolicy
 from core.auth.ports import AttemptCounter, AuthTransaction, TokenIssuer
 from core.shared.uow import UnitOfWork
@@ -22,7 +22,7 @@ class PasswordCheck:
       threshold every attempt is refused until the window ends (TooManyAttempts), right
       password or not
     - an unknown email costs as much as a wrong password (no enumeration by timing)
-    - a deactivated account cannot log in
+    - a deactivated account cannot log in, and fails exactly as a wrong password does
     """
 
     def __init__(
@@ -53,14 +53,15 @@ class PasswordCheck:
             ok = False
         else:
             ok = await self._hasher.verify(password, user.password_hash)
-        if not ok or user is None:
+        # A deactivated account fails as a wrong password does, in answer and in counting:
+        # a different error, or a 429 that came later for the right password than for a
+        # wrong one, would confirm a guess.
+        if not ok or user is None or not user.active:
             window = int(self._policy.failure_window.total_seconds())
             for key, _ in keys:
                 await self._attempts.record(key, window)
             raise InvalidCredentials()
         await self._attempts.clear(keys[0][0])
-        if not user.active:
-            raise AccountDisabled()
         return user
 
     async def _spend_equal_time(self, password: str) -> None:
@@ -102,7 +103,8 @@ class LogIn:
     - an unknown email and a wrong password fail alike, in message and in time
     - after repeated failures per account or per client address, attempts are refused
       until the failure window ends
-    - a deactivated account cannot log in
+    - a deactivated account cannot log in: it gets the wrong-password answer, whichever
+      password is sent
     """
 
     def __init__(self, passwords: PasswordCheck, tokens: TokenIssuer, policy: AuthPolicy) -> None:

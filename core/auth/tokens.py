@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.auth.errors import (
-    AccountDisabled,
     InvalidCredentials,
     InvalidGrant,
     InvalidRequest,
@@ -54,7 +53,8 @@ class GrantToken:
       descended from the same login) and fails with invalid_grant
     - rotation is atomic: of two refreshes racing with one token, one wins and the other
       counts as reuse, which revokes the family (both tabs then log in again); no grace window
-    - deactivated users get invalid_grant
+    - deactivated users get invalid_grant: for the password grant the same answer as a wrong
+      password, whichever password is sent
     """
 
     def __init__(
@@ -87,7 +87,7 @@ class GrantToken:
             raise InvalidRequest("username and password are required")
         try:
             user = await self._passwords.check(request.username, request.password, request.client)
-        except (InvalidCredentials, AccountDisabled) as exc:
+        except InvalidCredentials as exc:
             raise InvalidGrant("invalid username or password") from exc
         async with self._uow.begin() as tx:
             refresh = await _start_session(tx, user, self._clock, self._policy, uuid.uuid4())

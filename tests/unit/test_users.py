@@ -206,14 +206,15 @@ async def test_log_in_is_refused_after_too_many_failures_even_with_the_right_pas
     assert caught.value.retry_after_s > 0
 
 
-async def test_log_in_fails_with_account_disabled_when_the_user_is_deactivated(
-    fakes: Fakes, jake: Actor
+@pytest.mark.parametrize("password", [PASSWORD, "wrong password"])
+async def test_log_in_fails_as_a_wrong_password_does_when_the_user_is_deactivated(
+    fakes: Fakes, jake: Actor, password: str
 ) -> None:
     async with fakes.uow.begin() as tx:
         await tx.users.set_access(jake.user_id, role=Role.USER, active=False)
         await tx.commit()
-    with pytest.raises(AccountDisabled):
-        await fakes.build(LogIn).execute(LogInInput("jake@example.com", PASSWORD))
+    with pytest.raises(InvalidCredentials):
+        await fakes.build(LogIn).execute(LogInInput("jake@example.com", password))
 
 
 # Authenticate
