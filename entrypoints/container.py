@@ -7,9 +7,9 @@ from typing import Any
 import punq
 
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
-from adapters.memory.attempts import InMemoryAttemptCounter
+from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
-from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
@@ -30,11 +30,13 @@ from core.articles.use_cases import (
 from core.auth.admin import ChangeUserAccess, CreateAdmin, ListUsers
 from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
 from core.auth.authentication import Authenticate
+from core.auth.login_limits import LoginLimits
 from core.auth.model import AuthPolicy
 from core.auth.ports import (
     AttemptCounter,
     AuthTransaction,
     KeyPublisher,
+    KnownAddresses,
     TokenIssuer,
     UserDirectory,
 )
@@ -68,6 +70,7 @@ CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
 
 USE_CASES: tuple[type[Any], ...] = (
     ApplyRateLimit,
+    LoginLimits,
     PasswordCheck,
     GrantToken,
     RevokeToken,
@@ -131,17 +134,23 @@ def build_container(
     container.register(TokenIssuer, instance=tokens)
     container.register(KeyPublisher, instance=tokens)
     attempts: AttemptCounter
+    known: KnownAddresses
     limiter: RateLimiter
     breaker = redis_breaker(settings)  # one per process, shared by every Redis adapter
     if infra.redis is not None:  # shared by every worker; else each process keeps its own
         redis, prefix, on_error = infra.redis, settings.redis_key_prefix, metrics.count_redis_error
         attempts = RedisAttemptCounter(redis, prefix=prefix, on_error=on_error, breaker=breaker)
+        known = RedisKnownAddresses(redis, prefix=prefix, on_error=on_error, breaker=breaker)
         limiter = RedisRateLimiter(redis, prefix=prefix, on_error=on_error, breaker=breaker)
         if cache is None and settings.cache_enabled:
             cache = RedisCache(redis, prefix=prefix, on_error=on_error, breaker=breaker)
     else:
-        attempts, limiter = InMemoryAttemptCounter(), InMemoryRateLimiter()
+        wall = clock  # windows end when the clock says so (a test's fake clock too)
+        attempts = InMemoryAttemptCounter(lambda: wall.now().timestamp())
+        known = InMemoryKnownAddresses(lambda: wall.now().timestamp())
+        limiter = InMemoryRateLimiter()
     container.register(AttemptCounter, instance=attempts)
+    container.register(KnownAddresses, instance=known)
     container.register(RateLimiter, instance=limiter)
     container.register(RatePolicies, instance=rate_policies(settings))
     listeners: list[CommitListener] = [] if cache is None else [CacheInvalidator(cache)]
@@ -206,9 +215,12 @@ def auth_policy(settings: Settings) -> AuthPolicy:
         access_ttl=settings.access_token_ttl,
         realworld_ttl=settings.realworld_token_ttl,
         refresh_ttl=settings.refresh_token_ttl,
-        max_failures_per_account=settings.login_max_failures_per_account,
+        max_failures_per_pair=settings.login_max_failures_per_pair,
         max_failures_per_address=settings.login_max_failures_per_address,
         failure_window=settings.login_failure_window,
+        max_failures_per_account=settings.login_max_failures_per_account,
+        account_failure_window=settings.login_account_failure_window,
+        known_address_ttl=settings.login_known_address_ttl,
     )
 
 

@@ -49,9 +49,14 @@ class Settings(BaseSettings):
     )
     jwt_issuer: str = "conduit"
     jwt_audience: str = "conduit"
-    login_max_failures_per_account: int = Field(default=10, ge=1)
+    # Failed logins (issue 11): per (account, address) pair and per address in the window; per
+    # account only past a much higher ceiling, which addresses it logged in from lately pass.
+    login_max_failures_per_pair: int = Field(default=10, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_failure_window: timedelta = timedelta(minutes=15)
+    login_max_failures_per_account: int = Field(default=100, ge=1)
+    login_account_failure_window: timedelta = timedelta(hours=1)
+    login_known_address_ttl: timedelta = timedelta(days=30)
     redis_key_prefix: str = "conduit:"
     # A Redis that hangs must cost milliseconds (adapters/redis/breaker.py): short timeouts,
     # no retry on a timeout, and a circuit breaker that skips Redis once it stops answering.

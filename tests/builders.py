@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from adapters.memory.attempts import InMemoryAttemptCounter
+from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.queries import (
     InMemoryArticleQueries,
     InMemoryProfileQueries,
@@ -23,7 +23,13 @@ from core.articles.use_cases import PublishArticle, PublishArticleInput
 from core.articles.views import ArticleView
 from core.auth.authentication import Authenticate
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter, KeyPublisher, TokenIssuer, UserDirectory
+from core.auth.ports import (
+    AttemptCounter,
+    KeyPublisher,
+    KnownAddresses,
+    TokenIssuer,
+    UserDirectory,
+)
 from core.auth.sessions import SignUp
 from core.profiles.ports import ProfileQueries
 from core.shared.clock import Clock
@@ -137,6 +143,7 @@ class Fakes:
     profiles: InMemoryProfileQueries = field(init=False)
     directory: InMemoryUserDirectory = field(init=False)
     attempts: InMemoryAttemptCounter = field(init=False)
+    known: InMemoryKnownAddresses = field(init=False)
     tokens: JoseTokenIssuer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -145,6 +152,7 @@ class Fakes:
         self.profiles = InMemoryProfileQueries(self.db)
         self.directory = InMemoryUserDirectory(self.db)
         self.attempts = InMemoryAttemptCounter(lambda: self.clock.now().timestamp())
+        self.known = InMemoryKnownAddresses(lambda: self.clock.now().timestamp())
         self.tokens = JoseTokenIssuer(SECRET, TOKEN_TTL, self.clock)
 
     def build(self, use_case: type[T]) -> T:
@@ -153,6 +161,7 @@ class Fakes:
             ProfileQueries: self.profiles,
             UserDirectory: self.directory,
             AttemptCounter: self.attempts,
+            KnownAddresses: self.known,
             Clock: self.clock,
             PasswordHasher: self.hasher,
             TokenIssuer: self.tokens,

@@ -33,14 +33,17 @@ def new_secret() -> str:
 
 @dataclass(frozen=True, slots=True)
 class AuthPolicy:
-    """Lifetimes and brute-force thresholds (from settings)."""
+    """Lifetimes and brute-force thresholds (from settings; the limits: login_limits.py)."""
 
     access_ttl: timedelta = timedelta(minutes=15)
     realworld_ttl: timedelta = timedelta(days=1)
     refresh_ttl: timedelta = timedelta(days=30)
-    max_failures_per_account: int = 10
+    max_failures_per_pair: int = 10
     max_failures_per_address: int = 50
     failure_window: timedelta = timedelta(minutes=15)
+    max_failures_per_account: int = 100
+    account_failure_window: timedelta = timedelta(hours=1)
+    known_address_ttl: timedelta = timedelta(days=30)
     api_key_touch_interval: timedelta = timedelta(minutes=1)
 
 

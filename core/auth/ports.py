@@ -60,15 +60,31 @@ class AuthTransaction(UsersTransaction, Protocol):
 
 
 class AttemptCounter(Protocol):
-    """Counts failures per key in a fixed window that starts at the first failure.
+    """Counts failures per key, each key in a fixed window that starts at its first failure.
 
-    `record` returns the count including this failure; `status` gives (count, seconds until
-    the window ends) and (0, 0) for an unknown or expired key; `clear` forgets a key.
+    Contract: `record` adds one failure to every key given (with that key's window in
+    seconds) in one call and returns each count including it, in order; concurrent records
+    are all counted, and a later failure does not extend a window. `status` gives (count,
+    seconds until the window ends) for each key asked, in order, and (0, 0) for an unknown
+    or expired key. `clear` forgets a key. Real adapters answer each call in one round trip.
     """
 
-    async def record(self, key: str, window_s: int) -> int: ...
-    async def status(self, key: str) -> tuple[int, int]: ...
+    async def record(self, windows: Sequence[tuple[str, int]]) -> list[int]: ...
+    async def status(self, keys: Sequence[str]) -> list[tuple[int, int]]: ...
     async def clear(self, key: str) -> None: ...
+
+
+class KnownAddresses(Protocol):
+    """The addresses each account logged in from successfully, for a while.
+
+    Contract: after `remember(account, address, ttl_s)`, `is_known(account, address)` is True
+    for `ttl_s` seconds, and remembering it again starts that time afresh; it is False for
+    an address never remembered for that account, for another account, and once the time
+    has passed. Shared by every process when the adapter is (Redis).
+    """
+
+    async def remember(self, account: str, address: str, ttl_s: int) -> None: ...
+    async def is_known(self, account: str, address: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.auth.errors import InvalidCredentials, TooManyAttempts
+from core.auth.errors import InvalidCredentials
+from core.auth.login_limits import LoginLimits
 from core.auth.model import AuthPolicy
-from core.auth.ports import AttemptCounter, AuthTransaction, TokenIssuer
+from core.auth.ports import AuthTransaction, TokenIssuer
 from core.shared.uow import UnitOfWork
 from core.users.model import User
 from core.users.ports import PasswordHasher
@@ -18,9 +19,9 @@ from core.users.views import UserView
 class PasswordCheck:
     """Checks email + password with brute-force protection.
 
-    - failures are counted per account and per client address in a window; past either
-      threshold every attempt is refused until the window ends (TooManyAttempts), right
-      password or not
+    - the limits are LoginLimits': per (account, address) pair and per address, and per
+      account only past a much higher ceiling that the account's known addresses pass; a
+      refused attempt is refused right password or not (TooManyAttempts)
     - an unknown email costs as much as a wrong password (no enumeration by timing)
     - a deactivated account cannot log in, and fails exactly as a wrong password does
     """
@@ -29,21 +30,14 @@ class PasswordCheck:
         self,
         uow: UnitOfWork[AuthTransaction],
         hasher: PasswordHasher,
-        attempts: AttemptCounter,
-        policy: AuthPolicy,
+        limits: LoginLimits,
     ) -> None:
-        self._uow, self._hasher, self._attempts, self._policy = uow, hasher, attempts, policy
+        self._uow, self._hasher, self._limits = uow, hasher, limits
         self._decoy_hash: str | None = None
 
     async def check(self, email: str, password: str, client: str | None) -> User:
         email = email.strip().lower()
-        keys = [(f"login:acct:{email}", self._policy.max_failures_per_account)]
-        if client:
-            keys.append((f"login:addr:{client}", self._policy.max_failures_per_address))
-        for key, limit in keys:
-            count, retry_after = await self._attempts.status(key)
-            if count >= limit:
-                raise TooManyAttempts(retry_after)
+        attempt = await self._limits.admit(email, client)
         user = None
         if email and password:
             async with self._uow.begin(read_only=True) as tx:
@@ -57,11 +51,9 @@ class PasswordCheck:
         # a different error, or a 429 that came later for the right password than for a
         # wrong one, would confirm a guess.
         if not ok or user is None or not user.active:
-            window = int(self._policy.failure_window.total_seconds())
-            for key, _ in keys:
-                await self._attempts.record(key, window)
+            await self._limits.failed(attempt)
             raise InvalidCredentials()
-        await self._attempts.clear(keys[0][0])
+        await self._limits.succeeded(attempt)
         return user
 
     async def _spend_equal_time(self, password: str) -> None:
@@ -101,8 +93,9 @@ class LogIn:
 
     - the email is matched regardless of case
     - an unknown email and a wrong password fail alike, in message and in time
-    - after repeated failures per account or per client address, attempts are refused
-      until the failure window ends
+    - after repeated failures from one address (for this account, or for any), attempts
+      from it are refused until the failure window ends; after many failures for this
+      account from anywhere, only addresses it logged in from lately are let in
     - a deactivated account cannot log in: it gets the wrong-password answer, whichever
       password is sent
     """

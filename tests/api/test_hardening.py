@@ -310,7 +310,7 @@ async def test_http_errors_raised_anywhere_use_the_schema(status: int, code: str
 
 
 async def test_too_many_failed_logins_are_429_with_retry_after() -> None:
-    async with client_of(make_app(login_max_failures_per_account=2)) as http:
+    async with client_of(make_app(login_max_failures_per_pair=2)) as http:
         jake = await register(http, "jake")
         wrong = {"user": {"email": jake.email, "password": "not-the-password"}}
         statuses = [(await http.post("/api/users/login", json=wrong)).status_code for _ in range(2)]

@@ -1,10 +1,10 @@
-"""With Redis unreachable, the login attempt counter fails open instead of failing logins."""
+"""With Redis unreachable, the login limits fail open instead of failing logins."""
 
 from __future__ import annotations
 
 import socket
 
-from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from entrypoints.lifespan import open_redis
 
 
@@ -18,8 +18,18 @@ async def test_a_dead_redis_neither_counts_nor_raises() -> None:
     client = open_redis(f"redis://127.0.0.1:{closed_port()}/0")
     counter = RedisAttemptCounter(client)
     try:
-        assert await counter.record("k", 60) == 0
-        assert await counter.status("k") == (0, 0)
+        assert await counter.record([("k", 60), ("j", 60)]) == [0, 0]
+        assert await counter.status(["k", "j"]) == [(0, 0), (0, 0)]
         await counter.clear("k")
+    finally:
+        await client.aclose()
+
+
+async def test_a_dead_redis_takes_every_address_as_known() -> None:
+    client = open_redis(f"redis://127.0.0.1:{closed_port()}/0")
+    known = RedisKnownAddresses(client)
+    try:
+        await known.remember("jake", "192.0.2.1", 60)
+        assert await known.is_known("anna", "192.0.2.9") is True
     finally:
         await client.aclose()

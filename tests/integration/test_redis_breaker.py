@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from redis.asyncio import Redis
 
-from adapters.redis.attempts import RedisAttemptCounter
+from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
@@ -73,7 +73,7 @@ async def test_timeouts_of_every_adapter_count_towards_one_breaker(
 
     assert await cache.read("k", DEPS) == (None, "")
     after_one = breaker.state
-    assert await attempts.status("someone") == (0, 0)
+    assert await attempts.status(["someone"]) == [(0, 0)]
 
     assert (after_one, breaker.state) == ("closed", "open")
 
@@ -94,19 +94,23 @@ async def test_an_open_breaker_skips_a_redis_that_answers(
 ) -> None:
     cache = RedisCache(redis_client, prefix=redis_prefix, breaker=breaker)
     attempts = RedisAttemptCounter(redis_client, prefix=redis_prefix, breaker=breaker)
+    known = RedisKnownAddresses(redis_client, prefix=redis_prefix, breaker=breaker)
     limiter = RedisRateLimiter(redis_client, prefix=redis_prefix, breaker=breaker)
     _, stamp = await cache.read("k", DEPS)
     await cache.write("k", DEPS, stamp, b"v", ttl_s=60)
     open_now(breaker)
 
     assert await cache.read("k", DEPS) == (None, "")
-    assert await attempts.record("someone", 60) == 0
-    assert await attempts.status("someone") == (0, 0)
+    assert await attempts.record([("someone", 60)]) == [0]
+    assert await attempts.status(["someone"]) == [(0, 0)]
+    await known.remember("someone", "192.0.2.1", 60)
+    assert await known.is_known("someone else", "192.0.2.9") is True  # fails open
     with pytest.raises(RateLimiterUnavailable):
         await limiter.hit("k", POLICY)
     with pytest.raises(Exception):  # noqa: B017, PT011
         await RedisHealthCheck(redis_client, breaker=breaker).check()
     assert await redis_client.get(f"{redis_prefix}attempts:someone") is None
+    assert await redis_client.get(f"{redis_prefix}known:someone:192.0.2.1") is None
 
 
 async def test_the_probe_after_the_cooldown_closes_the_breaker(

@@ -23,8 +23,9 @@ def settings() -> Settings:
         environment="test",
         secret_key=TEST_SECRET,
         database_url="memory://",
-        login_max_failures_per_account=3,
+        login_max_failures_per_pair=3,
         login_max_failures_per_address=6,
+        login_max_failures_per_account=10,
         rate_limit_enabled=False,
     )
 

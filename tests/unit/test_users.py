@@ -197,12 +197,12 @@ async def test_log_in_fails_alike_for_an_unknown_email_and_a_wrong_password(
 async def test_log_in_is_refused_after_too_many_failures_even_with_the_right_password(
     fakes: Fakes, jake: Actor
 ) -> None:
-    log_in = fakes.build(LogIn)
-    for _ in range(fakes.policy.max_failures_per_account):
+    log_in = fakes.build(LogIn)  # the limits themselves: tests/unit/test_login_limits.py
+    for _ in range(fakes.policy.max_failures_per_pair):
         with pytest.raises(InvalidCredentials):
-            await log_in.execute(LogInInput("jake@example.com", "wrong password"))
+            await log_in.execute(LogInInput("jake@example.com", "wrong password", "192.0.2.1"))
     with pytest.raises(TooManyAttempts) as caught:
-        await log_in.execute(LogInInput("jake@example.com", PASSWORD))
+        await log_in.execute(LogInInput("jake@example.com", PASSWORD, "192.0.2.1"))
     assert caught.value.retry_after_s > 0
 
 
