@@ -78,8 +78,16 @@ def test_a_user_deactivated_through_one_process_is_refused_by_the_other_at_once(
     pair.change_access(name, active=False)
 
     assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
-    pair.change_access(name, active=True)
-    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+    pair.change_access(name, active=True)  # the old token stays dead; a new login works
+    assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
+    login = httpx2.post(
+        f"{pair.a.base}/users/login",
+        json={"user": {"email": f"{name}@x.io", "password": PASSWORD}},
+        timeout=30,
+    )
+    assert login.status_code == 200, login.text
+    fresh = {"Authorization": f"Token {login.json()['user']['token']}"}
+    assert httpx2.get(f"{pair.a.base}/user", headers=fresh).status_code == 200
 
 
 def test_a_role_changed_through_one_process_applies_in_the_other_at_once(pair: Pair) -> None:

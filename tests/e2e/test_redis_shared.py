@@ -86,6 +86,41 @@ def test_two_processes_share_one_rate_limit(
     assert httpx2.get(f"{b.base}/tags").status_code == 429
 
 
+def log_in_from(address: str, base: str, email: str, password: str) -> int:
+    """The status of a login sent from `address` (any of 127.0.0.0/8 on Linux loopback)."""
+    with httpx2.Client(transport=httpx2.HTTPTransport(local_address=address)) as http:
+        response = http.post(
+            f"{base}/users/login",
+            json={"user": {"email": email, "password": password}},
+            timeout=10,
+        )
+    return response.status_code
+
+
+def test_two_processes_share_the_login_limits_and_the_known_addresses(
+    tmp_path: Path, servers: list[LiveServer], redis_url: str, prefix: str
+) -> None:
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'logins.db'}",
+        "SECRET_KEY": "s" * 40,
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": prefix,
+        "RATE_LIMIT_ENABLED": "false",
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": "3",
+    }
+    a = start(env, tmp_path)
+    servers.append(a)
+    b = start(env, tmp_path)
+    servers.append(b)
+    register(a.base, "owner")
+    email, password = "owner@x.io", "password1"
+    assert log_in_from("127.0.0.1", a.base, email, password) == 200  # home, remembered by A
+    for i in (2, 3, 4):  # the account's ceiling, reached through B from three addresses
+        assert log_in_from(f"127.0.0.{i}", b.base, email, "wrong password") == 401
+    assert log_in_from("127.0.0.5", a.base, email, password) == 429  # A counts what B saw
+    assert log_in_from("127.0.0.1", b.base, email, password) == 200  # B knows A's address
+
+
 class ThrowawayRedis:
     """A redis-server of the test's own, on its own port, that the test stops and restarts."""
 
