@@ -362,6 +362,9 @@ _DRIVER_DISCONNECTS = (
     asyncpg.AdminShutdownError,  # 57P01: terminated by the administrator, a fast shutdown
     asyncpg.CrashShutdownError,
     asyncpg.CannotConnectNowError,
+    # "cannot switch to state ...; another operation is in progress": seen on a pooled
+    # connection whose server had just terminated it, before the socket's close arrived.
+    asyncpg.InternalClientError,
 )
 
 
