@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from entrypoints.container import build_container
-from entrypoints.http.docs import install_docs
+from entrypoints.http.docs import document_security, install_docs
 from entrypoints.http.errors import error_responses, install_error_handlers
 from entrypoints.http.index import install_index
 from entrypoints.http.middleware import install_middleware
@@ -107,6 +107,7 @@ def create_app(
     install_middleware(app, settings, RouteTemplates(app))
     install_error_handlers(app)
     install_docs(app)
+    document_security(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
     return app

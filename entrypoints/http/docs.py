@@ -9,15 +9,21 @@ pinned in pyproject.toml. We use its files only, not its FastAPI subclass.
 from __future__ import annotations
 
 from importlib.resources import files
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+
+from entrypoints.http.deps import CREDENTIAL_SCHEMES, takes_credentials
 
 DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
@@ -30,6 +36,51 @@ SWAGGER_PARAMETERS = {
     # Keep the token entered under "Authorize" across reloads of the page.
     "persistAuthorization": True,
 }
+
+
+def document_security(app: FastAPI) -> None:
+    """List the credential schemes in the OpenAPI document as FastAPI would if the
+    authentication dependencies took them as sub-dependencies (they read the headers
+    themselves: see entrypoints.http.deps.CREDENTIAL_SCHEMES): each scheme under
+    components.securitySchemes, and on every operation that takes credentials
+    `security: [{"Token": []}, {"OAuth2": []}, {"ApiKey": []}]` (any one of them)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        secured = False
+        for route in app.routes:
+            if not (isinstance(route, APIRoute) and route.include_in_schema):
+                continue
+            if not _takes_credentials(route.dependant):
+                continue
+            secured = True
+            for method in route.methods or ():
+                operation = schema["paths"][route.path_format].get(method.lower())
+                if operation is not None:
+                    operation["security"] = [
+                        {scheme.scheme_name: []} for scheme in CREDENTIAL_SCHEMES
+                    ]
+        if secured:
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            for scheme in CREDENTIAL_SCHEMES:
+                schemes[scheme.scheme_name] = jsonable_encoder(
+                    scheme.model, by_alias=True, exclude_none=True
+                )
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _takes_credentials(dependant: Dependant) -> bool:
+    return any(
+        (dependency.call is not None and takes_credentials(dependency.call))
+        or _takes_credentials(dependency)
+        for dependency in dependant.dependencies
+    )
 
 
 def install_docs(app: FastAPI) -> None:
