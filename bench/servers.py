@@ -104,6 +104,7 @@ def server_env(database_url: str) -> dict[str, str]:
         # The benchmark measures the service, not the limiter: at its default limits (e.g.
         # 1200 reads/minute per caller, 20 logins/minute) most requests would be 429s.
         RATE_LIMIT_ENABLED="false",
+        SHUTDOWN_DRAIN_DELAY="0",  # no load balancer to tell: stop at once
     )
     return env
 

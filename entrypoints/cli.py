@@ -58,6 +58,7 @@ def _database_failed(doing: str, exc: BaseException, settings: Settings) -> NoRe
 def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from entrypoints import serving
     from entrypoints.logging import configure_logging
 
     settings = _settings_or_exit()
@@ -75,7 +76,7 @@ def serve(args: argparse.Namespace) -> None:
         no_supervised_workers()
     signal.signal(signal.SIGTERM, _exit_cleanly)
     _announce_when_listening(args.host, args.port)
-    uvicorn.run(
+    config = uvicorn.Config(
         "entrypoints.http.app:app_from_env",
         factory=True,
         host=args.host,
@@ -86,9 +87,11 @@ def serve(args: argparse.Namespace) -> None:
         # X-Forwarded-For/-Proto count only from these peers (a proxy we run), else ignored.
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
-        # On SIGTERM: stop accepting, let in-flight requests finish within this, then exit.
+        # On SIGTERM, after SHUTDOWN_DRAIN_DELAY (entrypoints/shutdown.py): stop accepting,
+        # let in-flight requests finish within this, then exit.
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+    serving.run(config)
 
 
 def _prepare_database(settings: Settings) -> None:
@@ -328,6 +331,10 @@ _ENVIRONMENT: dict[str, tuple[str, object]] = {
     "SHUTDOWN_TIMEOUT": (
         "seconds in-flight requests get after SIGTERM",
         Settings.model_fields["shutdown_timeout"].default,
+    ),
+    "SHUTDOWN_DRAIN_DELAY": (
+        "seconds between SIGTERM and closing the listener, /health/ready answering 503 meanwhile",
+        Settings.model_fields["shutdown_drain_delay"].default,
     ),
     "METRICS_TOKEN": ("if set, GET /metrics requires it as a Bearer token", _NO_DEFAULT),
     "OTEL_EXPORTER_OTLP_ENDPOINT": ("OTLP/HTTP collector; tracing is on when set", _NO_DEFAULT),

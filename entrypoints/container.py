@@ -166,7 +166,9 @@ def build_container(
     container.register(ArticleQueries, instance=articles)
     container.register(ProfileQueries, instance=profiles)
     readiness = CheckReadiness(
-        readiness_checks(infra, breaker), degradable=degradable_dependencies(settings)
+        readiness_checks(infra, breaker),
+        degradable=degradable_dependencies(settings),
+        draining=infra.drain.is_draining,
     )
     container.register(CheckReadiness, instance=readiness)
     for use_case in USE_CASES:

@@ -16,6 +16,7 @@ from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sql.failures import explain_database_failure
 from core.users.ports import PasswordHasher
 from entrypoints.settings import Settings
+from entrypoints.shutdown import Drain
 from entrypoints.storage.backend import StorageBackend
 from entrypoints.storage.registry import backend_for
 
@@ -26,11 +27,13 @@ _USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
 @dataclass
 class Infrastructure:
     """Long-lived clients, built once per process: the storage backend DATABASE_URL names,
-    open, and Redis when REDIS_URL is set."""
+    open, and Redis when REDIS_URL is set; and the process's shutdown state, which
+    readiness reads (entrypoints.shutdown)."""
 
     hasher: PasswordHasher
     storage: StorageBackend
     redis: Redis | None = None
+    drain: Drain = field(default_factory=Drain)
     _closers: list[Argon2PasswordHasher] = field(default_factory=list)
 
 

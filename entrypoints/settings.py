@@ -131,6 +131,14 @@ class Settings(BaseSettings):
         le=3_600,
         description="Seconds in-flight requests get to finish after SIGTERM.",
     )
+    shutdown_drain_delay: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="Seconds between SIGTERM and closing the listener: /health/ready answers "
+        "503 while requests are still served, so a load balancer stops sending new ones. "
+        "0: close at once.",
+    )
 
     # --- observability: metrics and tracing (entrypoints/http/observability.py) ---
     metrics_token: SecretStr | None = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -147,6 +148,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx2.AsyncClient]:
         yield http
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The live servers the tests start (and stop with SIGTERM) have no load balancer to tell:
+    # no drain, unless a test asks for one (tests/faults/test_shutdown_drain.py).
+    os.environ["SHUTDOWN_DRAIN_DELAY"] = "0"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--inner-loop",
@@ -156,11 +163,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-_SERVICES = ("postgres", "redis", "e2e", "integration")
+_SERVICES = ("postgres", "redis", "e2e", "integration", "faults")
+_FAULTS = "tests/faults/"
 _MEMORY_ONLY = ("tests/api/", "tests/security/")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The fault suite (live processes, real Postgres and Redis) runs in `make test`, never in
+    # the inner loop: every test under tests/faults/ is marked, whoever wrote it.
+    for item in items:
+        if item.nodeid.startswith(_FAULTS):
+            item.add_marker(pytest.mark.faults)
     if not config.getoption("--inner-loop"):
         return
     kept, dropped = [], []

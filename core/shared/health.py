@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Literal, Protocol
 
 from core.shared.errors import Unavailable
@@ -17,6 +17,12 @@ DEFAULT_TIMEOUT_S = 1.0
 
 # What readiness says of each dependency that does not make the service unready.
 CheckStatus = Literal["ok", "degraded"]
+# The name a shutting-down process reports itself under, and why it is not ready.
+SHUTDOWN, DRAINING = "shutdown", "draining"
+
+
+def _never() -> bool:
+    return False
 
 
 class HealthCheck(Protocol):
@@ -49,6 +55,9 @@ class DependenciesUnavailable(Unavailable):
 class CheckReadiness:
     """Is every dependency answering right now?
 
+    - a process that is shutting down is not ready, whatever its dependencies say: it answers
+      at once, without asking them, that `shutdown` is `draining` (it still serves requests
+      until its listener closes; the load balancer must stop sending new ones)
     - every check runs at the same time, each within the timeout (1 s unless configured)
     - a dependency the service can serve without (Redis while rate limits fail open) that
       fails or is slower is `degraded`: still ready, so a shared outage does not take every
@@ -63,12 +72,16 @@ class CheckReadiness:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         degradable: Collection[str] = (),
+        draining: Callable[[], bool] = _never,
     ) -> None:
         self._checks = dict(checks)
         self._timeout_s = timeout_s
         self._degradable = frozenset(degradable)
+        self._draining = draining
 
     async def execute(self) -> dict[str, CheckStatus]:
+        if self._draining():
+            raise DependenciesUnavailable({SHUTDOWN: DRAINING})
         outcomes = await asyncio.gather(
             *(self._probe(name, check) for name, check in self._checks.items())
         )

@@ -23,6 +23,7 @@ from entrypoints.http.routing import add_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings, with_dev_secret
+from entrypoints.shutdown import drain_before_exit
 
 API_PREFIX = "/api"
 VERSIONED_PREFIX = "/api/v1"
@@ -68,6 +69,8 @@ def create_app(
         infra = await open_infrastructure(settings)
         try:
             app.state.container = build_container(with_dev_secret(settings), infra)
+            # On SIGTERM: not ready at once, still serving for SHUTDOWN_DRAIN_DELAY.
+            drain_before_exit(infra.drain, settings.shutdown_drain_delay)
             freeze_startup_heap()
             yield
         finally:

@@ -207,3 +207,15 @@ async def test_probes_are_documented_under_the_health_tag(storage: Storage) -> N
     assert error == {"$ref": "#/components/schemas/ErrorResponse"}
     schema = document["components"]["schemas"]["ErrorResponse"]
     assert set(schema["required"]) == {"errors", "code", "requestId"}
+
+
+async def test_ready_answers_503_draining_once_shutdown_began() -> None:
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
+    infra.drain.begin()  # what SIGTERM does (entrypoints/shutdown.py)
+    async with client_for(infra) as http:
+        ready = await http.get("/health/ready")
+        live = await http.get("/health/live")
+
+    assert_unavailable(ready, "shutdown")
+    assert ready.json()["errors"] == {"shutdown": ["draining"]}
+    assert live.status_code == 200  # draining is no reason to restart the process

@@ -98,3 +98,25 @@ async def test_a_degradable_dependency_does_not_hide_another_failure() -> None:
         await readiness.execute()
 
     assert set(raised.value.failures) == {"database"}
+
+
+async def test_a_process_shutting_down_is_not_ready_without_asking_its_dependencies() -> None:
+    database, redis = FakeHealthCheck(), FakeHealthCheck()
+    readiness = CheckReadiness(
+        {"database": database, "redis": redis}, degradable={"redis"}, draining=lambda: True
+    )
+
+    with pytest.raises(DependenciesUnavailable) as raised:
+        await readiness.execute()
+
+    assert raised.value.failures == {"shutdown": "draining"}
+    assert (database.calls, redis.calls) == (0, 0)
+
+
+async def test_a_process_not_shutting_down_asks_its_dependencies() -> None:
+    database = FakeHealthCheck()
+
+    statuses = await CheckReadiness({"database": database}, draining=lambda: False).execute()
+
+    assert statuses == {"database": "ok"}
+    assert database.calls == 1
