@@ -56,8 +56,6 @@ def _database_failed(doing: str, exc: BaseException, settings: Settings) -> NoRe
 
 
 def serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from entrypoints import serving
     from entrypoints.logging import configure_logging
 
@@ -76,7 +74,7 @@ def serve(args: argparse.Namespace) -> None:
         no_supervised_workers()
     signal.signal(signal.SIGTERM, _exit_cleanly)
     _announce_when_listening(args.host, args.port)
-    config = uvicorn.Config(
+    config = serving.ServeConfig(
         "entrypoints.http.app:app_from_env",
         factory=True,
         host=args.host,
@@ -90,6 +88,8 @@ def serve(args: argparse.Namespace) -> None:
         # On SIGTERM, after SHUTDOWN_DRAIN_DELAY (entrypoints/shutdown.py): stop accepting,
         # let in-flight requests finish within this, then exit.
         timeout_graceful_shutdown=settings.shutdown_timeout,
+        http="entrypoints.serving:BoundedHeadersProtocol",
+        header_timeout_s=settings.request_header_timeout,
     )
     serving.run(config)
 
@@ -335,6 +335,10 @@ _ENVIRONMENT: dict[str, tuple[str, object]] = {
     "SHUTDOWN_DRAIN_DELAY": (
         "seconds between SIGTERM and closing the listener, /health/ready answering 503 meanwhile",
         Settings.model_fields["shutdown_drain_delay"].default,
+    ),
+    "REQUEST_HEADER_TIMEOUT": (
+        "seconds a client gets to send a request's line and headers",
+        Settings.model_fields["request_header_timeout"].default,
     ),
     "METRICS_TOKEN": ("if set, GET /metrics requires it as a Bearer token", _NO_DEFAULT),
     "OTEL_EXPORTER_OTLP_ENDPOINT": ("OTLP/HTTP collector; tracing is on when set", _NO_DEFAULT),

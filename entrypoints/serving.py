@@ -4,16 +4,90 @@
   shutting down. Its workers drain first (entrypoints.shutdown) and then close theirs; were
   the supervisor's copy kept until exit, the kernel would go on accepting connections that
   nobody serves any more, left hanging instead of refused.
+- a client gets REQUEST_HEADER_TIMEOUT seconds to send a request's line and headers
+  (`BoundedHeadersProtocol`). uvicorn bounds the idle time between requests (keep-alive) and
+  the size of the headers, not the time they take: a client sending a byte now and then
+  held its connection, and its file descriptor, forever (slowloris).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sys
+from typing import Any
 
 import uvicorn
+from loguru import logger
 from uvicorn.config import STARTUP_FAILURE
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
+
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+
+
+class ServeConfig(uvicorn.Config):
+    """uvicorn's Config with the time a client gets to send its headers (read by the protocol
+    in each worker: the config travels to spawned workers, module state does not)."""
+
+    def __init__(
+        self, app: str, *, header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S, **kwargs: Any
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self.header_timeout_s = header_timeout_s
+
+
+class BoundedHeadersProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing a connection whose request line and headers do
+    not arrive within the config's `header_timeout_s`, counted from the connection's start or
+    from the end of the previous response (the same clock as uvicorn's keep-alive timeout,
+    which still closes an idle connection first). Nothing is answered: the client is not
+    speaking HTTP at a usable pace (nginx's `client_header_timeout` does the same)."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self._header_timeout_s: float = getattr(
+            config, "header_timeout_s", DEFAULT_HEADER_TIMEOUT_S
+        )
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._wait_for_headers()
+
+    def on_headers_complete(self) -> None:
+        self._headers_arrived()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # Not when the response closed the connection, nor when a pipelined request (its
+        # headers read already) has just started.
+        if not self.transport.is_closing() and self.cycle.response_complete:
+            self._wait_for_headers()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._headers_arrived()
+        super().connection_lost(exc)
+
+    def _wait_for_headers(self) -> None:
+        self._headers_arrived()
+        self._header_timer = self.loop.call_later(self._header_timeout_s, self._headers_late)
+
+    def _headers_arrived(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_late(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            logger.debug(
+                "closed a connection from {}: no complete request headers within {:g} s",
+                self.client,
+                self._header_timeout_s,
+            )
+            self.transport.close()
 
 
 class Supervisor(Multiprocess):
@@ -26,7 +100,7 @@ class Supervisor(Multiprocess):
         super().terminate_all()
 
 
-def run(config: uvicorn.Config) -> None:
+def run(config: ServeConfig) -> None:
     """Serve until told to stop: what `uvicorn.run` does for a TCP host and port, without
     reload, with `Supervisor` for several workers."""
     if config.workers > 1:

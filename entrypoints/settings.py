@@ -139,6 +139,14 @@ class Settings(BaseSettings):
         "503 while requests are still served, so a load balancer stops sending new ones. "
         "0: close at once.",
     )
+    request_header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a client gets to send a request's line and headers (from the "
+        "connection's start, or the end of the previous response); then the connection is "
+        "closed.",
+    )
 
     # --- observability: metrics and tracing (entrypoints/http/observability.py) ---
     metrics_token: SecretStr | None = Field(
