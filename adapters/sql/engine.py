@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy.ext.asyncio
+from loguru import logger
 from sqlalchemy import ClauseElement, CursorResult, Executable, ScalarResult, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -203,6 +204,35 @@ def write_engine(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(**{WRITE_OPTION: True})
 
 
+def _unreachable(exc: BaseException) -> Unavailable:
+    # Whatever failed while a connection was being opened (refused, "the database system is
+    # starting up" as the driver's own error class, a driver hiccup mid-handshake): nothing
+    # was sent, the database is what is missing. Logged, with its type, for the operator.
+    logger.warning("database: cannot connect: {}: {}", type(exc).__name__, exc)
+    return Unavailable("the database is not answering; retry")
+
+
+async def open_connection(engine: AsyncEngine) -> AsyncConnection:
+    """`engine.connect()`, but a database that cannot be reached (down, restarting, refusing
+    connections: "the database system is starting up") answers Unavailable (503 with
+    Retry-After, in the error schema), not an unexpected 500. Nothing was sent, so nothing
+    is half-written; the client may retry."""
+    try:
+        return await engine.connect()
+    except Exception as exc:
+        raise _unreachable(exc) from exc
+
+
+@asynccontextmanager
+async def connection_to(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """`async with engine.connect()` through `open_connection`."""
+    connection = await open_connection(engine)
+    try:
+        yield connection
+    finally:
+        await asyncio.shield(connection.close())
+
+
 def is_disconnect(exc: BaseException) -> bool:
     """Whether a statement failed because its connection died (SQLAlchemy then invalidated
     the connection and marked every pooled connection older than it for replacement)."""
@@ -310,7 +340,7 @@ class ReadConnection:
         autocommit = self._reads.autocommit
         if self._connection is None:
             await self._release_raw()  # one pooled connection per read at a time
-            self._connection = await self._reads.engine.connect()
+            self._connection = await open_connection(self._reads.engine)
         if autocommit and statement.is_dml and not self._in_transaction:
             await self._connection.exec_driver_sql("BEGIN")
             self._in_transaction = True
@@ -320,7 +350,7 @@ class ReadConnection:
             if not (autocommit and is_disconnect(exc)) or self._in_transaction:
                 raise
         await self._connection.close()
-        self._connection = await self._reads.engine.connect()
+        self._connection = await open_connection(self._reads.engine)
         async with unavailable_on_disconnect():
             return await self._connection.execute(statement, parameters)
 
@@ -390,8 +420,12 @@ class Reads:
         return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
 
     async def raw_connection(self) -> PoolProxiedConnection:
-        """A pooled connection as the driver's (no SQLAlchemy Connection around it)."""
-        return await greenlet_spawn(self.engine.sync_engine.raw_connection)
+        """A pooled connection as the driver's (no SQLAlchemy Connection around it); one that
+        cannot be opened is Unavailable, as in `open_connection`."""
+        try:
+            return await greenlet_spawn(self.engine.sync_engine.raw_connection)
+        except Exception as exc:
+            raise _unreachable(exc) from exc
 
     def driver_sql(self, statement: Executable) -> DriverSql:
         """`statement` compiled for the driver, once (hot statements are module-level)."""

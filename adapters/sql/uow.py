@@ -10,7 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sql.auth_repositories import SqlApiKeyRepository, SqlRefreshTokenRepository
 from adapters.sql.constraints import domain_error_for
-from adapters.sql.engine import ReadConnection, Reads, unavailable_on_disconnect, write_engine
+from adapters.sql.engine import (
+    ReadConnection,
+    Reads,
+    connection_to,
+    unavailable_on_disconnect,
+    write_engine,
+)
 from adapters.sql.repositories import (
     SqlArticleRepository,
     SqlCommentRepository,
@@ -79,5 +85,5 @@ class SqlAlchemyUnitOfWork:
             async with self._reads.connect() as reader:
                 yield SqlAlchemyTransaction(reader, read_only=True, listeners=self._listeners)
             return
-        async with unavailable_on_disconnect(), self._writes.connect() as connection:
+        async with unavailable_on_disconnect(), connection_to(self._writes) as connection:
             yield SqlAlchemyTransaction(connection, listeners=self._listeners)
