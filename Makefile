@@ -20,7 +20,7 @@ WORKERS ?= 1
 unexport PYTHONDONTWRITEBYTECODE
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/.tools/pycache
 
-.PHONY: serve test lint unit realworld bench clean
+.PHONY: serve test lint unit faults realworld bench clean
 
 .tools/uv/bin/uv:
 	$(PYTHON) -m venv .tools/uv
@@ -43,6 +43,11 @@ lint: $(VENV)/.synced
 # tests/api and tests/security on the in-memory backend (see README: what it leaves out).
 unit: $(VENV)/.synced
 	$(BIN)/pytest -q --inner-loop tests/unit tests/contract tests/api tests/security
+
+# The fault suite alone (live processes, real Postgres and Redis, a throwaway Postgres cluster);
+# `make test` runs it too, with everything under tests/.
+faults: $(VENV)/.synced
+	$(BIN)/pytest -q -m faults tests/faults
 
 realworld: $(VENV)/.synced
 	$(BIN)/python scripts/realworld_suite.py sqlite postgres
