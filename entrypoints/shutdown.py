@@ -6,7 +6,9 @@ hanging) the requests the balancer keeps sending until then. So on SIGTERM this 
 drains: `/health/ready` answers 503 (`"shutdown": "draining"`) at once while every other
 request is served as before, for SHUTDOWN_DRAIN_DELAY seconds; only then is uvicorn told to
 shut down (listener closed, in-flight requests given SHUTDOWN_TIMEOUT, lifespan closed).
-A second SIGTERM ends the drain early; SIGINT (Ctrl+C) is not delayed."""
+A second SIGTERM ends the drain early; SIGINT (Ctrl+C) is not delayed, nor is the SIGTERM of a
+worker whose supervisor died (entrypoints.supervision: no balancer hands over to an orphan,
+and the next start needs the port)."""
 
 from __future__ import annotations
 
@@ -34,12 +36,19 @@ class Drain:
         self._draining = True
 
 
-def drain_before_exit(drain: Drain, delay_s: float) -> None:
+def _never() -> bool:
+    return False
+
+
+def drain_before_exit(
+    drain: Drain, delay_s: float, *, orphaned: Callable[[], bool] = _never
+) -> None:
     """Put the drain in front of the SIGTERM handler uvicorn installed (call it from the app's
     lifespan start-up: uvicorn installs its handlers before, in the serving thread).
 
-    On SIGTERM: `drain` begins now, uvicorn's handler runs `delay_s` later. A no-op with no
-    delay, off the main thread (no signals there) or when SIGTERM has no Python handler."""
+    On SIGTERM: `drain` begins now, uvicorn's handler runs `delay_s` later; at once when
+    `orphaned()`. A no-op with no delay, off the main thread (no signals there) or when
+    SIGTERM has no Python handler."""
     if delay_s <= 0 or threading.current_thread() is not threading.main_thread():
         return
     shut_down = signal.getsignal(signal.SIGTERM)
@@ -55,7 +64,7 @@ def drain_before_exit(drain: Drain, delay_s: float) -> None:
             shut_down(signum, frame)
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        if drain.is_draining():  # a second SIGTERM: no more waiting
+        if drain.is_draining() or orphaned():  # a second SIGTERM, or no supervisor
             hand_over(signum, frame)
             return
         drain.begin()

@@ -5,7 +5,8 @@ supervisor killed with SIGKILL takes nobody down: its workers would go on servin
 orphans and keep the port, and the next start would fail with "Address already in use".
 So each worker asks to be sent SIGTERM when its parent dies (Linux: PR_SET_PDEATHSIG;
 elsewhere a thread that watches the parent pid), which is uvicorn's graceful shutdown,
-bounded by SHUTDOWN_TIMEOUT."""
+bounded by SHUTDOWN_TIMEOUT, without the drain (SHUTDOWN_DRAIN_DELAY) of an orderly stop:
+an orphan stops at once so that the next start finds the port free."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ def end_with_supervisor() -> None:
     # The supervisor may have died before the request above: then nothing would come.
     if os.getppid() != supervisor:
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def orphaned() -> bool:
+    """In a worker of `conduit serve --workers N`: whether its supervisor is gone (it no
+    longer is the parent). False anywhere else."""
+    named = os.environ.get(SUPERVISOR_PID_VARIABLE, "")
+    return named.isdigit() and int(named) != os.getpid() and os.getppid() != int(named)
 
 
 def _signal_on_parent_death(signum: int) -> bool:

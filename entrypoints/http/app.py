@@ -24,6 +24,7 @@ from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings, with_dev_secret
 from entrypoints.shutdown import drain_before_exit
+from entrypoints.supervision import orphaned
 
 API_PREFIX = "/api"
 VERSIONED_PREFIX = "/api/v1"
@@ -70,7 +71,7 @@ def create_app(
         try:
             app.state.container = build_container(with_dev_secret(settings), infra)
             # On SIGTERM: not ready at once, still serving for SHUTDOWN_DRAIN_DELAY.
-            drain_before_exit(infra.drain, settings.shutdown_drain_delay)
+            drain_before_exit(infra.drain, settings.shutdown_drain_delay, orphaned=orphaned)
             freeze_startup_heap()
             yield
         finally:

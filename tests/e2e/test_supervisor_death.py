@@ -99,6 +99,9 @@ def test_workers_exit_when_the_supervisor_is_killed_and_the_port_is_free_again(
         "TMPDIR": str(tmp_path),  # where the CLI makes PROMETHEUS_MULTIPROC_DIR
         "PROMETHEUS_MULTIPROC_DIR": "",  # as if unset: the CLI makes its own
         "SHUTDOWN_TIMEOUT": "30",  # the graceful window must not be what ends orphans
+        # Nor the drain: an orphan has no load balancer handing over to a supervisor; it
+        # stops at once, the port free for the next start.
+        "SHUTDOWN_DRAIN_DELAY": "30",
     }
     leftovers: list[int] = []
     second: LiveServer | None = None
@@ -125,7 +128,8 @@ def test_workers_exit_when_the_supervisor_is_killed_and_the_port_is_free_again(
                 pytest.fail(f"workers {still} still run {ORPHANS_GONE_WITHIN_S}s after the kill")
             time.sleep(0.1)
 
-        second = start_on(port_of(first), env, tmp_path, "--workers", "2")
+        undrained = {**env, "SHUTDOWN_DRAIN_DELAY": "0"}  # stopped by SIGTERM below
+        second = start_on(port_of(first), undrained, tmp_path, "--workers", "2")
         assert httpx2.get(f"{second.base}/tags", timeout=5).status_code == 200
         leftovers += uvicorn_workers(second.proc.pid)
         # The killed run could not remove its metrics directory; the next start did.

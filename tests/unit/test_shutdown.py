@@ -79,3 +79,12 @@ def test_a_process_is_not_draining_until_told() -> None:
     assert not drain.is_draining()
     drain.begin()
     assert drain.is_draining()
+
+
+async def test_an_orphan_hands_over_at_once(uvicorn_handler: RecordingHandler) -> None:
+    drain_before_exit(Drain(), 60, orphaned=lambda: True)
+
+    os.kill(os.getpid(), signal.SIGTERM)
+
+    await until(lambda: uvicorn_handler.signals)
+    assert uvicorn_handler.signals == [signal.SIGTERM]

@@ -83,3 +83,18 @@ def test_end_with_supervisor_starts_the_watch_when_the_signal_is_unavailable(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
 def test_linux_grants_the_parent_death_signal() -> None:
     assert supervision._signal_on_parent_death(0)  # signal 0: clears it again
+
+
+def test_a_worker_is_orphaned_once_its_supervisor_is_no_longer_its_parent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(supervision.SUPERVISOR_PID_VARIABLE, raising=False)
+    assert not supervision.orphaned()  # not a supervised worker
+    monkeypatch.setenv(supervision.SUPERVISOR_PID_VARIABLE, str(os.getpid()))
+    assert not supervision.orphaned()  # the supervisor itself
+    monkeypatch.setenv(supervision.SUPERVISOR_PID_VARIABLE, str(os.getppid()))
+    assert not supervision.orphaned()  # its supervisor is alive
+
+    monkeypatch.setattr(os, "getppid", lambda: 1)  # re-parented: the supervisor died
+
+    assert supervision.orphaned()
