@@ -19,7 +19,7 @@ from entrypoints.http.middleware import install_middleware
 from entrypoints.http.observability import RouteTemplates, install_observability
 from entrypoints.http.rate_limits import rate_limit
 from entrypoints.http.routes import admin, articles, auth, health, profiles, users
-from entrypoints.http.routing import add_routes
+from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.settings import Settings, load_settings, with_dev_secret
@@ -114,6 +114,7 @@ def create_app(
     document_security(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
+    index_routes(app)
     return app
 
 

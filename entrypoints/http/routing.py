@@ -17,6 +17,8 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 DUPLICATE_KEY = "duplicate key"
 
@@ -103,3 +105,80 @@ def add_routes(
                 max_body_size=route.max_body_size,
                 form_limits=route.form_limits,
             )
+
+
+class RouteIndex:
+    """The app router's dispatch, looking up a request's candidate routes by the first two
+    segments of its path instead of trying every route in turn.
+
+    Starlette matches a request against the routes one by one, a regular expression each
+    (FastAPI adds its own bookkeeping per try): `GET /api/tags` tried 20 routes, a health
+    probe 57, about 2 us each. Here the routes whose first two path segments are literal
+    text sit in a bucket per segment pair; the rest (a parameter or converter there, mounts,
+    included routers) are in every bucket, all in their original order. A route can only
+    match paths that start with its literal segments, so the first full match in the bucket
+    is the first in the whole list. Anything else (no full match: 404, 405; a root_path; a
+    route that puts FastAPI's own keys in the scope) goes to the router's own dispatch,
+    unchanged. The buckets are rebuilt when routes are added.
+    """
+
+    def __init__(self, router: APIRouter, dispatch: ASGIApp) -> None:
+        self._router, self._dispatch = router, dispatch
+        self._routes: list[BaseRoute] | None = None
+        self._count = -1
+        self._buckets: dict[tuple[str, ...], tuple[BaseRoute, ...]] = {}
+        self._anywhere: tuple[BaseRoute, ...] = ()
+
+    @staticmethod
+    def _key(path: str) -> tuple[str, ...]:
+        return tuple(path.split("/", 3)[1:3])
+
+    def _index(self) -> None:
+        routes = self._router.routes
+        literal: list[tuple[int, tuple[str, ...], BaseRoute]] = []
+        anywhere: list[tuple[int, BaseRoute]] = []
+        for position, route in enumerate(routes):
+            key = self._key(route.path) if isinstance(route, Route | APIRoute) else None
+            if key is None or any("{" in segment for segment in key):
+                anywhere.append((position, route))
+            else:
+                literal.append((position, key, route))
+        buckets: dict[tuple[str, ...], list[tuple[int, BaseRoute]]] = {}
+        for position, key, route in literal:
+            buckets.setdefault(key, []).append((position, route))
+        self._buckets = {
+            key: tuple(route for _, route in sorted(bucket + anywhere, key=lambda p: p[0]))
+            for key, bucket in buckets.items()
+        }
+        self._anywhere = tuple(route for _, route in anywhere)
+        self._routes, self._count = routes, len(routes)
+
+    def match(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
+        """The first route that fully matches an HTTP request, and its child scope; None when
+        the router's own dispatch must decide."""
+        if scope.get("root_path") or self._router.form_limits:
+            return None
+        if self._router.routes is not self._routes or len(self._router.routes) != self._count:
+            self._index()
+        for route in self._buckets.get(self._key(scope["path"]), self._anywhere):
+            match, child_scope = route.matches(scope)
+            if match is Match.FULL:
+                # FastAPI merges its own scope keys (included routers): its dispatch does.
+                return None if "fastapi" in child_scope else (route, child_scope)
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.match(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self._dispatch(scope, receive, send)
+            return
+        route, child_scope = found
+        scope.setdefault("router", self._router)
+        scope.update(child_scope)
+        await route.handle(scope, receive, send)
+
+
+def index_routes(app: FastAPI) -> None:
+    """Dispatch the app's requests through a RouteIndex (call once, routes added or not)."""
+    router = app.router
+    router.middleware_stack = RouteIndex(router, router.middleware_stack)
