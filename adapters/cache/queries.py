@@ -179,7 +179,7 @@ class CachedProfileQueries:
         self._inner, self._cache, self._ttl = inner, cache, ttl_s
 
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
-        key = f"{CACHE_SCHEMA}:profile:{username}"
+        key = f"{CACHE_SCHEMA}:{profile_dep(username)}"  # one entry for "Jake" and "jake"
         deps = [profile_dep(username)]
         raw, stamp = await self._cache.read(key, deps)
         base: ProfileView | None = None

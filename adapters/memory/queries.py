@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.memory.store import MemoryDatabase, MemoryState
+from adapters.memory.store import MemoryDatabase, MemoryState, by_username
 from core.articles.model import Article, Comment
 from core.articles.views import ArticleFilter, ArticleView, CommentView
 from core.auth.ports import UserFilter
@@ -76,12 +76,10 @@ class InMemoryArticleQueries:
         if filters.tag is not None:
             matches = [a for a in matches if filters.tag in a.tags]
         if filters.author is not None:
-            author = next((u for u in state.users.values() if u.username == filters.author), None)
+            author = by_username(state, filters.author)
             matches = [a for a in matches if author is not None and a.author_id == author.id]
         if filters.favorited_by is not None:
-            fan = next(
-                (u for u in state.users.values() if u.username == filters.favorited_by), None
-            )
+            fan = by_username(state, filters.favorited_by)
             matches = [a for a in matches if fan is not None and (fan.id, a.id) in state.favorites]
         return _page(state, matches, page, viewer)
 
@@ -117,12 +115,12 @@ class InMemoryProfileQueries:
 
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
         state = self._db.state
-        user = next((u for u in state.users.values() if u.username == username), None)
+        user = by_username(state, username)
         return None if user is None else _profile(state, user, viewer)
 
     async def is_following(self, username: str, viewer: UserId) -> bool:
         state = self._db.state
-        user = next((u for u in state.users.values() if u.username == username), None)
+        user = by_username(state, username)
         return user is not None and (viewer, user.id) in state.follows
 
 

@@ -21,7 +21,7 @@ from core.auth.model import ApiKey, RefreshToken
 from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
-from core.users.model import Role, User
+from core.users.model import Role, User, username_key, username_skeleton
 
 
 @dataclass
@@ -57,17 +57,26 @@ class MemoryDatabase:
         self.lock = asyncio.Lock()
 
 
+def by_username(state: MemoryState, username: str) -> User | None:
+    """The user with this username up to case and Unicode compatibility (its key), like
+    the SQL adapters' lookups by users.username_key."""
+    key = username_key(username)
+    return next((u for u in state.users.values() if username_key(u.username) == key), None)
+
+
 class InMemoryUserRepository:
     def __init__(self, state: MemoryState) -> None:
         self._s = state
 
     def _check_unique(self, user: User) -> None:
-        # Mirrors the unique constraints uq_users_username / uq_users_email.
+        # Mirrors the unique constraints uq_users_username(_key), uq_users_username_skeleton
+        # and uq_users_email.
+        key, skeleton = username_key(user.username), username_skeleton(user.username)
         for other in self._s.users.values():
             if other.id == user.id:
                 continue
-            if other.username == user.username:
-                raise UsernameTaken()
+            if username_key(other.username) == key or username_skeleton(other.username) == skeleton:
+                raise UsernameTaken()  # like the SQL adapter: which of the two, it cannot tell
             if other.email == user.email:
                 raise EmailTaken()
 
@@ -105,7 +114,16 @@ class InMemoryUserRepository:
         return next((u for u in self._s.users.values() if u.email == wanted), None)
 
     async def get_by_username(self, username: str) -> User | None:
-        return next((u for u in self._s.users.values() if u.username == username), None)
+        return by_username(self._s, username)
+
+    async def get_lookalike(
+        self, username: str, *, other_than: UserId | None = None
+    ) -> User | None:
+        key, skeleton = username_key(username), username_skeleton(username)
+        others = [u for u in self._s.users.values() if u.id != other_than]
+        same = (u for u in others if username_key(u.username) == key)
+        alike = (u for u in others if username_skeleton(u.username) == skeleton)
+        return next(same, None) or next(alike, None)
 
 
 class InMemoryFollowRepository:

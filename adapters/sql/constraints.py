@@ -2,7 +2,8 @@
 
 The constraints a race can hit, and what they mean:
 
-- unique `uq_users_username`, `uq_users_email`, `uq_articles_slug`: someone else took it
+- unique `uq_users_username` (and `_key`: the same name in another case, and `_skeleton`:
+  one that looks the same), `uq_users_email`, `uq_articles_slug`: someone else took it
   between our check and our write.
 - foreign keys to `articles` from `article_tags`, `favorites` and `comments`: the article
   was deleted between our read and our write (an edit's new tags, a favorite, a comment).
@@ -31,6 +32,8 @@ from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 # Postgres names the constraint; SQLite names "table.column" for a unique violation.
 # Both appear in the message.
 _BY_CONSTRAINT: tuple[tuple[tuple[str, ...], Callable[[], DomainError]], ...] = (
+    # Also uq_users_username_key and _skeleton (same prefix): a race cannot tell a look-alike
+    # from the same name (both fail at once), so both read "taken".
     (("uq_users_username", "users.username"), UsernameTaken),
     (("uq_users_email", "users.email"), EmailTaken),
     (("uq_articles_slug", "articles.slug"), SlugTaken),

@@ -42,7 +42,11 @@ from core.auth.ports import UserFilter
 from core.profiles.views import ProfileView
 from core.shared.ids import CommentId, UserId
 from core.shared.pagination import Page, PageRequest
-from core.users.model import User
+from core.users.model import User, username_key
+
+
+def _key(username: str | None) -> str | None:
+    return None if username is None else username_key(username)
 
 
 def _storable(*values: str | None) -> bool:
@@ -159,14 +163,14 @@ def _page_conditions(
             )
         )
     if author:
-        conditions.append(users.c.username == bindparam("author"))
+        conditions.append(users.c.username_key == bindparam("author"))
     if favorited_by:
         fans = users.alias("fans")
         conditions.append(
             articles.c.id.in_(
                 select(favorites.c.article_id)
                 .join(fans, fans.c.id == favorites.c.user_id)
-                .where(fans.c.username == bindparam("favorited_by"))
+                .where(fans.c.username_key == bindparam("favorited_by"))
             )
         )
     if feed:
@@ -278,10 +282,10 @@ class SqlArticleQueries:
     ) -> Page[ArticleView]:
         if not _storable(filters.tag, filters.author, filters.favorited_by):
             return Page((), 0)
-        given = {
+        given = {  # users by username_key: case-insensitive, as the profile lookups
             "tag": filters.tag,
-            "author": filters.author,
-            "favorited_by": filters.favorited_by,
+            "author": _key(filters.author),
+            "favorited_by": _key(filters.favorited_by),
         }
         params = {name: value for name, value in given.items() if value is not None}
         matching = ("tag" in params, "author" in params, "favorited_by" in params, False)
@@ -324,7 +328,7 @@ def _comment_view(fields: Mapping[str, Any]) -> CommentView:
 @functools.cache
 def _profile_by_username(signed_in: bool) -> Select[Any]:
     return select(*_profile_columns(signed_in, users.c.id)).where(
-        users.c.username == bindparam("username")
+        users.c.username_key == bindparam("username")
     )
 
 
@@ -333,7 +337,9 @@ _IS_FOLLOWING = select(
     .where(
         follows.c.follower_id == _viewer_param(),
         follows.c.followee_id
-        == select(users.c.id).where(users.c.username == bindparam("username")).scalar_subquery(),
+        == select(users.c.id)
+        .where(users.c.username_key == bindparam("username"))
+        .scalar_subquery(),
     )
     .label("following")
 )
@@ -350,14 +356,16 @@ class SqlProfileQueries:
             return None
         query = _profile_by_username(viewer is not None)
         async with self._reads.connect() as connection:
-            rows = await connection.rows(query, _viewed_by(viewer, username=username))
+            rows = await connection.rows(query, _viewed_by(viewer, username=username_key(username)))
         return ProfileView.of(rows[0]) if rows else None
 
     async def is_following(self, username: str, viewer: UserId) -> bool:
         if not _storable(username):
             return False
         async with self._reads.connect() as connection:
-            rows = await connection.rows(_IS_FOLLOWING, _viewed_by(viewer, username=username))
+            rows = await connection.rows(
+                _IS_FOLLOWING, _viewed_by(viewer, username=username_key(username))
+            )
         return bool(rows[0]["following"])
 
 

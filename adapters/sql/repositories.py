@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Insert, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +24,7 @@ from adapters.sql.tables import article_tags, articles, comments, favorites, fol
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.shared.ids import ArticleId, CommentId, UserId
-from core.users.model import Role, User
+from core.users.model import Role, User, username_key, username_skeleton
 
 
 def insert_ignoring_duplicates(connection: Statements, table: Any) -> Insert:
@@ -50,6 +51,8 @@ async def execute_mapped(
         raise error from exc
 
 
+_NOBODY = UserId(uuid.UUID(int=0))
+
 # Built once, values bound at execution: on every authenticated request a user is looked up
 # by id, and building a statement cost more CPU than running it.
 _INSERT_USER = insert(users)
@@ -64,8 +67,22 @@ def _insert_article(dialect: str) -> Insert:
 _SLUG_EXISTS = select(exists().where(articles.c.slug == bindparam("slug")))
 _USER_BY = {
     key: select(users).where(users.c[key] == bindparam("value", type_=users.c[key].type))
-    for key in ("id", "email", "username")
+    for key in ("id", "email", "username_key")
 }
+# Another user with the same username key or skeleton; a same-key one first. The unique
+# indexes on both serve it.
+_LOOKALIKE = (
+    select(users)
+    .where(
+        or_(
+            users.c.username_key == bindparam("key"),
+            users.c.username_skeleton == bindparam("skeleton"),
+        ),
+        users.c.id != bindparam("other_than", type_=users.c.id.type),
+    )
+    .order_by((users.c.username_key == bindparam("key")).desc())
+    .limit(1)
+)
 
 
 class SqlUserRepository:
@@ -102,7 +119,21 @@ class SqlUserRepository:
         return await self._one("email", email.lower())
 
     async def get_by_username(self, username: str) -> User | None:
-        return await self._one("username", username)
+        return await self._one("username_key", username_key(username))
+
+    async def get_lookalike(
+        self, username: str, *, other_than: UserId | None = None
+    ) -> User | None:
+        if "\x00" in username:
+            return None  # Postgres text cannot hold NUL: nothing can match
+        parameters = {
+            "key": username_key(username),
+            "skeleton": username_skeleton(username),
+            # No user has the nil UUID: "other than nobody".
+            "other_than": other_than or _NOBODY,
+        }
+        row = (await self._connection.execute(_LOOKALIKE, parameters)).first()
+        return None if row is None else user_from_row(row)
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
         await self._connection.execute(

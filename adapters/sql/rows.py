@@ -12,7 +12,7 @@ from adapters.sql.tables import articles
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
 from core.shared.ids import ArticleId, CommentId, UserId
-from core.users.model import Role, Scope, User
+from core.users.model import Role, Scope, User, username_key, username_skeleton
 
 
 def user_from_row(values: Mapping[Any, Any]) -> User:
@@ -36,6 +36,8 @@ def user_to_values(user: User) -> dict[str, Any]:
     return {
         "id": user.id,
         "username": user.username,
+        "username_key": username_key(user.username),
+        "username_skeleton": username_skeleton(user.username),
         "email": user.email,
         "password_hash": user.password_hash,
         "bio": user.bio,

@@ -69,6 +69,10 @@ users = Table(
     metadata,
     Column("id", Uuid(), primary_key=True),
     Column("username", String(40), nullable=False, unique=True),
+    # core.users.model.username_key / username_skeleton of `username`, written with it
+    # (adapters/sql/rows.py): one name per key, one per look.
+    Column("username_key", Text(), nullable=False, unique=True),
+    Column("username_skeleton", Text(), nullable=False, unique=True),
     Column("email", String(254), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("bio", Text(), nullable=False, server_default=""),

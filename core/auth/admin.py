@@ -10,7 +10,15 @@ from core.shared.errors import InvalidInput
 from core.shared.ids import UserId, new_user_id
 from core.shared.uow import UnitOfWork
 from core.users.errors import UserNotFound
-from core.users.model import Actor, Role, User, check_password, email_of, username_of
+from core.users.model import (
+    Actor,
+    Role,
+    User,
+    check_password,
+    email_of,
+    username_key,
+    username_of,
+)
 from core.users.ports import PasswordHasher
 
 
@@ -92,7 +100,7 @@ class CreateAdmin:
         now = self._clock.now()
         async with self._uow.begin() as tx:
             existing = await tx.users.get_by_email(email)
-            if existing is not None and existing.username == username:
+            if existing is not None and username_key(existing.username) == username_key(username):
                 await tx.users.set_access(existing.id, role=Role.ADMIN, active=True)
                 await tx.commit()
                 promoted = await tx.users.get(existing.id)

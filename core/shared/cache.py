@@ -21,6 +21,7 @@ from core.shared.events import (
     FavoritesChanged,
     ProfileChanged,
 )
+from core.shared.text import caseless_key
 
 # Bump to retire every cached value at once when the shape of cached data changes.
 CACHE_SCHEMA = "v1"
@@ -35,7 +36,8 @@ def article_dep(slug: str) -> str:
 
 
 def profile_dep(username: str) -> str:
-    return f"profile:{username}"
+    # Profiles are looked up regardless of case ("Jake" is "jake"): one dependency for all.
+    return f"profile:{caseless_key(username)}"
 
 
 class Cache(Protocol):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+import disarm
+
 from core.shared.errors import InvalidInput
 from core.shared.ids import UserId
-from core.shared.text import reject_nul
+from core.shared.text import caseless_key, reject_nul
 
 USERNAME_MAX = 40
 EMAIL_MAX = 254
@@ -30,8 +33,13 @@ def _blank(value: str) -> bool:
 
 
 def username_of(raw: str) -> str:
-    """A username: 1 to 40 characters of letters, digits, `_`, `-`, `.`; kept as typed."""
-    value = raw.strip()
+    """A username: 1 to 40 characters of letters, digits, `_`, `-`, `.`, the letters all of
+    one script (one writing system: Japanese may mix Han and kana); trimmed and kept as typed
+    in Unicode NFKC form (fullwidth `Jake`, U+FF2A..., is `Jake`; the ligature U+FB01 is `fi`).
+
+    Two usernames are the same when their `username_key`s are, and too alike when their
+    `username_skeleton`s are (both enforced by the repository)."""
+    value = unicodedata.normalize("NFKC", raw.strip())
     if value == "":
         raise InvalidInput("can't be blank", field="username")
     if len(value) > USERNAME_MAX:
@@ -41,7 +49,31 @@ def username_of(raw: str) -> str:
         raise InvalidInput("must contain a letter or digit", field="username")
     if not _USERNAME.match(value):
         raise InvalidInput("may contain only letters, digits, '_', '-' and '.'", field="username")
+    if disarm.is_mixed_script(value):
+        # "admin" with a Cyrillic "a" (U+0430) reads as "admin": a name is one script's.
+        raise InvalidInput(
+            "must not mix letters of different scripts (such as Latin and Cyrillic)",
+            field="username",
+        )
     return value
+
+
+def username_key(username: str) -> str:
+    """What a username is looked up and kept unique by: NFKC, case folded (`caseless_key`).
+    "Admin", "ADMIN" and "admin" share one; any text has one, valid username or not."""
+    return caseless_key(username)
+
+
+# TR39's identifier skeleton: "1", "l" and "I" alike, and "0" and "O".
+_SKELETON_DIGITS = "tr39"
+
+
+def username_skeleton(username: str) -> str:
+    """What a username looks like: its Unicode TR39 confusable skeleton (disarm's
+    `skeleton_key`, case-insensitive), so that "ace" in Cyrillic and in Latin letters, or
+    "paypaI" and "paypal", share one. Kept unique beside `username_key`; never looked up by (a newer
+    confusables table may move a name's skeleton: detection weakens, lookups are unharmed)."""
+    return disarm.skeleton_key(username, digit_policy=_SKELETON_DIGITS)
 
 
 def email_of(raw: str) -> str:

@@ -10,12 +10,15 @@ from core.users.model import Role, User
 
 
 class UserRepository(Protocol):
-    """Users by id, email (case-insensitive, stored lower case) and username (exact).
+    """Users by id, email (case-insensitive, stored lower case) and username (by its
+    `username_key`: case-insensitive after NFKC).
 
     Contract: `add` then `get*` returns an equal user; `update` replaces the profile fields
     (not role, active or token_version, which have their own atomic writes);
-    usernames and emails are unique (a duplicate fails at latest on commit with
-    UsernameTaken / EmailTaken).
+    usernames are unique by `username_key` and by `username_skeleton`, emails by value (a
+    duplicate of either username form fails at latest on commit with UsernameTaken, of an
+    email with EmailTaken);
+    `get_lookalike` finds another user whose username has the same key or skeleton.
     """
 
     async def add(self, user: User) -> None: ...
@@ -23,6 +26,13 @@ class UserRepository(Protocol):
     async def get(self, user_id: UserId) -> User | None: ...
     async def get_by_email(self, email: str) -> User | None: ...
     async def get_by_username(self, username: str) -> User | None: ...
+    async def get_lookalike(
+        self, username: str, *, other_than: UserId | None = None
+    ) -> User | None:
+        """A user other than `other_than` whose username is `username` up to case and Unicode
+        compatibility (same key) or looks like it (same skeleton); a same-key user first."""
+        ...
+
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None: ...
     async def bump_token_version(self, user_id: UserId) -> None:
         """One atomic increment (`update` never writes `token_version`)."""

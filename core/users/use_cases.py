@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from core.shared.clock import Clock
 from core.shared.errors import Conflict, joined
 from core.shared.events import ProfileChanged
-from core.shared.ids import new_user_id
+from core.shared.ids import UserId, new_user_id
 from core.shared.uow import UnitOfWork
-from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
+from core.users.errors import EmailTaken, UsernameLookalike, UsernameTaken, UserNotFound
 from core.users.model import (
     Actor,
     User,
@@ -17,18 +17,29 @@ from core.users.model import (
     check_password,
     email_of,
     image_of,
+    username_key,
     username_of,
 )
 from core.users.ports import PasswordHasher, UsersTransaction
 from core.users.views import UserView
 
 
-async def _taken(tx: UsersTransaction, username: str | None, email: str | None) -> list[Conflict]:
-    """Which of a new username and email (None: not changing) another account holds already.
-    Both are looked up, so that one answer names every taken field."""
+async def _taken(
+    tx: UsersTransaction,
+    username: str | None,
+    email: str | None,
+    *,
+    other_than: UserId | None = None,
+) -> list[Conflict]:
+    """Which of a new username and email (None: not changing) another account holds already:
+    the same username up to case and Unicode compatibility, or one that looks like it (TR39
+    skeleton). Both are looked up, so that one answer names every taken field."""
     taken: list[Conflict] = []
-    if username is not None and await tx.users.get_by_username(username) is not None:
-        taken.append(UsernameTaken())
+    if username is not None:
+        holder = await tx.users.get_lookalike(username, other_than=other_than)
+        if holder is not None:
+            same = username_key(holder.username) == username_key(username)
+            taken.append(UsernameTaken() if same else UsernameLookalike())
     if email is not None and await tx.users.get_by_email(email) is not None:
         taken.append(EmailTaken())
     return taken
@@ -44,7 +55,10 @@ class RegisterUserInput:
 class RegisterUser:
     """Create a new account (signing it in is the auth context's part).
 
-    - username: 1-40 letters, digits, `_`, `-`, `.`; unique
+    - username: 1-40 letters, digits, `_`, `-`, `.`, its letters of one script (no Latin
+      mixed with Cyrillic); unique regardless of case and Unicode compatibility forms, and
+      not confusable with another (Unicode TR39 skeleton): with `admin` registered, `Admin`
+      and `admin` with a Cyrillic `a` (U+0430) are refused
     - email: valid, unique regardless of case
     - password: 8-256 characters, stored only as an Argon2 hash
     """
@@ -101,7 +115,8 @@ class UpdateUserInput:
 class UpdateUser:
     """Change the caller's account.
 
-    - username and email stay unique; the same rules as at registration apply
+    - username and email stay unique; the same rules as at registration apply (changing
+      only the case of one's own username is allowed)
     - a new password is re-hashed; an empty bio or image clears it
     """
 
@@ -131,6 +146,7 @@ class UpdateUser:
                 tx,
                 username if username != user.username else None,
                 email if email != user.email else None,
+                other_than=user.id,
             )
             if taken:
                 raise joined(taken)

@@ -27,12 +27,34 @@ async def test_get_profile_returns_none_when_the_username_is_unknown(
     assert await profile_queries.get_profile("jane", None) is None
 
 
-async def test_get_profile_matches_the_username_exactly(
+async def test_get_profile_matches_the_username_regardless_of_case_and_width(
     uow: AppUnitOfWork, profile_queries: ProfileQueries
 ) -> None:
-    await store(uow, a_user("jake"))
+    await store(uow, a_user("Jake"))
 
-    assert await profile_queries.get_profile("Jake", None) is None
+    for asked in ("jake", "JAKE", "Jake", "\uff4a\uff41\uff4b\uff45"):  # the last fullwidth
+        profile = await profile_queries.get_profile(asked, None)
+        assert profile is not None, asked
+        assert profile.username == "Jake"
+
+
+async def test_get_profile_does_not_match_a_look_alike(
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
+) -> None:
+    await store(uow, a_user("jake1"))
+
+    # The same skeleton ("1" looks like "l"), another name: looked up by key only.
+    assert await profile_queries.get_profile("jakel", None) is None
+
+
+async def test_is_following_finds_the_user_regardless_of_case(
+    uow: AppUnitOfWork, profile_queries: ProfileQueries
+) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+    await follow(uow, jane, jake)
+
+    assert await profile_queries.is_following("JAKE", jane.id) is True
 
 
 async def test_following_is_true_when_the_viewer_follows_the_user(

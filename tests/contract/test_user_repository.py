@@ -71,11 +71,58 @@ async def test_get_by_username_finds_the_user(uow: AppUnitOfWork) -> None:
         assert await tx.users.get_by_username("jake") == user
 
 
-async def test_get_by_username_is_case_sensitive(uow: AppUnitOfWork) -> None:
-    await store(uow, a_user("jake"))
+async def test_get_by_username_ignores_case_and_width(uow: AppUnitOfWork) -> None:
+    user = a_user("Jake")
+    await store(uow, user)
 
     async with uow.begin() as tx:
-        assert await tx.users.get_by_username("Jake") is None
+        for asked in ("jake", "JAKE", "\uff4a\uff41\uff4b\uff45"):  # the last fullwidth
+            assert await tx.users.get_by_username(asked) == user, asked
+
+
+async def test_get_by_username_does_not_find_a_look_alike(uow: AppUnitOfWork) -> None:
+    await store(uow, a_user("jake1"))
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_username("jakel") is None
+
+
+async def test_get_lookalike_finds_the_same_name_in_another_case(uow: AppUnitOfWork) -> None:
+    user = a_user("jake")
+    await store(uow, user)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_lookalike("JAKE") == user
+
+
+async def test_get_lookalike_finds_a_name_that_looks_the_same(uow: AppUnitOfWork) -> None:
+    user = a_user("ace")
+    await store(uow, user)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_lookalike("\u0430\u0441\u0435") == user  # Cyrillic
+        assert await tx.users.get_lookalike("acne") is None
+
+
+async def test_get_lookalike_leaves_out_the_given_user(uow: AppUnitOfWork) -> None:
+    user = a_user("jake")
+    await store(uow, user)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_lookalike("Jake", other_than=user.id) is None
+
+
+async def test_get_lookalike_answers_the_same_name_before_a_look_alike(
+    uow: AppUnitOfWork,
+) -> None:
+    # "paypai" has the key of "PAYPAI" and "paypal" its skeleton ("I" looks like "l").
+    same, alike = a_user("paypai"), a_user("paypal")
+    await store(uow, alike, same)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_lookalike("PAYPAI") == same
+        assert await tx.users.get_lookalike("paypaI") in (same, alike)
+        assert await tx.users.get_lookalike("paypaI", other_than=same.id) == alike
 
 
 async def test_get_by_username_returns_none_when_the_username_is_unknown(
@@ -139,6 +186,41 @@ async def test_add_raises_username_taken_when_the_username_exists(uow: AppUnitOf
 
     with pytest.raises(UsernameTaken):
         await store(uow, a_user("jake", email="other@example.com"))
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["Jake", "\uff4a\uff41\uff4b\uff45", "jakel"],  # another case, fullwidth, a look-alike
+)
+async def test_add_raises_username_taken_when_a_name_alike_exists(
+    uow: AppUnitOfWork, username: str
+) -> None:
+    # The unique indexes on the key and the skeleton decide, whatever the pre-checks saw.
+    await store(uow, a_user("jake1" if username == "jakel" else "jake", email="jake@example.com"))
+
+    with pytest.raises(UsernameTaken):
+        await store(uow, a_user(username, email="other@example.com"))
+
+
+async def test_update_raises_username_taken_when_another_has_it_in_another_case(
+    uow: AppUnitOfWork,
+) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+
+    with pytest.raises(UsernameTaken):
+        await update(uow, jane.with_changes(now=WHEN, username="JAKE"))
+
+
+async def test_update_may_change_the_case_of_the_own_username(uow: AppUnitOfWork) -> None:
+    user = a_user("jake")
+    await store(uow, user)
+    changed = user.with_changes(now=WHEN + timedelta(seconds=1), username="Jake")
+
+    await update(uow, changed)
+
+    async with uow.begin() as tx:
+        assert await tx.users.get_by_username("jake") == changed
 
 
 async def test_add_raises_email_taken_when_the_email_exists(uow: AppUnitOfWork) -> None:

@@ -56,9 +56,16 @@ async def test_profile_fails_with_profile_not_found_for_an_unknown_username(
         await fakes.build(GetProfile).execute("nobody", jake.user_id)
 
 
-async def test_profile_username_is_matched_exactly(fakes: Fakes, celeb: Actor) -> None:
-    with pytest.raises(ProfileNotFound):
-        await fakes.build(GetProfile).execute("Celeb", None)
+async def test_profile_username_is_matched_regardless_of_case(fakes: Fakes, celeb: Actor) -> None:
+    profile = await fakes.build(GetProfile).execute("CELEB", None)
+    assert profile.username == "celeb"
+
+
+async def test_follow_finds_the_user_regardless_of_case(
+    fakes: Fakes, jake: Actor, celeb: Actor
+) -> None:
+    profile = await fakes.build(FollowUser).execute(jake, "Celeb")
+    assert profile == ProfileView("celeb", "", None, following=True)
 
 
 async def test_follow_returns_the_profile_as_followed(

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import unicodedata
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import disarm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,6 +84,8 @@ def _is_username(value: str) -> bool:
         0 < len(value) <= USERNAME_MAX
         and all(c.isalnum() or c in "_.-" for c in value)
         and set(value) != {"."}
+        and value == unicodedata.normalize("NFKC", value)
+        and not disarm.is_mixed_script(value)
     )
 
 
@@ -108,11 +112,12 @@ def _outcome(rule: Callable[[str], str], raw: str) -> str | InvalidInput:
 @given(st.one_of(st.text(), st.from_regex(r"\s*[\w.\-]{1,45}\s*", fullmatch=True)))
 def test_username_of_returns_a_valid_username_or_raises_invalid_input(raw: str) -> None:
     outcome = _outcome(username_of, raw)
+    typed = unicodedata.normalize("NFKC", raw.strip())
     if isinstance(outcome, InvalidInput):
         assert outcome.field == "username"
-        assert not _is_username(raw.strip())
+        assert not _is_username(typed)
     else:
-        assert outcome == raw.strip()
+        assert outcome == typed
         assert _is_username(outcome)
         assert username_of(outcome) == outcome
 

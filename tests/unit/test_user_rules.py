@@ -16,7 +16,9 @@ from core.users.model import (
     check_password,
     email_of,
     image_of,
+    username_key,
     username_of,
+    username_skeleton,
 )
 
 
@@ -26,6 +28,71 @@ def test_username_is_trimmed_and_keeps_its_case() -> None:
 
 def test_username_accepts_letters_of_any_script() -> None:
     assert username_of("Jürgen") == "Jürgen"
+
+
+def test_username_is_kept_in_nfkc_form() -> None:
+    # Fullwidth letters and the "fi" ligature (U+FB01) are compatibility forms.
+    assert username_of("\uff2a\uff41\uff4b\uff45") == "Jake"
+    assert username_of("\ufb01le") == "file"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u0430dmin",  # Cyrillic a, Latin dmin
+        "p\u0430yp\u0430l",
+        "\u0391lice",  # Greek capital alpha
+        "jake\u65e5",  # Latin and Han
+    ],
+)
+def test_username_is_rejected_when_it_mixes_scripts(raw: str) -> None:
+    with pytest.raises(InvalidInput, match="must not mix letters of different scripts") as caught:
+        username_of(raw)
+    assert caught.value.field == "username"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "jake_1.x-y",  # digits, "_", "." and "-" belong to every script
+        "\u0418\u0432\u0430\u043d",  # Cyrillic
+        "\u0395\u03bb\u03ad\u03bd\u03b7",  # Greek
+        "\u65e5\u672c\u8a9e\u30c6\u30b9\u30c8",  # Japanese: Han and katakana, one writing system
+    ],
+)
+def test_username_accepts_a_single_script(raw: str) -> None:
+    assert username_of(raw) == raw
+
+
+def test_username_key_ignores_case_and_compatibility_forms() -> None:
+    assert username_key("Admin") == username_key("ADMIN") == username_key("admin") == "admin"
+    assert username_key("\uff21\uff24\uff2d\uff29\uff2e") == "admin"  # fullwidth
+    assert username_key("Stra\u00dfe") == username_key("STRASSE")
+
+
+def test_username_key_keeps_look_alikes_apart() -> None:
+    assert username_key("jake1") != username_key("jakel")
+    assert username_key("\u0430ce") != username_key("ace")
+
+
+@pytest.mark.parametrize(
+    ("name", "lookalike"),
+    [
+        ("ace", "\u0430\u0441\u0435"),  # Cyrillic
+        ("paypal", "paypaI"),
+        ("jake1", "jakel"),
+        ("admin", "Admin"),
+        ("ADMIN", "admln"),  # a capital I looks like a small l
+        ("bob0", "bobO"),
+    ],
+)
+def test_username_skeleton_is_shared_by_look_alikes(name: str, lookalike: str) -> None:
+    assert username_skeleton(name) == username_skeleton(lookalike)
+
+
+@pytest.mark.parametrize(("name", "other"), [("jake", "jane"), ("ace", "acne"), ("bob", "b0b1")])
+def test_username_skeleton_tells_different_names_apart(name: str, other: str) -> None:
+    assert username_skeleton(name) != username_skeleton(other)
 
 
 def test_username_accepts_the_maximum_length() -> None:

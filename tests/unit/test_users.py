@@ -19,7 +19,7 @@ from core.auth.sessions import LogIn, LogInInput, SignUp
 from core.auth.tokens import LogOutEverywhere
 from core.shared.errors import InvalidInput, NotAuthenticated
 from core.shared.ids import new_user_id
-from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
+from core.users.errors import EmailTaken, UsernameLookalike, UsernameTaken, UserNotFound
 from core.users.model import Actor, Role
 from core.users.use_cases import (
     GetCurrentUser,
@@ -118,13 +118,60 @@ async def test_register_reports_a_taken_username_and_a_taken_email_in_one_error(
     assert len(fakes.db.state.users) == 1
 
 
-async def test_register_treats_usernames_differing_in_case_as_distinct(
-    fakes: Fakes, jake: Actor
+@pytest.mark.parametrize(
+    "username",
+    ["Jake", "JAKE", "\uff4a\uff41\uff4b\uff45"],  # the last: "jake" in fullwidth letters
+)
+async def test_register_fails_with_username_taken_when_it_differs_only_in_case_or_width(
+    fakes: Fakes, jake: Actor, username: str
 ) -> None:
-    user = await fakes.build(RegisterUser).execute(
-        RegisterUserInput("Jake", "other@example.com", PASSWORD)
-    )
-    assert user.username == "Jake"
+    with pytest.raises(UsernameTaken) as caught:
+        await fakes.build(RegisterUser).execute(
+            RegisterUserInput(username, "other@example.com", PASSWORD)
+        )
+    assert caught.value.message == "has already been taken"
+    assert len(fakes.db.state.users) == 1
+
+
+async def test_register_refuses_a_name_mixing_scripts(fakes: Fakes) -> None:
+    with pytest.raises(InvalidInput, match="must not mix letters of different scripts") as caught:
+        await fakes.build(RegisterUser).execute(
+            RegisterUserInput("\u0430dmin", "admin@example.com", PASSWORD)  # Cyrillic "a"
+        )
+    assert caught.value.field == "username"
+    assert fakes.db.state.users == {}
+
+
+@pytest.mark.parametrize(
+    ("existing", "username"),
+    [
+        ("ace", "\u0430\u0441\u0435"),  # "ace" in Cyrillic letters only: one script
+        ("paypal", "paypaI"),  # capital I for l
+        ("jake1", "jakel"),  # l for 1
+    ],
+)
+async def test_register_fails_with_username_lookalike_when_it_looks_like_another(
+    fakes: Fakes, existing: str, username: str
+) -> None:
+    await fakes.register(existing)
+
+    with pytest.raises(UsernameLookalike) as caught:
+        await fakes.build(RegisterUser).execute(
+            RegisterUserInput(username, "other@example.com", PASSWORD)
+        )
+    assert caught.value.field == "username"
+    assert caught.value.message == "is too similar to an existing username"
+    assert len(fakes.db.state.users) == 1
+
+
+async def test_register_accepts_single_script_names_in_other_scripts(fakes: Fakes) -> None:
+    for n, username in enumerate(
+        ["\u0418\u0432\u0430\u043d", "\u65e5\u672c\u8a9e\u30c6\u30b9\u30c8"]
+    ):
+        user = await fakes.build(RegisterUser).execute(
+            RegisterUserInput(username, f"u{n}@example.com", PASSWORD)
+        )
+        assert user.username == username
 
 
 @pytest.mark.parametrize(
@@ -409,6 +456,31 @@ async def test_update_reports_a_taken_username_and_a_taken_email_in_one_error(
     taken = ["has already been taken"]
     assert caught.value.errors == {"username": taken, "email": taken}
     assert fakes.db.state.users[jake.user_id].email == "jake@example.com"
+
+
+async def test_update_may_change_only_the_case_of_the_callers_own_username(
+    fakes: Fakes, jake: Actor
+) -> None:
+    view = await fakes.build(UpdateUser).execute(jake, UpdateUserInput(username="Jake"))
+    assert view.username == "Jake"
+
+
+async def test_update_fails_with_username_taken_when_another_has_it_in_another_case(
+    fakes: Fakes, jake: Actor, celeb: Actor
+) -> None:
+    with pytest.raises(UsernameTaken):
+        await fakes.build(UpdateUser).execute(jake, UpdateUserInput(username="CELEB"))
+    assert fakes.db.state.users[jake.user_id].username == "jake"
+
+
+async def test_update_fails_with_username_lookalike_when_it_looks_like_anothers(
+    fakes: Fakes, jake: Actor
+) -> None:
+    await fakes.register("jane1")
+
+    with pytest.raises(UsernameLookalike):
+        await fakes.build(UpdateUser).execute(jake, UpdateUserInput(username="janel"))
+    assert fakes.db.state.users[jake.user_id].username == "jake"
 
 
 async def test_update_accepts_the_callers_own_username_and_email(fakes: Fakes, jake: Actor) -> None:
