@@ -1,4 +1,4 @@
-"""The `conduit` command: serve, migrate, create-admin."""
+"""The `conduit` command: serve, migrate, create-admin, users rename."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from entrypoints.settings import (
     with_dev_secret,
 )
 from entrypoints.supervision import no_supervised_workers, supervise_workers
+from migrations.blocked import MigrationBlocked
 
 # Where the app serves the RealWorld API and its docs (entrypoints.http.app / .docs; a test
 # holds these equal, so the CLI does not import the web app to print a banner).
@@ -103,7 +104,7 @@ def _prepare_database(settings: Settings) -> None:
 
     try:
         for_workers = asyncio.run(backend_for(settings.database_url).prepare(settings))
-    except StartRefused as exc:
+    except (StartRefused, MigrationBlocked) as exc:
         print(f"conduit: not starting: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     except Exception as exc:
@@ -213,6 +214,9 @@ def migrate_command(_args: argparse.Namespace) -> None:
     backend = backend_for(settings.database_url)
     try:
         before = asyncio.run(backend.migrate_schema(settings))
+    except MigrationBlocked as exc:  # the data needs an operator first; the message says how
+        print(f"conduit: cannot migrate: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     except Exception as exc:
         _database_failed("cannot migrate", exc, settings)
     if before is None:
@@ -280,6 +284,43 @@ def create_admin_command(args: argparse.Namespace) -> None:
     except Exception as exc:
         _database_failed("cannot create the admin", exc, settings)
     print(f"conduit: {name} is an admin")
+
+
+async def _rename_user(settings: Settings, old: str, new: str) -> str:
+    from adapters.sql.engine import dispose_engine, make_engine
+    from adapters.sql.renames import rename_user
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        return await rename_user(engine, old, new)
+    finally:
+        await dispose_engine(engine)
+
+
+def rename_user_command(args: argparse.Namespace) -> None:
+    from core.shared.errors import DomainError
+    from core.users.errors import UserNotFound
+    from entrypoints.logging import configure_logging
+    from entrypoints.storage.registry import backend_for
+
+    settings = _settings_or_exit()
+    configure_logging("WARNING")
+    backend = backend_for(settings.database_url)
+    if not backend.keeps_data:
+        url = f"DATABASE_URL={backend.schemes[0]}://"
+        print(f"conduit: {url} keeps nothing; no user to rename", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        new = asyncio.run(_rename_user(settings, args.old, args.new))
+    except UserNotFound:
+        print(f"conduit: no user is named exactly {args.old!r}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except DomainError as exc:
+        print(f"conduit: {exc.field or 'username'}: {exc.message}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except Exception as exc:
+        _database_failed("cannot rename the user", exc, settings)
+    print(f"conduit: {args.old!r} is now {new!r}")
 
 
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -409,6 +450,29 @@ def build_parser() -> argparse.ArgumentParser:
     admin_parser.add_argument("--email", required=True, help="the admin's email address")
     admin_parser.add_argument("--username", required=True, help="the admin's username")
     admin_parser.set_defaults(handler=create_admin_command)
+    users_parser = commands.add_parser(
+        "users",
+        help="manage accounts: `conduit users rename OLD NEW`",
+        description="Manage accounts in the database at DATABASE_URL.",
+        formatter_class=_HelpFormatter,
+    )
+    users_commands = users_parser.add_subparsers(
+        dest="users_command", required=True, metavar="<command>"
+    )
+    rename_parser = users_commands.add_parser(
+        "rename",
+        help="give an account another username",
+        description="Give the account named exactly OLD the username NEW (the registration "
+        "rules apply:\nNEW must not be taken, in any case, nor look like another's). The "
+        "account keeps its\nemail, password, articles and followers. Works before and after "
+        "`conduit migrate`:\nthe migration to unique, case-insensitive usernames lists the "
+        "accounts to rename this way.",
+        epilog=_environment_epilog(("DATABASE_URL",)),
+        formatter_class=_HelpFormatter,
+    )
+    rename_parser.add_argument("old", metavar="OLD", help="the current username, exactly")
+    rename_parser.add_argument("new", metavar="NEW", help="the new username")
+    rename_parser.set_defaults(handler=rename_user_command)
     return parser
 
 

@@ -99,7 +99,18 @@ def test_create_admin_does_not_warn_about_secret_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("command", "expected"),
     [
-        ((), ["serve", "migrate", "create-admin", "DATABASE_URL", "SECRET_KEY", "REDIS_URL"]),
+        (
+            (),
+            [
+                "serve",
+                "migrate",
+                "create-admin",
+                "users",
+                "DATABASE_URL",
+                "SECRET_KEY",
+                "REDIS_URL",
+            ],
+        ),
         (
             ("serve",),
             [
@@ -118,6 +129,7 @@ def test_create_admin_does_not_warn_about_secret_key(tmp_path: Path) -> None:
         ),
         (("migrate",), ["DATABASE_URL", "postgres://", "sslmode"]),
         (("create-admin",), ["--email EMAIL", "DATABASE_URL", "CONDUIT_ADMIN_PASSWORD"]),
+        (("users", "rename"), ["OLD", "NEW", "exactly", "DATABASE_URL"]),
     ],
 )
 def test_help_names_defaults_and_the_environment_each_command_reads(
