@@ -13,8 +13,9 @@ from core.shared.pagination import Page, PageRequest
 
 
 class ListArticles:
-    """Articles newest first, filtered by `tag`, `author` and `favorited` (a username), which
-    combine. `articlesCount` is the number of all matches, not of this page."""
+    """Articles newest first, filtered by `tag`, `author` and `favorited` (a username, matched
+    regardless of case), which combine. `articlesCount` is the number of all matches, not of
+    this page."""
 
     def __init__(self, queries: ArticleQueries) -> None:
         self._queries = queries

@@ -65,7 +65,10 @@ class PasswordCheck:
 class SignUp:
     """Register a new account and sign it in.
 
-    - username: 1-40 letters, digits, `_`, `-`, `.`; unique
+    - username: 1-40 letters, digits, `_`, `-`, `.`, its letters of one script (no Latin
+      mixed with Cyrillic); unique regardless of case and Unicode compatibility forms, and
+      not confusable with another (Unicode TR39 skeleton): with `admin` registered, `Admin`
+      and `admin` with a Cyrillic `a` (U+0430) are refused
     - email: valid, unique regardless of case
     - password: 8-256 characters, stored only as an Argon2 hash
     """

@@ -11,7 +11,8 @@ from core.users.model import Actor
 
 
 class GetProfile:
-    """A user's public profile; `following` is false for anonymous viewers and for oneself."""
+    """A user's public profile, found by username regardless of case (`JAKE` is `jake`);
+    `following` is false for anonymous viewers and for oneself."""
 
     def __init__(self, profiles: ProfileQueries) -> None:
         self._profiles = profiles

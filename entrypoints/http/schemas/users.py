@@ -24,7 +24,16 @@ from core.users.views import UserView
 from entrypoints.http.schemas.common import EXAMPLE_TOKEN, checked_by
 
 # A field of a new or changed account, checked by the core's rule for it (see checked_by).
-Username = Annotated[str, Field(max_length=USERNAME_MAX), checked_by(username_of)]
+Username = Annotated[
+    str,
+    Field(
+        max_length=USERNAME_MAX,
+        description="Letters, digits, `_`, `-` and `.`, the letters of one script; kept in "
+        "Unicode NFKC form. Unique regardless of case, and unlike every other username "
+        "(Unicode TR39 confusable skeleton).",
+    ),
+    checked_by(username_of),
+]
 Email = Annotated[str, Field(max_length=EMAIL_MAX), checked_by(email_of)]
 NewPassword = Annotated[str, Field(max_length=PASSWORD_MAX), checked_by(check_password)]
 Bio = Annotated[str, Field(max_length=BIO_MAX), checked_by(bio_of)]
