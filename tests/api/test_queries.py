@@ -171,3 +171,33 @@ async def test_comment_list_statements_do_not_grow_with_the_comments(
     following = {c["author"]["following"] for c in comments_of_twenty["comments"]}
     assert following == {True, False}
     assert (one, twenty) == (COMMENTS_STATEMENTS, COMMENTS_STATEMENTS)
+
+
+PROFILE_STATEMENTS = 1  # the profile and the viewer's `following`, by users.username_key
+
+
+async def test_a_profile_asked_for_in_another_case_is_one_statement(
+    sql_client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    await register(sql_client, "jake")
+    viewer = await register(sql_client, "viewer")
+
+    anonymous, body = await _statements_for(sql_client, engine, "/api/profiles/JAKE", None)
+    signed_in, _ = await _statements_for(sql_client, engine, "/api/profiles/Jake", viewer)
+
+    assert body["profile"]["username"] == "jake"
+    assert (anonymous, signed_in) == (PROFILE_STATEMENTS, AUTH_STATEMENTS + PROFILE_STATEMENTS)
+
+
+async def test_an_author_filter_in_another_case_is_one_statement(
+    sql_client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    jake = await register(sql_client, "jake")
+    await publish(sql_client, jake, "By jake")
+
+    anonymous, body = await _statements_for(
+        sql_client, engine, "/api/articles?author=JAKE&limit=20", None
+    )
+
+    assert [a["author"]["username"] for a in body["articles"]] == ["jake"]
+    assert anonymous == LIST_STATEMENTS - AUTH_STATEMENTS
