@@ -69,8 +69,9 @@ _USER_BY = {
     key: select(users).where(users.c[key] == bindparam("value", type_=users.c[key].type))
     for key in ("id", "email", "username_key")
 }
-# Another user with the same username key or skeleton; a same-key one first. The unique
-# indexes on both serve it.
+# Other users with the same username key or skeleton, a same-key one first: at most two rows
+# (both columns are unique), found through their unique indexes. No LIMIT: every value is a
+# named parameter, as the read connection's driver path wants.
 _LOOKALIKE = (
     select(users)
     .where(
@@ -81,7 +82,6 @@ _LOOKALIKE = (
         users.c.id != bindparam("other_than", type_=users.c.id.type),
     )
     .order_by((users.c.username_key == bindparam("key")).desc())
-    .limit(1)
 )
 
 
@@ -132,8 +132,12 @@ class SqlUserRepository:
             # No user has the nil UUID: "other than nobody".
             "other_than": other_than or _NOBODY,
         }
-        row = (await self._connection.execute(_LOOKALIKE, parameters)).first()
-        return None if row is None else user_from_row(row)
+        connection = self._connection
+        if isinstance(connection, ReadConnection):  # registration's pre-check
+            rows = await connection.rows(_LOOKALIKE, parameters)
+            return user_from_row(rows[0]) if rows else None
+        row = (await connection.execute(_LOOKALIKE, parameters)).first()
+        return None if row is None else user_from_row(row._mapping)
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
         await self._connection.execute(

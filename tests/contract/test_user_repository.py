@@ -104,6 +104,17 @@ async def test_get_lookalike_finds_a_name_that_looks_the_same(uow: AppUnitOfWork
         assert await tx.users.get_lookalike("acne") is None
 
 
+async def test_get_lookalike_works_in_read_only_work(uow: AppUnitOfWork) -> None:
+    # Registration's pre-check runs read-only (on Postgres: straight on the driver).
+    user = a_user("ace")
+    await store(uow, user)
+
+    async with uow.begin(read_only=True) as tx:
+        assert await tx.users.get_lookalike("ACE") == user
+        assert await tx.users.get_lookalike("\u0430\u0441\u0435") == user  # Cyrillic
+        assert await tx.users.get_lookalike("acne") is None
+
+
 async def test_get_lookalike_leaves_out_the_given_user(uow: AppUnitOfWork) -> None:
     user = a_user("jake")
     await store(uow, user)
