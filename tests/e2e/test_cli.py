@@ -17,6 +17,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from entrypoints.storage.schema import code_migrations
 from tests.infra import ADMIN_URL, RUN_ID, _asyncpg_dsn, run_sync, unavailable
 
 CONDUIT = shutil.which("conduit", path=str(Path(sys.executable).parent)) or "conduit"
@@ -287,7 +288,7 @@ def test_serve_refuses_a_schema_behind_the_code_in_one_line(database_name: str) 
         result,
         1,
         "conduit: not starting: database schema is at revision 0001, behind the "
-        "code's head 0002: run `conduit migrate`",
+        f"code's head {code_migrations().head}: run `conduit migrate`",
     )
 
 
