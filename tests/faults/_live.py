@@ -4,6 +4,7 @@ with it) whatever the test did to it."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ from tests.e2e.test_cli import CONDUIT
 
 SECRET_KEY = "fault-suite-secret-key-at-least-32-bytes"
 START_TIMEOUT_S = 30.0
+_STARTS = itertools.count(1)  # log file names: a restart on one port keeps the first log
 
 
 def free_port() -> int:
@@ -59,11 +61,14 @@ def _environment(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], tmp_path: Path, *args: str) -> Iterator[Server]:
-    """`conduit serve --port <free> *args` with `env`, answering; stopped on the way out
-    (SIGTERM to its process group, SIGKILL when that is not enough)."""
-    port = free_port()
-    log = tmp_path / f"serve-{port}.log"
+def serving(
+    env: dict[str, str], tmp_path: Path, *args: str, port: int | None = None
+) -> Iterator[Server]:
+    """`conduit serve --port <port> *args` with `env`, answering; stopped on the way out
+    (SIGTERM to its process group, SIGKILL when that is not enough). `port`: a free one unless
+    given (a restart where an earlier server listened)."""
+    port = port or free_port()
+    log = tmp_path / f"serve-{port}-{next(_STARTS)}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [CONDUIT, "serve", "--port", str(port), *args],

@@ -1,24 +1,21 @@
 """`kill -9` of the supervisor of `conduit serve --workers 2`: the workers follow it within
 seconds (they held the port as orphans), and the next start on the same port works and
-clears the metric files the killed run left behind."""
+clears the metric files the killed run left behind (issue 11, point 3)."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 import httpx2
 import pytest
 
-from tests.e2e.test_cli import CONDUIT
-from tests.e2e.test_live_server import LiveServer, start
+from tests.faults._live import serving
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 
-SECRET = "e2e-secret-key-that-is-at-least-32-bytes-long"
 ORPHANS_GONE_WITHIN_S = 10.0
 
 
@@ -58,64 +55,25 @@ def uvicorn_workers(master: int) -> list[int]:
     return workers
 
 
-def port_of(server: LiveServer) -> int:
-    return int(server.base.removesuffix("/api").rpartition(":")[2])
-
-
-def start_on(port: int, env: dict[str, str], tmp_path: Path, *args: str) -> LiveServer:
-    """`start` on a given port: a restart where the killed run served."""
-    log = tmp_path / f"restart-{port}.log"
-    unset = {"SECRET_KEY", "ENVIRONMENT", "DATABASE_URL"}
-    clean = {k: v for k, v in os.environ.items() if k not in unset}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [CONDUIT, "serve", "--port", str(port), *args],
-            env={**clean, **env},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=tmp_path,
-        )
-    server = LiveServer(proc, f"http://127.0.0.1:{port}/api", log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            if httpx2.get(f"{server.base}/tags", timeout=1).status_code == 200:
-                return server
-        except httpx2.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    proc.wait()
-    raise AssertionError(f"the restart on port {port} did not serve:\n" + log.read_text())
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_workers_exit_when_the_supervisor_is_killed_and_the_port_is_free_again(
     tmp_path: Path,
 ) -> None:
     env = {
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'orphans.db'}",
-        "SECRET_KEY": SECRET,
-        "TMPDIR": str(tmp_path),  # where the CLI makes PROMETHEUS_MULTIPROC_DIR
-        "PROMETHEUS_MULTIPROC_DIR": "",  # as if unset: the CLI makes its own
+        "TMPDIR": str(tmp_path),  # where the CLI makes PROMETHEUS_MULTIPROC_DIR (unset here)
         "SHUTDOWN_TIMEOUT": "30",  # the graceful window must not be what ends orphans
         # Nor the drain: an orphan has no load balancer handing over to a supervisor; it
         # stops at once, the port free for the next start.
         "SHUTDOWN_DRAIN_DELAY": "30",
     }
-    leftovers: list[int] = []
-    second: LiveServer | None = None
-    try:
-        first = start(env, tmp_path, "--workers", "2")
+    # `serving` stops each server's whole process group on the way out: no worker outlives
+    # the test, whatever it found.
+    with serving(env, tmp_path, "--workers", "2") as first:
         master = first.proc.pid
-        leftovers.append(master)
-        deadline = time.monotonic() + 30
-        while len(workers := uvicorn_workers(master)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(workers) == 2, workers
-        leftovers += workers
+        workers = wait_for_workers(master)
         for _ in range(10):  # some requests, so the workers write metric files
-            assert httpx2.get(f"{first.base}/tags", timeout=5).status_code == 200
+            assert httpx2.get(f"{first.api}/tags", timeout=5).status_code == 200
         (stale_dir,) = tmp_path.glob("conduit-metrics-*")
         assert list(stale_dir.glob("*.db"))
 
@@ -128,20 +86,17 @@ def test_workers_exit_when_the_supervisor_is_killed_and_the_port_is_free_again(
                 pytest.fail(f"workers {still} still run {ORPHANS_GONE_WITHIN_S}s after the kill")
             time.sleep(0.1)
 
-        undrained = {**env, "SHUTDOWN_DRAIN_DELAY": "0"}  # stopped by SIGTERM below
-        second = start_on(port_of(first), undrained, tmp_path, "--workers", "2")
-        assert httpx2.get(f"{second.base}/tags", timeout=5).status_code == 200
-        leftovers += uvicorn_workers(second.proc.pid)
+    undrained = {**env, "SHUTDOWN_DRAIN_DELAY": "0"}  # stopped by SIGTERM on the way out
+    with serving(undrained, tmp_path, "--workers", "2", port=first.port) as second:
+        assert httpx2.get(f"{second.api}/tags", timeout=5).status_code == 200
         # The killed run could not remove its metrics directory; the next start did.
         assert not stale_dir.exists()
         assert len(list(tmp_path.glob("conduit-metrics-*"))) == 1
-    finally:
-        if second is not None and second.proc.poll() is None:
-            second.proc.send_signal(signal.SIGTERM)
-            try:
-                second.proc.wait(timeout=20)
-            except Exception:
-                second.proc.kill()
-        for pid in leftovers:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+
+
+def wait_for_workers(master: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while len(workers := uvicorn_workers(master)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(workers) == 2, workers
+    return workers
