@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,11 +62,16 @@ def _environment(env: dict[str, str]) -> dict[str, str]:
 
 @contextmanager
 def serving(
-    env: dict[str, str], tmp_path: Path, *args: str, port: int | None = None
+    env: dict[str, str],
+    tmp_path: Path,
+    *args: str,
+    port: int | None = None,
+    ready: Callable[[Server], None] | None = None,
 ) -> Iterator[Server]:
     """`conduit serve --port <port> *args` with `env`, answering; stopped on the way out
     (SIGTERM to its process group, SIGKILL when that is not enough). `port`: a free one unless
-    given (a restart where an earlier server listened)."""
+    given (a restart where an earlier server listened). `ready`: what to wait for before the
+    server is handed over, `wait_until_serving` unless given."""
     port = port or free_port()
     log = tmp_path / f"serve-{port}-{next(_STARTS)}.log"
     with log.open("wb") as out:
@@ -80,7 +85,7 @@ def serving(
         )
     server = Server(proc, port, log)
     try:
-        wait_until_serving(server)
+        (ready or wait_until_serving)(server)
         yield server
     finally:
         stop(server)
@@ -96,6 +101,17 @@ def wait_until_serving(server: Server) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"conduit serve did not answer:\n{server.output()}")
+
+
+def wait_until_bound(server: Server) -> None:
+    """Until the supervisor of `--workers N` has bound the port (uvicorn says so before it
+    starts the workers; a port in use ends it first): seconds earlier than serving."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline and server.proc.poll() is None:
+        if "Started parent process" in server.output():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"conduit serve did not bind its port:\n{server.output()}")
 
 
 def stop(server: Server, timeout_s: float = 15.0) -> None:
