@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 import asyncpg
 import sqlalchemy.ext.asyncio
 from loguru import logger
-from sqlalchemy import ClauseElement, CursorResult, Executable, ScalarResult, event
+from sqlalchemy import ClauseElement, CursorResult, Executable, ScalarResult, Select, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -262,17 +263,18 @@ class ReadConnection:
     back, so it is discarded as the UnitOfWork contract says.
 
     `rows()` runs the read side's hot statements (built once, module-level) straight on the
-    driver when it is asyncpg: SQL compiled once per statement, the pool's raw connection, the
-    driver's records as dicts. SQLAlchemy's Connection around each statement (checkout as a
-    Connection, execution context, result processing) cost more CPU than the driver's own
-    work. Whenever anything listens to the engine's cursor events (statement counters in the
-    tests, bench/capture_sql.py, OpenTelemetry's SQLAlchemy instrumentation when tracing is
-    on), `rows()` takes SQLAlchemy's path instead, so they see every statement as before.
-    `execute()` is always SQLAlchemy's. The connection is taken at the first statement and
-    held until `close()`.
+    driver (asyncpg, aiosqlite): SQL compiled once per statement, the pool's raw connection, the
+    driver's rows as dicts (on SQLite through the column types' own conversions). SQLAlchemy's
+    Connection around each statement (checkout as a Connection, execution context, result
+    processing) cost more CPU than the driver's own work. Whenever anything listens to the
+    engine's cursor events (statement counters in the tests, bench/capture_sql.py,
+    OpenTelemetry's SQLAlchemy instrumentation when tracing is on), `rows()` takes
+    SQLAlchemy's path instead, so they see every statement as before. `execute()` is always
+    SQLAlchemy's. The connection is taken at the first statement and held until `close()`.
 
-    On SQLite the work runs in one deferred transaction (one snapshot; it takes no write
-    lock), and there is no connection to lose.
+    On SQLite, `execute()` runs the work in one deferred transaction (one snapshot; it takes no
+    write lock); `rows()` runs each statement on its own, as on Postgres. There is no
+    connection to lose.
     """
 
     def __init__(self, reads: Reads) -> None:
@@ -298,7 +300,14 @@ class ReadConnection:
         self, statement: Executable, parameters: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         sql = self._reads.driver_sql(statement)
-        arguments = [parameters[name] for name in sql.names]
+        arguments = sql.arguments(parameters)
+        if not self._reads.autocommit:  # SQLite: aiosqlite, one hop to its thread
+            raw = self._raw
+            if raw is None:
+                raw = self._raw = await self._reads.raw_connection()
+            sqlite: aiosqlite.Connection = typing.cast(aiosqlite.Connection, raw.driver_connection)
+            found = await sqlite.execute_fetchall(sql.text, arguments)
+            return [sql.row(values) for values in found]
         for attempt in (1, 2):
             raw = self._raw
             if raw is None:
@@ -372,10 +381,32 @@ class ReadConnection:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DriverSql:
-    """A statement as the driver takes it: SQL text and its parameters' names by position."""
+    """A statement as the driver takes it: SQL text, its parameters' names by position, and
+    what SQLAlchemy's types do to values on the way (`None` where nothing): asyncpg takes and
+    gives Python values for every type we use, so there are none; SQLite stores UUIDs as hex
+    text, times as naive text and the tags as JSON, so its parameters and columns have them."""
 
     text: str
     names: tuple[str, ...]
+    bind: tuple[Callable[[Any], Any] | None, ...] = ()  # per name, when any
+    keys: tuple[str, ...] = ()  # the columns' labels, when `results` is given
+    results: tuple[Callable[[Any], Any] | None, ...] = ()  # per column, when any
+
+    def arguments(self, parameters: Mapping[str, Any]) -> list[Any]:
+        if not self.bind:
+            return [parameters[name] for name in self.names]
+        return [
+            value if convert is None else convert(value)
+            for value, convert in zip(
+                (parameters[name] for name in self.names), self.bind, strict=True
+            )
+        ]
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        return {
+            key: value if convert is None else convert(value)
+            for key, value, convert in zip(self.keys, values, self.results, strict=True)
+        }
 
 
 def is_driver_disconnect(exc: BaseException) -> bool:
@@ -398,6 +429,30 @@ _DRIVER_DISCONNECTS = (
 )
 
 
+# The drivers `ReadConnection.rows` runs statements on directly.
+_DRIVERS = {("postgresql", "asyncpg"), ("sqlite", "aiosqlite")}
+
+
+def _driver_sql(statement: Executable, dialect: Dialect) -> DriverSql:
+    done = typing.cast(ClauseElement, statement).compile(dialect=dialect)
+    assert isinstance(done, SQLCompiler)
+    names = tuple(done.positiontup or ())
+    if dialect.name == "postgresql":
+        return DriverSql(done.string, names)
+    # The conversions SQLAlchemy would apply: each bound parameter's and each column's type.
+    bind = tuple(
+        done.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    if not isinstance(statement, Select):
+        raise TypeError(f"rows() runs SELECT statements, not {type(statement).__name__}")
+    columns = list(statement.selected_columns)
+    keys = tuple(str(column.key) for column in columns)
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    )
+    return DriverSql(done.string, names, bind, keys, results)
+
+
 # What repositories run their statements on: a write transaction's connection, or a read one.
 Statements = AsyncConnection | ReadConnection
 
@@ -411,12 +466,13 @@ class Reads:
         # roll back; SQLAlchemy sets and resets the mode on the connection without a round trip.
         self.engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
         self.autocommit = postgres
-        self._driver = postgres and engine.dialect.driver == "asyncpg"
+        self._driver = (engine.dialect.name, engine.dialect.driver) in _DRIVERS
         self._compiled: dict[Executable, DriverSql] = {}
 
     def direct(self) -> bool:
-        """Whether `ReadConnection.rows` may bypass SQLAlchemy now: on asyncpg, while nothing
-        listens to the engine's cursor events (checked per statement: listeners come and go)."""
+        """Whether `ReadConnection.rows` may bypass SQLAlchemy now: on asyncpg or aiosqlite,
+        while nothing listens to the engine's cursor events (checked per statement: listeners
+        come and go)."""
         return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
 
     async def raw_connection(self) -> PoolProxiedConnection:
@@ -431,10 +487,7 @@ class Reads:
         """`statement` compiled for the driver, once (hot statements are module-level)."""
         compiled = self._compiled.get(statement)
         if compiled is None:
-            done = typing.cast(ClauseElement, statement).compile(dialect=self.engine.dialect)
-            assert isinstance(done, SQLCompiler)
-            names = tuple(done.positiontup or ())
-            compiled = self._compiled[statement] = DriverSql(done.string, names)
+            compiled = self._compiled[statement] = _driver_sql(statement, self.engine.dialect)
         return compiled
 
     @asynccontextmanager
