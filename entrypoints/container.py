@@ -9,11 +9,13 @@ import punq
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
+from adapters.memory.streams import InProcessPublisher
 from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
 from adapters.redis.rate_limiter import RedisRateLimiter
+from adapters.redis.streams import RedisStreamPublisher
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.system import SystemClock
 from core.articles.ports import ArticleQueries, ArticlesTransaction
@@ -42,12 +44,19 @@ from core.auth.ports import (
 )
 from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
+from core.notifications.ports import NotificationQueries, NotificationsTransaction
+from core.notifications.use_cases import (
+    ListNotifications,
+    MarkNotificationsRead,
+    NotificationWriter,
+)
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.shared.cache import Cache, CacheInvalidator
 from core.shared.clock import Clock
 from core.shared.events import CommitListener
 from core.shared.health import CheckReadiness, HealthCheck
+from core.shared.outbox import EventPublisher, RelayNudge, RelayOutbox, RelayPolicy
 from core.shared.rate_limits import ApplyRateLimit, RateLimiter, RatePolicies, RatePolicy
 from core.shared.uow import UnitOfWork
 from core.users.ports import PasswordHasher, UsersTransaction
@@ -66,6 +75,7 @@ CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
     UnitOfWork[ProfilesTransaction],
     UnitOfWork[ArticlesTransaction],
     UnitOfWork[AuthTransaction],
+    UnitOfWork[NotificationsTransaction],
 )
 
 USE_CASES: tuple[type[Any], ...] = (
@@ -103,6 +113,8 @@ USE_CASES: tuple[type[Any], ...] = (
     GetArticle,
     ListComments,
     ListTags,
+    ListNotifications,
+    MarkNotificationsRead,
 )
 
 
@@ -153,7 +165,9 @@ def build_container(
     container.register(KnownAddresses, instance=known)
     container.register(RateLimiter, instance=limiter)
     container.register(RatePolicies, instance=rate_policies(settings))
+    nudge = RelayNudge()
     listeners: list[CommitListener] = [] if cache is None else [CacheInvalidator(cache)]
+    listeners.append(nudge)
     storage = infra.storage.adapters(listeners)
     container.register(UserDirectory, instance=storage.users)
     articles: ArticleQueries = storage.articles
@@ -165,6 +179,22 @@ def build_container(
         container.register(unit_of_work, instance=storage.uow)
     container.register(ArticleQueries, instance=articles)
     container.register(ProfileQueries, instance=profiles)
+    container.register(NotificationQueries, instance=storage.notifications)
+    publisher = event_publisher(settings, infra)
+    container.register(EventPublisher, instance=publisher)
+    relay = RelayOutbox(
+        storage.uow,
+        publisher,
+        [NotificationWriter()],
+        clock,
+        RelayPolicy(
+            batch_size=settings.outbox_batch_size,
+            poll_interval_s=settings.outbox_poll_interval_s,
+            retention=settings.outbox_retention,
+        ),
+        nudge,
+    )
+    container.register(RelayOutbox, instance=relay)
     readiness = CheckReadiness(
         readiness_checks(infra, breaker),
         degradable=degradable_dependencies(settings),
@@ -175,6 +205,17 @@ def build_container(
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
     return container
+
+
+def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:
+    """Redis Streams when REDIS_URL is set (every process sees every event), else in process."""
+    if infra.redis is not None:
+        return RedisStreamPublisher(
+            infra.redis,
+            prefix=settings.redis_key_prefix,
+            maxlen=settings.event_stream_max_length,
+        )
+    return InProcessPublisher(maxlen=settings.event_stream_max_length)
 
 
 def readiness_checks(

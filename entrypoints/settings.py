@@ -83,6 +83,15 @@ class Settings(BaseSettings):
     # Caching (issue 5): Redis only; see build_container for why not in-process.
     cache_enabled: bool = True
     cache_ttl_s: int = Field(default=300, ge=1, le=86_400)
+    # The transactional outbox relay (issue 12): core/shared/outbox.py.
+    outbox_relay_enabled: bool = Field(
+        default=True,
+        description="Run the outbox relay in this process (off: rows wait for another process).",
+    )
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0, le=3_600)
+    outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
+    outbox_retention: timedelta = Field(default=timedelta(days=1))
+    event_stream_max_length: int = Field(default=1_000, ge=10, le=1_000_000)
     # Rate limits (issue 5): "<count>/<second|minute|hour|day|seconds>" per caller.
     rate_limit_enabled: bool = True
     rate_limit_auth: str = "20/minute"

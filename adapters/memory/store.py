@@ -15,11 +15,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from adapters.memory.outbox import (
+    InMemoryNotificationRepository,
+    InMemoryOutboxRepository,
+    NotificationRow,
+    OutboxRow,
+    write_outbox,
+)
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
 from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
+from core.shared.outbox import messages_for
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import Role, User, username_key, username_skeleton
 
@@ -34,6 +42,10 @@ class MemoryState:
     last_comment_id: int = 0
     refresh_tokens: dict[uuid.UUID, RefreshToken] = field(default_factory=dict)
     api_keys: dict[uuid.UUID, ApiKey] = field(default_factory=dict)
+    outbox: dict[int, OutboxRow] = field(default_factory=dict)
+    last_outbox_id: int = 0
+    notifications: dict[int, NotificationRow] = field(default_factory=dict)
+    last_notification_id: int = 0
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -46,6 +58,10 @@ class MemoryState:
             self.last_comment_id,
             dict(self.refresh_tokens),
             dict(self.api_keys),
+            dict(self.outbox),
+            self.last_outbox_id,
+            dict(self.notifications),
+            self.last_notification_id,
         )
 
 
@@ -173,6 +189,8 @@ class InMemoryArticleRepository:
             del self._s.comments[cid]
         for key in [k for k in self._s.favorites if k[1] == article_id]:
             del self._s.favorites[key]
+        for i in [i for i, n in self._s.notifications.items() if n.article_id == article_id]:
+            del self._s.notifications[i]
 
     async def get_by_slug(self, slug: str) -> Article | None:
         return next((a for a in self._s.articles.values() if a.slug == slug), None)
@@ -205,6 +223,9 @@ class InMemoryCommentRepository:
 
     async def delete(self, comment_id: CommentId) -> None:
         self._s.comments.pop(comment_id, None)
+        # Mirrors ON DELETE CASCADE of the notifications about it.
+        for key in [k for k, n in self._s.notifications.items() if n.comment_id == comment_id]:
+            del self._s.notifications[key]
 
 
 class InMemoryFavoriteRepository:
@@ -312,6 +333,8 @@ class InMemoryTransaction:
         self._favorites = InMemoryFavoriteRepository(state, self._now)
         self._refresh_tokens = InMemoryRefreshTokenRepository(state)
         self._api_keys = InMemoryApiKeyRepository(state)
+        self._outbox = InMemoryOutboxRepository(state)
+        self._notifications = InMemoryNotificationRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -341,12 +364,22 @@ class InMemoryTransaction:
     def api_keys(self) -> InMemoryApiKeyRepository:
         return self._api_keys
 
+    @property
+    def outbox(self) -> InMemoryOutboxRepository:
+        return self._outbox
+
+    @property
+    def notifications(self) -> InMemoryNotificationRepository:
+        return self._notifications
+
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("commit() in a read-only transaction")
+        # The events' outbox rows commit with the writes, as in SQL.
+        write_outbox(self.state, messages_for(self._events), self._now)
         # Publish the working copy; further writes in this block go to a fresh copy.
         self._db.state = self.state
         self.state = self.state.copy()

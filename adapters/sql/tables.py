@@ -187,3 +187,51 @@ api_keys = Table(
     Column("last_used_at", UtcDateTime(), nullable=True),
     Column("revoked_at", UtcDateTime(), nullable=True),
 )
+
+# The transactional outbox: each committed transaction's messages (core/shared/outbox.py),
+# written with its other writes, sent by the relay. `payload` is JSON text.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("topic", String(80), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+)
+# The relay's claim reads unsent rows in id order and checks a topic has no earlier unsent one:
+# partial indexes keep both small however many sent rows wait to be pruned.
+Index(
+    "ix_outbox_unsent_id",
+    outbox.c.id,
+    postgresql_where=outbox.c.sent_at.is_(None),
+    sqlite_where=outbox.c.sent_at.is_(None),
+)
+Index(
+    "ix_outbox_unsent_topic_id",
+    outbox.c.topic,
+    outbox.c.id,
+    postgresql_where=outbox.c.sent_at.is_(None),
+    sqlite_where=outbox.c.sent_at.is_(None),
+)
+Index("ix_outbox_sent_at", outbox.c.sent_at)
+
+# Deleting the user, article or comment a notification is about deletes it (no dangling one).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column("recipient_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(20), nullable=False),
+    Column("actor_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Uuid(), ForeignKey("articles.id", ondelete="CASCADE"), nullable=True),
+    Column("comment_id", BigIntId, ForeignKey("comments.id", ondelete="CASCADE"), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("read_at", UtcDateTime(), nullable=True),
+    CheckConstraint("type IN ('follow', 'favorite', 'comment', 'article')", name="type"),
+    Index(None, "recipient_id", "id"),
+    Index(None, "actor_id"),
+    Index(None, "article_id"),
+    Index(None, "comment_id"),
+)

@@ -17,6 +17,8 @@ from adapters.sql.engine import (
     unavailable_on_disconnect,
     write_engine,
 )
+from adapters.sql.notifications import SqlNotificationRepository
+from adapters.sql.outbox import SqlOutboxRepository, write_outbox
 from adapters.sql.repositories import (
     SqlArticleRepository,
     SqlCommentRepository,
@@ -25,6 +27,7 @@ from adapters.sql.repositories import (
     SqlUserRepository,
 )
 from core.shared.events import CommitListener, DomainEvent, notify
+from core.shared.outbox import messages_for
 
 
 class SqlAlchemyTransaction:
@@ -46,6 +49,8 @@ class SqlAlchemyTransaction:
         self.favorites = SqlFavoriteRepository(connection)
         self.refresh_tokens = SqlRefreshTokenRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
+        self.outbox = SqlOutboxRepository(connection)
+        self.notifications = SqlNotificationRepository(connection)
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
@@ -55,6 +60,8 @@ class SqlAlchemyTransaction:
         if self._read_only or not isinstance(connection, AsyncConnection):
             raise RuntimeError("commit() in a read-only transaction")
         try:
+            # The events' outbox rows commit with the writes: one INSERT, none without events.
+            await write_outbox(connection, messages_for(self._events))
             await connection.commit()
         except IntegrityError as exc:
             error = domain_error_for(exc)

@@ -117,7 +117,9 @@ class PublishArticle:
                             raise
                         article = replace(article, slug=unique_slug(title, article_id))
                         await tx.articles.add(article)
-                    tx.record(ArticlePublished(article.slug))
+                    tx.record(
+                        ArticlePublished(article.slug, article.id, actor.user_id, article.title)
+                    )
                     await tx.commit()
                 break
             except SlugTaken:
@@ -204,7 +206,7 @@ class EditArticle:
                 tags=tags,
             )
             await tx.articles.update(edited)
-            tx.record(ArticleEdited(article.slug, edited.slug))
+            tx.record(ArticleEdited(article.slug, edited.slug, article.id, edited.title))
             await tx.commit()
         return edited
 
@@ -222,7 +224,7 @@ class DeleteArticle:
                 raise ArticleNotFound()
             ensure_can_delete_article(actor, article)
             await tx.articles.delete(article.id)
-            tx.record(ArticleDeleted(article.slug))
+            tx.record(ArticleDeleted(article.slug, article.id))
             await tx.commit()
 
 
@@ -238,7 +240,7 @@ class FavoriteArticle:
             if article is None:
                 raise ArticleNotFound()
             await tx.favorites.add(actor.user_id, article.id)
-            tx.record(FavoritesChanged(article.slug))
+            tx.record(FavoritesChanged(article.slug, article.id, actor.user_id, favorited=True))
             await tx.commit()
         return await _view_after_write(self._queries, slug, actor.user_id)
 
@@ -255,7 +257,7 @@ class UnfavoriteArticle:
             if article is None:
                 raise ArticleNotFound()
             await tx.favorites.remove(actor.user_id, article.id)
-            tx.record(FavoritesChanged(article.slug))
+            tx.record(FavoritesChanged(article.slug, article.id, actor.user_id, favorited=False))
             await tx.commit()
         return await _view_after_write(self._queries, slug, actor.user_id)
 
@@ -278,9 +280,9 @@ class AddComment:
             comment = await tx.comments.add(
                 Comment(None, article.id, actor.user_id, text, now, now)
             )
-            tx.record(CommentsChanged(article.slug))
+            assert comment.id is not None
+            tx.record(CommentsChanged(article.slug, article.id, comment.id, actor.user_id))
             await tx.commit()
-        assert comment.id is not None
         view = await self._queries.get_comment(comment.id, actor.user_id)
         if view is None:
             raise CommentNotFound()
@@ -303,5 +305,7 @@ class DeleteComment:
                 raise CommentNotFound()
             ensure_can_delete_comment(actor, comment)
             await tx.comments.delete(comment_id)
-            tx.record(CommentsChanged(article.slug))
+            tx.record(
+                CommentsChanged(article.slug, article.id, comment_id, actor.user_id, deleted=True)
+            )
             await tx.commit()

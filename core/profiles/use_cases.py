@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.profiles.errors import CannotFollowSelf, ProfileNotFound
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.profiles.views import ProfileView
+from core.shared.events import UserFollowed
 from core.shared.ids import UserId
 from core.shared.uow import UnitOfWork
 from core.users.model import Actor
@@ -38,6 +39,7 @@ class FollowUser:
             if followee.id == actor.user_id:
                 raise CannotFollowSelf()
             await tx.follows.add(actor.user_id, followee.id)
+            tx.record(UserFollowed(actor.user_id, followee.id))
             await tx.commit()
         return ProfileView.of(followee, following=True)
 

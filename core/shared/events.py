@@ -1,6 +1,7 @@
 """Domain events: facts a use case records in its transaction, handed to listeners after commit.
 
-Today they drive cache invalidation; the outbox (webhooks, live updates) will ride on them.
+They drive cache invalidation (after commit) and the transactional outbox (core/shared/outbox.py:
+written in the same transaction, relayed to streams and notifications after).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from core.shared.ids import ArticleId, CommentId, UserId
 
 # Standard logging: the core names no logging library; the entrypoints route it (to loguru).
 logger = logging.getLogger(__name__)
@@ -22,27 +25,46 @@ class DomainEvent:
 @dataclass(frozen=True, slots=True)
 class ArticlePublished(DomainEvent):
     slug: str
+    article_id: ArticleId
+    author_id: UserId
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleEdited(DomainEvent):
     old_slug: str
     new_slug: str
+    article_id: ArticleId
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleDeleted(DomainEvent):
     slug: str
+    article_id: ArticleId
 
 
 @dataclass(frozen=True, slots=True)
 class FavoritesChanged(DomainEvent):
     slug: str
+    article_id: ArticleId
+    actor_id: UserId
+    favorited: bool  # False: the actor removed their favorite
 
 
 @dataclass(frozen=True, slots=True)
 class CommentsChanged(DomainEvent):
     slug: str
+    article_id: ArticleId
+    comment_id: CommentId
+    actor_id: UserId
+    deleted: bool = False  # False: the comment was added
+
+
+@dataclass(frozen=True, slots=True)
+class UserFollowed(DomainEvent):
+    follower_id: UserId
+    followee_id: UserId
 
 
 @dataclass(frozen=True, slots=True)

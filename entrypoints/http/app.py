@@ -11,6 +11,7 @@ import punq
 from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
+from core.shared.outbox import RelayOutbox
 from entrypoints.container import build_container
 from entrypoints.http.docs import document_security, install_docs
 from entrypoints.http.errors import error_responses, install_error_handlers
@@ -18,10 +19,19 @@ from entrypoints.http.index import install_index
 from entrypoints.http.middleware import install_middleware
 from entrypoints.http.observability import RouteTemplates, install_observability
 from entrypoints.http.rate_limits import rate_limit
-from entrypoints.http.routes import admin, articles, auth, health, profiles, users
+from entrypoints.http.routes import (
+    admin,
+    articles,
+    auth,
+    health,
+    notifications,
+    profiles,
+    users,
+)
 from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
+from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
 from entrypoints.shutdown import drain_before_exit
 from entrypoints.supervision import orphaned
@@ -32,7 +42,14 @@ NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "lo
 
 
 # The API's routers, in matching order.
-API_ROUTERS = (users.router, profiles.router, *articles.routers, *auth.routers, admin.router)
+API_ROUTERS = (
+    users.router,
+    profiles.router,
+    *articles.routers,
+    *auth.routers,
+    admin.router,
+    notifications.router,
+)
 
 
 def rate_limit_responses(settings: Settings) -> dict[int | str, dict[str, Any]]:
@@ -73,7 +90,9 @@ def create_app(
             # On SIGTERM: not ready at once, still serving for SHUTDOWN_DRAIN_DELAY.
             drain_before_exit(infra.drain, settings.shutdown_drain_delay, orphaned=orphaned)
             freeze_startup_heap()
-            yield
+            relay = app.state.container.resolve(RelayOutbox)
+            async with relay_running(relay, enabled=settings.outbox_relay_enabled):
+                yield
         finally:
             await close_infrastructure(infra)
 

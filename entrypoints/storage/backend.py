@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
+from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.shared.events import CommitListener
 from core.shared.health import HealthCheck
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
     from entrypoints.settings import Settings
 
 
-class AppTransaction(AuthTransaction, ArticlesTransaction, ProfilesTransaction, Protocol):
+class AppTransaction(
+    AuthTransaction, ArticlesTransaction, ProfilesTransaction, NotificationsTransaction, Protocol
+):
     """Every context's repositories in one transaction: what the adapters' transactions are."""
 
 
@@ -37,6 +40,7 @@ class StorageAdapters:
     articles: ArticleQueries
     profiles: ProfileQueries
     users: UserDirectory
+    notifications: NotificationQueries
 
 
 class StorageBackend(Protocol):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from loguru import logger
 
 from adapters.memory.health import InMemoryHealthCheck
+from adapters.memory.outbox import InMemoryNotificationQueries
 from adapters.memory.queries import (
     InMemoryArticleQueries,
     InMemoryProfileQueries,
@@ -45,6 +46,7 @@ class MemoryStorage(StorageBackend):
             articles=InMemoryArticleQueries(self.db),
             profiles=InMemoryProfileQueries(self.db),
             users=InMemoryUserDirectory(self.db),
+            notifications=InMemoryNotificationQueries(self.db),
         )
 
     def health_checks(self) -> Mapping[str, HealthCheck]:

@@ -30,6 +30,7 @@ DOMAINS = {
     "api keys",
     "admin",
     "health",
+    "notifications",
 }
 SECURITY_SCHEMES = {"Token", "OAuth2", "ApiKey"}
 # 403 cannot be read off the document: these operations check a scope, a session-only
@@ -51,6 +52,8 @@ MAY_BE_FORBIDDEN = {
     ("post", "/api/v1/user/api-keys"),
     ("delete", "/api/v1/user/api-keys/{key_id}"),
     ("get", "/api/v1/admin/users"),
+    ("get", "/api/v1/notifications"),
+    ("post", "/api/v1/notifications/read"),
     ("patch", "/api/v1/admin/users/{username}"),
 }
 RATE_LIMITED = {("post", "/api/v1/users/login"), ("post", "/api/v1/auth/token")}

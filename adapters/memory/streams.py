@@ -1,0 +1,34 @@
+"""In-process EventPublisher: capped per-topic streams in this process (no Redis).
+
+Entry ids follow the Redis adapter's (`<outbox id>-1`) and a repeat is skipped alike. Other
+processes see nothing of it: without Redis, live updates reach only this process's clients.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+from core.shared.outbox import OutboxMessage, StoredMessage
+
+
+class InProcessPublisher:
+    def __init__(self, *, maxlen: int = 1000) -> None:
+        self._maxlen = maxlen
+        self._streams: dict[str, deque[tuple[int, OutboxMessage]]] = {}
+
+    async def publish(self, messages: Sequence[StoredMessage]) -> None:
+        for stored in messages:
+            topic = stored.message.topic
+            stream = self._streams.setdefault(topic, deque(maxlen=self._maxlen))
+            if stream and stream[-1][0] >= stored.id:
+                continue  # published already
+            stream.append((stored.id, stored.message))
+
+    async def read(
+        self, topic: str, after: str | None = None, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]:
+        last = -1 if after is None else int(after.split("-", 1)[0])
+        stream = self._streams.get(topic, ())
+        kept = [(i, m) for i, m in stream if i > last][:limit]
+        return [(f"{i}-1", i, m) for i, m in kept]

@@ -1,0 +1,85 @@
+"""Redis Streams EventPublisher: one stream per topic (`<prefix>stream:<topic>`), capped.
+
+Each message is added with the stream id `<outbox id>-1`, so a repeat (a relay that published,
+then died before marking the rows sent) is recognised and skipped: the stream holds each outbox
+message once. A database whose outbox ids start again below what a stream holds (a restore, a
+fresh database on an old Redis) is not silenced: such a message gets a new id from Redis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+import orjson
+from redis.asyncio import Redis
+
+from core.shared.outbox import OutboxMessage, StoredMessage
+
+# KEYS[1] = stream; ARGV = outbox id, type, payload, maxlen, ttl seconds. 1 if added.
+_ADD = """
+local id = ARGV[1] .. '-1'
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local fresh = true
+if #last > 0 then
+  local ms = tonumber(string.match(last[1][1], '^(%d+)'))
+  if ms >= tonumber(ARGV[1]) then
+    fresh = false
+    if #redis.call('XRANGE', KEYS[1], id, id) == 0 then
+      id = '*'  -- not a repeat: ids started again below the stream's
+      fresh = true
+    end
+  end
+end
+if fresh then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], id,
+             'id', ARGV[1], 'type', ARGV[2], 'payload', ARGV[3])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+if fresh then return 1 end
+return 0
+"""
+
+
+class RedisStreamPublisher:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "", maxlen: int = 1000, ttl_s: int = 86_400
+    ) -> None:
+        self._redis, self._prefix = redis, prefix
+        self._maxlen, self._ttl_s = maxlen, ttl_s
+        self._add = redis.register_script(_ADD)
+
+    def _key(self, topic: str) -> str:
+        return f"{self._prefix}stream:{topic}"
+
+    async def publish(self, messages: Sequence[StoredMessage]) -> None:
+        if not messages:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stored in messages:
+                message = stored.message
+                payload = orjson.dumps(dict(message.payload))
+                args: list[bytes | str | int] = [
+                    stored.id,
+                    message.type,
+                    payload,
+                    self._maxlen,
+                    self._ttl_s,
+                ]
+                await self._add(keys=[self._key(message.topic)], args=args, client=pipe)
+            await pipe.execute()  # raises the first error: the relay retries the batch
+
+    async def read(
+        self, topic: str, after: str | None = None, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]:
+        start = "-" if after is None else f"({after}"
+        entries = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            await self._redis.xrange(self._key(topic), min=start, count=limit),
+        )
+        out: list[tuple[str, int, OutboxMessage]] = []
+        for entry_id, fields in entries:
+            payload = orjson.loads(fields[b"payload"])
+            message = OutboxMessage(topic, fields[b"type"].decode(), payload)
+            out.append((entry_id.decode(), int(fields[b"id"]), message))
+        return out

@@ -1,0 +1,1 @@
+"""Notifications: what happened to a user (follows, favorites, comments, new articles)."""

@@ -1,0 +1,267 @@
+"""The transactional outbox: which committed events become durable messages, and the relay.
+
+A use case's events are written to the outbox by its unit of work, in the same transaction as
+its writes (one statement). The relay (`RelayOutbox`) later claims unsent messages in order,
+lets the outbox consumers (notifications) act on them in its own transaction, publishes them
+(`EventPublisher`: Redis Streams, or in process) and marks them sent when that transaction
+commits. A process that dies between a commit and the publish loses nothing: the rows wait.
+Publishing is at least once (a relay dying after the publish and before its commit publishes
+again); each message carries its outbox id so a consumer can drop a repeat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from core.shared.clock import Clock
+from core.shared.events import (
+    ArticleDeleted,
+    ArticleEdited,
+    ArticlePublished,
+    CommentsChanged,
+    DomainEvent,
+    FavoritesChanged,
+    UserFollowed,
+)
+from core.shared.uow import Transaction, UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+# The version of every payload's shape; a consumer reading "v" knows what it gets.
+PAYLOAD_VERSION = 1
+
+JsonValue = str | int | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A fact for the outside world. `topic` is the stream it goes to (`article:<id>` for an
+    article's public changes, `user:<id>` for what happened to a user); messages of one topic
+    are relayed in the order they were committed. `payload` is JSON-ready and carries "v"."""
+
+    topic: str
+    type: str
+    payload: Mapping[str, JsonValue]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """An outbox row: the message with its outbox id (increasing in commit order per topic)."""
+
+    id: int
+    message: OutboxMessage
+    created_at: datetime
+
+
+def article_topic(article_id: object) -> str:
+    return f"article:{article_id}"
+
+
+def user_topic(user_id: object) -> str:
+    return f"user:{user_id}"
+
+
+def _message(topic: str, type_: str, **payload: JsonValue) -> OutboxMessage:
+    return OutboxMessage(topic, type_, {"v": PAYLOAD_VERSION, **payload})
+
+
+def message_for(event: DomainEvent) -> OutboxMessage | None:
+    """The durable message an event becomes; None for events only the cache cares about."""
+    match event:
+        case ArticlePublished(slug, article_id, author_id, title):
+            return _message(
+                article_topic(article_id),
+                "article.published",
+                articleId=str(article_id),
+                slug=slug,
+                title=title,
+                authorId=str(author_id),
+            )
+        case ArticleEdited(_, new_slug, article_id, title):
+            return _message(
+                article_topic(article_id),
+                "article.updated",
+                articleId=str(article_id),
+                slug=new_slug,
+                title=title,
+            )
+        case ArticleDeleted(slug, article_id):
+            return _message(
+                article_topic(article_id), "article.deleted", articleId=str(article_id), slug=slug
+            )
+        case FavoritesChanged(slug, article_id, actor_id, favorited):
+            return _message(
+                article_topic(article_id),
+                "article.favorited" if favorited else "article.unfavorited",
+                articleId=str(article_id),
+                slug=slug,
+                actorId=str(actor_id),
+            )
+        case CommentsChanged(slug, article_id, comment_id, actor_id, deleted):
+            return _message(
+                article_topic(article_id),
+                "comment.deleted" if deleted else "comment.created",
+                articleId=str(article_id),
+                slug=slug,
+                commentId=int(comment_id),
+                actorId=str(actor_id),
+            )
+        case UserFollowed(follower_id, followee_id):
+            return _message(
+                user_topic(followee_id),
+                "user.followed",
+                followerId=str(follower_id),
+                followeeId=str(followee_id),
+            )
+    return None
+
+
+def messages_for(events: Sequence[DomainEvent]) -> list[OutboxMessage]:
+    """The messages a transaction's events become, in the order they were recorded."""
+    return [m for m in map(message_for, events) if m is not None]
+
+
+class OutboxRepository(Protocol):
+    """The outbox rows, inside a transaction (contract suite: tests/contract/test_outbox.py).
+
+    - the unit of work writes a transaction's messages when it commits (not this port)
+    - `claim` returns up to `limit` unsent messages in outbox id order, never one whose topic
+      has an earlier unsent message it does not also return, and locks them: another relay's
+      `claim` skips them until this transaction ends (Postgres: FOR UPDATE SKIP LOCKED;
+      SQLite and memory: one writer at a time)
+    - `mark_sent` marks them sent (effective on commit; a rollback leaves them unsent)
+    - `prune` deletes messages sent before `sent_before`, returns how many
+    """
+
+    async def claim(self, limit: int) -> list[StoredMessage]: ...
+    async def mark_sent(self, ids: Sequence[int], now: datetime) -> None: ...
+    async def prune(self, sent_before: datetime) -> int: ...
+
+
+class OutboxTransaction(Transaction, Protocol):
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+
+TxT = TypeVar("TxT", bound=OutboxTransaction)
+TxT_contra = TypeVar("TxT_contra", bound=OutboxTransaction, contravariant=True)
+
+
+class OutboxConsumer(Protocol[TxT_contra]):
+    """Acts on relayed messages inside the relay's transaction (so exactly once: its writes
+    commit with the rows marked sent). Notifications are one."""
+
+    async def consume(self, tx: TxT_contra, messages: Sequence[StoredMessage]) -> None: ...
+
+
+class EventPublisher(Protocol):
+    """Where relayed messages go (contract suite: tests/contract/test_event_publisher.py).
+
+    - `publish` appends each message to its topic's stream, in the order given, capped to a
+      maximum length (the oldest go); it raises if they could not be published
+    - `read` answers a topic's entries after `after` (a stream entry id; None: from the
+      oldest kept), oldest first, at most `limit`, as (entry id, outbox id, message)
+    """
+
+    async def publish(self, messages: Sequence[StoredMessage]) -> None: ...
+    async def read(
+        self, topic: str, after: str | None = None, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RelayPolicy:
+    batch_size: int = 100
+    poll_interval_s: float = 1.0
+    retention: timedelta = timedelta(days=1)
+
+
+class RelayNudge:
+    """CommitListener: wakes the relay at once when a transaction wrote outbox messages, so
+    an event need not wait for the next poll (the poll still finds what another process wrote)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    async def committed(self, events: Sequence[DomainEvent]) -> None:
+        if any(message_for(e) is not None for e in events):
+            self._event.set()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    async def wait(self, timeout_s: float) -> None:
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._event.wait()
+        except TimeoutError:
+            pass
+        self._event.clear()
+
+
+class RelayOutbox(Generic[TxT]):
+    """Moves committed outbox messages on: consumers, then the publisher, then marks them sent,
+    all in one transaction; ordered per topic; safe with several relays at once."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork[TxT],
+        publisher: EventPublisher,
+        consumers: Sequence[OutboxConsumer[TxT]],
+        clock: Clock,
+        policy: RelayPolicy,
+        nudge: RelayNudge,
+    ) -> None:
+        self._uow, self._publisher, self._consumers = uow, publisher, tuple(consumers)
+        self._clock, self._policy, self._nudge = clock, policy, nudge
+
+    def wake(self) -> None:
+        """Stop waiting for the next poll (shutdown)."""
+        self._nudge.wake()
+
+    async def run_once(self) -> int:
+        """Relay one batch; returns how many messages were relayed."""
+        async with self._uow.begin() as tx:
+            claimed = await tx.outbox.claim(self._policy.batch_size)
+            if not claimed:
+                return 0
+            for consumer in self._consumers:
+                await consumer.consume(tx, claimed)
+            await self._publisher.publish(claimed)
+            await tx.outbox.mark_sent([m.id for m in claimed], self._clock.now())
+            await tx.commit()
+        return len(claimed)
+
+    async def drain(self) -> int:
+        """Relay batches until none is left (tests, shutdown); returns how many in all."""
+        total = 0
+        while (done := await self.run_once()) > 0:
+            total += done
+        return total
+
+    async def prune(self) -> int:
+        async with self._uow.begin() as tx:
+            pruned = await tx.outbox.prune(self._clock.now() - self._policy.retention)
+            await tx.commit()
+        return pruned
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until `stop`: relay what is there, then wait for a nudge or the poll interval.
+        A failure (database or Redis down) is logged and retried at the next poll."""
+        polls = 0
+        while not stop.is_set():
+            try:
+                await self.drain()
+                polls += 1
+                if polls % 600 == 1:
+                    await self.prune()
+            except Exception:
+                logger.exception("outbox relay failed; retrying")
+            if stop.is_set():
+                break
+            await self._nudge.wait(self._policy.poll_interval_s)
