@@ -201,3 +201,28 @@ async def test_an_author_filter_in_another_case_is_one_statement(
 
     assert [a["author"]["username"] for a in body["articles"]] == ["jake"]
     assert anonymous == LIST_STATEMENTS - AUTH_STATEMENTS
+
+
+# A comment: the caller, the article and its tags, the INSERT, the read back (5 before issue
+# 12); and the one INSERT of the transaction's outbox rows.
+COMMENT_WRITE_STATEMENTS = AUTH_STATEMENTS + 4 + 1
+
+
+async def test_a_write_adds_one_outbox_statement_and_a_read_none(
+    sql_client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    author, fan = await register(sql_client, "author"), await register(sql_client, "fan")
+    slug = (await publish(sql_client, author, "Discussed"))["slug"]
+    await add_comment(sql_client, fan, slug, "warm")
+
+    with counting(engine) as written:
+        await add_comment(sql_client, fan, slug, "counted")
+    with counting(engine) as read:
+        response = await sql_client.get(f"/api/articles/{slug}/comments", headers=fan.auth)
+
+    assert response.status_code == 200
+    outbox = [s for s in written if "outbox" in s]
+    assert len(outbox) == 1, outbox
+    assert outbox[0].lstrip().upper().startswith("INSERT INTO OUTBOX")
+    assert len(written) == COMMENT_WRITE_STATEMENTS, written
+    assert not [s for s in read if "outbox" in s or "notifications" in s]

@@ -1,0 +1,76 @@
+"""EventPublisher contract: in process and Redis Streams (core/shared/outbox.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from redis.asyncio import Redis
+
+from adapters.memory.streams import InProcessPublisher
+from adapters.redis.streams import RedisStreamPublisher
+from core.shared.outbox import EventPublisher, OutboxMessage, StoredMessage
+
+MAXLEN = 10
+
+
+@pytest.fixture(params=["in-process", pytest.param("redis", marks=pytest.mark.redis)])
+async def publisher(request: pytest.FixtureRequest) -> AsyncIterator[EventPublisher]:
+    if request.param == "in-process":
+        yield InProcessPublisher(maxlen=MAXLEN)
+        return
+    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    try:
+        prefix = request.getfixturevalue("redis_prefix")
+        yield RedisStreamPublisher(client, prefix=prefix, maxlen=MAXLEN)
+    finally:
+        await client.aclose()
+
+
+def _stored(outbox_id: int, topic: str = "article:a", n: int | None = None) -> StoredMessage:
+    payload = {"v": 1, "n": outbox_id if n is None else n}
+    return StoredMessage(
+        outbox_id, OutboxMessage(topic, "comment.created", payload), datetime.now(UTC)
+    )
+
+
+async def test_a_topic_reads_back_what_was_published_in_order(publisher: EventPublisher) -> None:
+    await publisher.publish([_stored(1), _stored(2, "article:b"), _stored(3)])
+
+    entries = await publisher.read("article:a")
+
+    assert [(outbox_id, m.type, dict(m.payload)) for _, outbox_id, m in entries] == [
+        (1, "comment.created", {"v": 1, "n": 1}),
+        (3, "comment.created", {"v": 1, "n": 3}),
+    ]
+    assert [outbox_id for _, outbox_id, _ in await publisher.read("article:b")] == [2]
+    assert await publisher.read("article:nothing") == []
+
+
+async def test_reading_after_an_entry_gives_only_later_ones(publisher: EventPublisher) -> None:
+    await publisher.publish([_stored(i) for i in range(1, 6)])
+    first_two = await publisher.read("article:a", limit=2)
+
+    rest = await publisher.read("article:a", after=first_two[-1][0])
+
+    assert [outbox_id for _, outbox_id, _ in first_two] == [1, 2]
+    assert [outbox_id for _, outbox_id, _ in rest] == [3, 4, 5]
+
+
+async def test_publishing_a_message_again_adds_nothing(publisher: EventPublisher) -> None:
+    await publisher.publish([_stored(1), _stored(2)])
+
+    await publisher.publish([_stored(2), _stored(3)])  # a relay that died before marking sent
+
+    assert [i for _, i, _ in await publisher.read("article:a")] == [1, 2, 3]
+
+
+async def test_a_stream_keeps_about_its_maximum_length(publisher: EventPublisher) -> None:
+    await publisher.publish([_stored(i) for i in range(1, 501)])
+
+    entries = await publisher.read("article:a", limit=1000)
+
+    # MAXLEN ~ trims whole nodes: at least the newest MAXLEN stay, far fewer than 500.
+    assert MAXLEN <= len(entries) < 200
+    assert entries[-1][1] == 500

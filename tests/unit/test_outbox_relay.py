@@ -1,0 +1,79 @@
+"""RelayOutbox on the in-memory store: consumers, publish and mark-sent are one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from adapters.memory.store import InMemoryUnitOfWork
+from adapters.memory.streams import InProcessPublisher
+from core.notifications.use_cases import NotificationWriter
+from core.shared.events import CommentsChanged, ProfileChanged, UserFollowed
+from core.shared.ids import CommentId, new_article_id
+from core.shared.outbox import RelayNudge, RelayOutbox, RelayPolicy, StoredMessage, user_topic
+from tests.builders import a_user
+from tests.contract.seed import store
+from tests.fakes.clock import FakeClock
+
+
+class BrokenPublisher(InProcessPublisher):
+    """Redis down: every publish raises."""
+
+    async def publish(self, messages: Sequence[StoredMessage]) -> None:
+        raise ConnectionError("redis is down")
+
+
+def _relay(uow: InMemoryUnitOfWork, publisher: InProcessPublisher) -> RelayOutbox[Any]:
+    return RelayOutbox(
+        uow, publisher, [NotificationWriter()], FakeClock(), RelayPolicy(), RelayNudge()
+    )
+
+
+async def test_the_relay_publishes_notifies_and_marks_sent_once() -> None:
+    uow, publisher = InMemoryUnitOfWork(), InProcessPublisher()
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+    async with uow.begin() as tx:
+        tx.record(UserFollowed(jane.id, jake.id))
+        await tx.commit()
+    relay = _relay(uow, publisher)
+
+    first, again = await relay.drain(), await relay.drain()
+
+    assert (first, again) == (1, 0)
+    [(_, _, message)] = await publisher.read(user_topic(jake.id))
+    assert message.type == "user.followed"
+    assert [n.type for n in uow.db.state.notifications.values()] == ["follow"]
+
+
+async def test_a_failed_publish_leaves_the_messages_unsent_and_notifies_nobody() -> None:
+    uow = InMemoryUnitOfWork()
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+    async with uow.begin() as tx:
+        tx.record(UserFollowed(jane.id, jake.id))
+        await tx.commit()
+
+    with pytest.raises(ConnectionError):
+        await _relay(uow, BrokenPublisher()).run_once()
+    nothing_yet = dict(uow.db.state.notifications)
+    publisher = InProcessPublisher()
+    relayed = await _relay(uow, publisher).drain()
+
+    assert nothing_yet == {}
+    assert relayed == 1
+    assert len(uow.db.state.notifications) == 1
+    assert len(await publisher.read(user_topic(jake.id))) == 1
+
+
+async def test_the_nudge_wakes_only_for_events_that_reach_the_outbox() -> None:
+    nudge = RelayNudge()
+    comment = CommentsChanged("s", new_article_id(), CommentId(1), a_user().id)
+
+    await nudge.committed([ProfileChanged("a", "b")])
+    cache_only = nudge._event.is_set()
+    await nudge.committed([comment])
+
+    assert (cache_only, nudge._event.is_set()) == (False, True)
