@@ -253,15 +253,20 @@ class RelayOutbox(Generic[TxT]):
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop`: relay what is there, then wait for a nudge or the poll interval.
         A failure (database or Redis down) is logged and retried at the next poll."""
-        polls = 0
+        polls, failing = 0, False
         while not stop.is_set():
             try:
                 await self.drain()
                 polls += 1
                 if polls % 600 == 1:
                     await self.prune()
+                if failing:
+                    logger.info("outbox relay: working again")
+                failing = False
             except Exception:
-                logger.exception("outbox relay failed; retrying")
+                if not failing:  # once per outage, not at every poll
+                    logger.exception("outbox relay failed; retrying every poll")
+                failing = True
             if stop.is_set():
                 break
             await self._nudge.wait(self._policy.poll_interval_s)
