@@ -18,6 +18,7 @@ from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.streams import RedisStreamPublisher
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.system import SystemClock
+from core.articles.live import LivePolicy, WatchArticle
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.articles.queries import Feed, GetArticle, ListArticles, ListComments, ListTags
 from core.articles.use_cases import (
@@ -115,6 +116,7 @@ USE_CASES: tuple[type[Any], ...] = (
     ListTags,
     ListNotifications,
     MarkNotificationsRead,
+    WatchArticle,
 )
 
 
@@ -124,10 +126,12 @@ def build_container(
     *,
     clock: Clock | None = None,
     cache: Cache | None = None,
+    publisher: EventPublisher | None = None,
 ) -> punq.Container:
     """Wire adapters to ports. `cache` overrides the one settings choose (tests); the default
     is Redis when REDIS_URL is set and CACHE_ENABLED, else no cache at all: an in-process
-    cache would go stale across workers, since each only hears its own invalidations."""
+    cache would go stale across workers, since each only hears its own invalidations.
+    `publisher` overrides the event publisher settings choose (tests)."""
     container = punq.Container()
     clock = clock or SystemClock()
     container.register(Clock, instance=clock)
@@ -180,7 +184,7 @@ def build_container(
     container.register(ArticleQueries, instance=articles)
     container.register(ProfileQueries, instance=profiles)
     container.register(NotificationQueries, instance=storage.notifications)
-    publisher = event_publisher(settings, infra)
+    publisher = publisher or event_publisher(settings, infra)
     container.register(EventPublisher, instance=publisher)
     relay = RelayOutbox(
         storage.uow,
@@ -195,6 +199,14 @@ def build_container(
         nudge,
     )
     container.register(RelayOutbox, instance=relay)
+    container.register(
+        LivePolicy,
+        instance=LivePolicy(
+            heartbeat_s=settings.sse_heartbeat_s,
+            max_lifetime_s=settings.sse_max_lifetime_s,
+            stopping=infra.drain.is_draining,
+        ),
+    )
     readiness = CheckReadiness(
         readiness_checks(infra, breaker),
         degradable=degradable_dependencies(settings),

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(default=100, ge=1, le=10_000)
     outbox_retention: timedelta = Field(default=timedelta(days=1))
     event_stream_max_length: int = Field(default=1_000, ge=10, le=1_000_000)
+    sse_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
+    sse_max_lifetime_s: float = Field(default=3_600.0, gt=0, le=86_400)
     # Rate limits (issue 5): "<count>/<second|minute|hour|day|seconds>" per caller.
     rate_limit_enabled: bool = True
     rate_limit_auth: str = "20/minute"

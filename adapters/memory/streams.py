@@ -6,6 +6,7 @@ processes see nothing of it: without Redis, live updates reach only this process
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Sequence
 
@@ -16,6 +17,7 @@ class InProcessPublisher:
     def __init__(self, *, maxlen: int = 1000) -> None:
         self._maxlen = maxlen
         self._streams: dict[str, deque[tuple[int, OutboxMessage]]] = {}
+        self._published = asyncio.Event()  # replaced after each publish: waiters wake
 
     async def publish(self, messages: Sequence[StoredMessage]) -> None:
         for stored in messages:
@@ -24,6 +26,8 @@ class InProcessPublisher:
             if stream and stream[-1][0] >= stored.id:
                 continue  # published already
             stream.append((stored.id, stored.message))
+        published, self._published = self._published, asyncio.Event()
+        published.set()
 
     async def read(
         self, topic: str, after: str | None = None, limit: int = 100
@@ -32,3 +36,25 @@ class InProcessPublisher:
         stream = self._streams.get(topic, ())
         kept = [(i, m) for i, m in stream if i > last][:limit]
         return [(f"{i}-1", i, m) for i, m in kept]
+
+    async def last_id(self, topic: str) -> str | None:
+        stream = self._streams.get(topic)
+        return f"{stream[-1][0]}-1" if stream else None
+
+    async def wait(
+        self, topic: str, after: str | None, timeout_s: float, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            published = self._published
+            if entries := await self.read(topic, after, limit):
+                return entries
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return []
+            try:
+                async with asyncio.timeout(remaining):
+                    await published.wait()
+            except TimeoutError:
+                return []

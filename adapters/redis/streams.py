@@ -8,6 +8,7 @@ fresh database on an old Redis) is not silenced: such a message gets a new id fr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import cast
 
@@ -43,10 +44,19 @@ return 0
 
 class RedisStreamPublisher:
     def __init__(
-        self, redis: Redis, *, prefix: str = "", maxlen: int = 1000, ttl_s: int = 86_400
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "",
+        maxlen: int = 1000,
+        ttl_s: int = 86_400,
+        poll_s: float = 0.25,
     ) -> None:
         self._redis, self._prefix = redis, prefix
-        self._maxlen, self._ttl_s = maxlen, ttl_s
+        self._maxlen, self._ttl_s, self._poll_s = maxlen, ttl_s, poll_s
+        # This process's publishes wake its waiters at once; others' are found by polling
+        # (a blocking XREAD would hold a connection per waiter, past the client's timeouts).
+        self._published = asyncio.Event()
         self._add = redis.register_script(_ADD)
 
     def _key(self, topic: str) -> str:
@@ -68,6 +78,8 @@ class RedisStreamPublisher:
                 ]
                 await self._add(keys=[self._key(message.topic)], args=args, client=pipe)
             await pipe.execute()  # raises the first error: the relay retries the batch
+        published, self._published = self._published, asyncio.Event()
+        published.set()
 
     async def read(
         self, topic: str, after: str | None = None, limit: int = 100
@@ -83,3 +95,28 @@ class RedisStreamPublisher:
             message = OutboxMessage(topic, fields[b"type"].decode(), payload)
             out.append((entry_id.decode(), int(fields[b"id"]), message))
         return out
+
+    async def last_id(self, topic: str) -> str | None:
+        newest = cast(
+            "list[tuple[bytes, dict[bytes, bytes]]]",
+            await self._redis.xrevrange(self._key(topic), count=1),
+        )
+        return newest[0][0].decode() if newest else None
+
+    async def wait(
+        self, topic: str, after: str | None, timeout_s: float, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            published = self._published
+            if entries := await self.read(topic, after, limit):
+                return entries
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return []
+            try:
+                async with asyncio.timeout(min(remaining, self._poll_s)):
+                    await published.wait()
+            except TimeoutError:
+                pass

@@ -166,12 +166,23 @@ class EventPublisher(Protocol):
       maximum length (the oldest go); it raises if they could not be published
     - `read` answers a topic's entries after `after` (a stream entry id; None: from the
       oldest kept), oldest first, at most `limit`, as (entry id, outbox id, message)
+    - `wait` answers as soon as an entry after `after` is there, or empty after its timeout
     """
 
     async def publish(self, messages: Sequence[StoredMessage]) -> None: ...
     async def read(
         self, topic: str, after: str | None = None, limit: int = 100
     ) -> list[tuple[str, int, OutboxMessage]]: ...
+    async def last_id(self, topic: str) -> str | None:
+        """The id of the topic's newest entry (None: none kept): where a new reader starts."""
+        ...
+
+    async def wait(
+        self, topic: str, after: str | None, timeout_s: float, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]:
+        """As `read`; when nothing is there yet, waits up to `timeout_s` for an entry
+        (published by any process; an empty list when none came)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

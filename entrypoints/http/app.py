@@ -23,6 +23,7 @@ from entrypoints.http.routes import (
     admin,
     articles,
     auth,
+    events,
     health,
     notifications,
     profiles,
@@ -49,6 +50,7 @@ API_ROUTERS = (
     *auth.routers,
     admin.router,
     notifications.router,
+    events.router,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -74,3 +75,40 @@ async def test_a_stream_keeps_about_its_maximum_length(publisher: EventPublisher
     # MAXLEN ~ trims whole nodes: at least the newest MAXLEN stay, far fewer than 500.
     assert MAXLEN <= len(entries) < 200
     assert entries[-1][1] == 500
+
+
+async def test_last_id_is_the_newest_entry_where_a_new_reader_starts(
+    publisher: EventPublisher,
+) -> None:
+    empty = await publisher.last_id("article:a")
+    await publisher.publish([_stored(1), _stored(2)])
+
+    last = await publisher.last_id("article:a")
+
+    assert empty is None
+    assert await publisher.read("article:a", after=last) == []
+    assert [i for _, i, _ in await publisher.read("article:a")][-1] == 2
+
+
+async def test_wait_answers_what_is_there_or_nothing_after_its_timeout(
+    publisher: EventPublisher,
+) -> None:
+    await publisher.publish([_stored(1)])
+
+    there = await publisher.wait("article:a", None, timeout_s=5)
+    nothing = await publisher.wait("article:a", there[-1][0], timeout_s=0.05)
+
+    assert [i for _, i, _ in there] == [1]
+    assert nothing == []
+
+
+async def test_wait_wakes_for_an_entry_published_meanwhile(publisher: EventPublisher) -> None:
+    await publisher.publish([_stored(1)])
+    after = await publisher.last_id("article:a")
+    waiting = asyncio.create_task(publisher.wait("article:a", after, timeout_s=30))
+    await asyncio.sleep(0)  # the waiter found nothing and waits
+
+    await publisher.publish([_stored(2, "article:b"), _stored(3)])
+    woken = await waiting
+
+    assert [i for _, i, _ in woken] == [3]

@@ -1,0 +1,61 @@
+"""Routes: Server-Sent Events of an article's public changes (FastAPI's own SSE support)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from core.articles.live import ArticleEvent, ArticleStream, WatchArticle
+from entrypoints.http.deps import provide
+from entrypoints.http.errors import error_responses
+from entrypoints.http.schemas.articles import Comment
+from entrypoints.http.schemas.events import ArticleEventItem
+
+router = APIRouter(tags=["articles"], responses=error_responses(404, 422))
+Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
+WatchArticleDep = Annotated[WatchArticle, Depends(provide(WatchArticle))]
+
+STREAM_DESCRIPTION = (
+    "`text/event-stream`: each event has `event:` (its type), `id:` and `data:` (JSON), as "
+    "`ArticleEventItem` describes; a comment line (`: heartbeat`) is sent when nothing "
+    "happened for a while. Not buffered by proxies (`X-Accel-Buffering: no`)."
+)
+
+
+async def open_stream(
+    slug: Slug,
+    watch: WatchArticleDep,
+    last_event_id: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", max_length=45, description="Resume after this event"),
+    ] = None,
+) -> ArticleStream:
+    # A dependency: an unknown slug or a bad Last-Event-ID is answered before streaming starts.
+    return await watch.open(slug, last_event_id)
+
+
+def _sse(event: ArticleEvent) -> ServerSentEvent:
+    data: dict[str, Any] = dict(event.data)
+    if event.type == "comment.created":
+        view = event.comment
+        data["comment"] = None if view is None else Comment.of(view).model_dump(mode="json")
+    return ServerSentEvent(event=event.type, id=event.id, data=data)
+
+
+@router.get(
+    "/articles/{slug}/events",
+    name="articles:events",
+    summary="Stream an article's changes (Server-Sent Events)",
+    description=inspect.getdoc(WatchArticle),
+    response_class=EventSourceResponse,
+    responses={200: {"model": ArticleEventItem, "description": STREAM_DESCRIPTION}},
+)
+async def article_events(
+    stream: Annotated[ArticleStream, Depends(open_stream)], watch: WatchArticleDep
+) -> AsyncIterable[ServerSentEvent]:
+    async for event in watch.events(stream):
+        yield ServerSentEvent(comment="heartbeat") if event is None else _sse(event)
