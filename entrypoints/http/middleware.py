@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from entrypoints.http.observability import RouteTemplates
 
 REQUEST_ID_HEADER = "X-Request-ID"
+HEAD_SCOPE_KEY = "conduit.head"  # in the scope of a GET that answers a HEAD
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # The whole request head, names and values: h11's default limit, applied whichever HTTP
 # parser uvicorn picked (httptools has none of its own).
@@ -175,7 +176,8 @@ class EdgeMiddleware:
         response_started = False
         https = scope.get("scheme") == "https"  # uvicorn applies trusted X-Forwarded-Proto
         head = method == "HEAD"
-        inner = {**scope, "method": "GET"} if head else scope
+        # HEAD_SCOPE_KEY tells a streaming route (an event stream never ends) to answer at once.
+        inner = {**scope, "method": "GET", HEAD_SCOPE_KEY: True} if head else scope
 
         async def edge_send(message: Message) -> None:
             nonlocal status, response_started
@@ -338,6 +340,7 @@ CORS_ALLOW_HEADERS = (
     "Content-Type",
     "If-Match",
     "If-None-Match",
+    "Last-Event-ID",  # an EventSource resuming an article's event stream
     "X-API-Key",
     REQUEST_ID_HEADER,
     "Idempotency-Key",

@@ -24,6 +24,8 @@ PER_REQUEST = {"x-request-id"}
 # Bodies that change between two calls (counters, timings): their length may differ too.
 LIVE_BODIES = {"/metrics", "/health/ready"}
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
+# Event streams: a GET never ends by itself; a HEAD answers the stream's headers at once.
+STREAMS = {"/api/articles/{slug}/events", "/api/v1/articles/{slug}/events"}
 
 
 def get_paths(app: FastAPI) -> list[str]:
@@ -63,6 +65,11 @@ async def test_head_answers_like_get_on_every_get_route(
 
     for template in paths:
         url = fill(template, values)
+        if template in STREAMS:
+            head = await client.head(url, headers=jake.auth)
+            assert (head.status_code, head.content) == (200, b""), url
+            assert head.headers["content-type"].startswith("text/event-stream"), url
+            continue
         got = await client.get(url, headers=jake.auth)
         head = await client.head(url, headers=jake.auth)
 
@@ -71,6 +78,7 @@ async def test_head_answers_like_get_on_every_get_route(
         assert comparable(head, template) == comparable(got, template), url
     # The walk covers the API under both prefixes, the probes, the docs and the index.
     assert {"/api/articles/{slug}", "/api/v1/tags", "/health/live", "/docs", "/"} <= set(paths)
+    assert set(paths) >= STREAMS
 
 
 async def test_head_gives_the_length_get_would_send(

@@ -6,12 +6,13 @@ import inspect
 from collections.abc import AsyncIterable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from core.articles.live import ArticleEvent, ArticleStream, WatchArticle
 from entrypoints.http.deps import provide
 from entrypoints.http.errors import error_responses
+from entrypoints.http.middleware import HEAD_SCOPE_KEY
 from entrypoints.http.schemas.articles import Comment
 from entrypoints.http.schemas.events import ArticleEventItem
 
@@ -55,7 +56,11 @@ def _sse(event: ArticleEvent) -> ServerSentEvent:
     responses={200: {"model": ArticleEventItem, "description": STREAM_DESCRIPTION}},
 )
 async def article_events(
-    stream: Annotated[ArticleStream, Depends(open_stream)], watch: WatchArticleDep
+    request: Request,
+    stream: Annotated[ArticleStream, Depends(open_stream)],
+    watch: WatchArticleDep,
 ) -> AsyncIterable[ServerSentEvent]:
+    if request.scope.get(HEAD_SCOPE_KEY):  # a HEAD: the headers, then done
+        return
     async for event in watch.events(stream):
         yield ServerSentEvent(comment="heartbeat") if event is None else _sse(event)
