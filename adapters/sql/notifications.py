@@ -8,12 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Uuid, and_, exists, func, insert, literal, null, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import Reads, Statements
 from adapters.sql.tables import UtcDateTime, articles, comments, follows, notifications, users
 from core.notifications.views import NotificationPage, NotificationView
 from core.profiles.views import ProfileView
+from core.shared.errors import ConcurrentChange
 from core.shared.ids import ArticleId, CommentId, UserId
 
 _COLUMNS = ["recipient_id", "type", "actor_id", "article_id", "comment_id", "created_at"]
@@ -36,7 +38,12 @@ class SqlNotificationRepository:
         self._connection = connection
 
     async def _insert_from(self, source: Any) -> None:
-        await self._connection.execute(insert(notifications).from_select(_COLUMNS, source))
+        try:
+            await self._connection.execute(insert(notifications).from_select(_COLUMNS, source))
+        except IntegrityError as exc:
+            # The article, comment or user was deleted between our SELECT and the foreign
+            # key's check (a delete committed meanwhile): the batch runs again without it.
+            raise ConcurrentChange("a notification's subject was deleted meanwhile") from exc
 
     async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> None:
         if follower_id == followee_id:

@@ -76,3 +76,8 @@ class Unavailable(DomainError):
 
 class PreconditionFailed(DomainError):
     """The caller's precondition (e.g. the version it edits) no longer holds."""
+
+
+class ConcurrentChange(Exception):
+    """Background work lost a race to a concurrent change (a row it refers to was deleted
+    meanwhile, after it was read). Nobody's error: the work runs again and sees the change."""

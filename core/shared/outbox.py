@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from core.shared.clock import Clock
+from core.shared.errors import ConcurrentChange, Unavailable
 from core.shared.events import (
     ArticleDeleted,
     ArticleEdited,
@@ -215,6 +216,10 @@ class RelayNudge:
         self._event.clear()
 
 
+# How many times in a row a batch that lost a race to a delete is run again at once.
+RACE_RETRIES = 3
+
+
 class RelayOutbox(Generic[TxT]):
     """Moves committed outbox messages on: consumers, then the publisher, then marks them sent,
     all in one transaction; ordered per topic; safe with several relays at once."""
@@ -249,11 +254,21 @@ class RelayOutbox(Generic[TxT]):
         return len(claimed)
 
     async def drain(self) -> int:
-        """Relay batches until none is left (tests, shutdown); returns how many in all."""
-        total = 0
-        while (done := await self.run_once()) > 0:
+        """Relay batches until none is left (tests, shutdown); returns how many in all. A
+        batch that lost a race to a delete (ConcurrentChange) runs again at once, a few times."""
+        total, races = 0, 0
+        while True:
+            try:
+                done = await self.run_once()
+            except ConcurrentChange as exc:
+                races += 1
+                if races > RACE_RETRIES:
+                    raise
+                logger.info("outbox relay: %s; relaying the batch again", exc)
+                continue
+            if done == 0:
+                return total
             total += done
-        return total
 
     async def prune(self) -> int:
         async with self._uow.begin() as tx:
@@ -274,6 +289,10 @@ class RelayOutbox(Generic[TxT]):
                 if failing:
                     logger.info("outbox relay: working again")
                 failing = False
+            except Unavailable as exc:  # the database is down or restarting: no traceback
+                if not failing:
+                    logger.warning("outbox relay: %s; retrying every poll", exc)
+                failing = True
             except Exception:
                 if not failing:  # once per outage, not at every poll
                     logger.exception("outbox relay failed; retrying every poll")

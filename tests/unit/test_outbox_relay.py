@@ -10,9 +10,17 @@ import pytest
 from adapters.memory.store import InMemoryUnitOfWork
 from adapters.memory.streams import InProcessPublisher
 from core.notifications.use_cases import NotificationWriter
+from core.shared.errors import ConcurrentChange
 from core.shared.events import CommentsChanged, ProfileChanged, UserFollowed
 from core.shared.ids import CommentId, new_article_id
-from core.shared.outbox import RelayNudge, RelayOutbox, RelayPolicy, StoredMessage, user_topic
+from core.shared.outbox import (
+    RACE_RETRIES,
+    RelayNudge,
+    RelayOutbox,
+    RelayPolicy,
+    StoredMessage,
+    user_topic,
+)
 from tests.builders import a_user
 from tests.contract.seed import store
 from tests.fakes.clock import FakeClock
@@ -77,3 +85,44 @@ async def test_the_nudge_wakes_only_for_events_that_reach_the_outbox() -> None:
     await nudge.committed([comment])
 
     assert (cache_only, nudge._event.is_set()) == (False, True)
+
+
+class RacingPublisher(InProcessPublisher):
+    """A delete committed under the relay's batch `times` times (ConcurrentChange)."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.left = times
+
+    async def publish(self, messages: Sequence[StoredMessage]) -> None:
+        if self.left > 0:
+            self.left -= 1
+            raise ConcurrentChange("a notification's subject was deleted meanwhile")
+        await super().publish(messages)
+
+
+async def _one_follow(uow: InMemoryUnitOfWork) -> None:
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+    async with uow.begin() as tx:
+        tx.record(UserFollowed(jane.id, jake.id))
+        await tx.commit()
+
+
+async def test_a_batch_that_lost_a_race_to_a_delete_runs_again_at_once() -> None:
+    uow = InMemoryUnitOfWork()
+    await _one_follow(uow)
+
+    relayed = await _relay(uow, RacingPublisher(times=RACE_RETRIES)).drain()
+
+    assert relayed == 1
+    assert len(uow.db.state.notifications) == 1
+
+
+async def test_a_batch_that_keeps_losing_races_gives_up_for_this_poll() -> None:
+    uow = InMemoryUnitOfWork()
+    await _one_follow(uow)
+
+    with pytest.raises(ConcurrentChange):
+        await _relay(uow, RacingPublisher(times=RACE_RETRIES + 1)).drain()
+    assert uow.db.state.notifications == {}
