@@ -10,7 +10,7 @@ import asyncio
 from collections import deque
 from collections.abc import Sequence
 
-from core.shared.outbox import OutboxMessage, StoredMessage
+from core.shared.outbox import OutboxMessage, StoredMessage, wait_for_entries
 
 
 class InProcessPublisher:
@@ -44,17 +44,6 @@ class InProcessPublisher:
     async def wait(
         self, topic: str, after: str | None, timeout_s: float, limit: int = 100
     ) -> list[tuple[str, int, OutboxMessage]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while True:
-            published = self._published
-            if entries := await self.read(topic, after, limit):
-                return entries
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return []
-            try:
-                async with asyncio.timeout(remaining):
-                    await published.wait()
-            except TimeoutError:
-                return []
+        return await wait_for_entries(
+            lambda: self.read(topic, after, limit), lambda: self._published, timeout_s
+        )

@@ -15,7 +15,7 @@ from typing import cast
 import orjson
 from redis.asyncio import Redis
 
-from core.shared.outbox import OutboxMessage, StoredMessage
+from core.shared.outbox import OutboxMessage, StoredMessage, wait_for_entries
 
 # KEYS[1] = stream; ARGV = outbox id, type, payload, maxlen, ttl seconds. 1 if added.
 _ADD = """
@@ -106,17 +106,10 @@ class RedisStreamPublisher:
     async def wait(
         self, topic: str, after: str | None, timeout_s: float, limit: int = 100
     ) -> list[tuple[str, int, OutboxMessage]]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_s
-        while True:
-            published = self._published
-            if entries := await self.read(topic, after, limit):
-                return entries
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return []
-            try:
-                async with asyncio.timeout(min(remaining, self._poll_s)):
-                    await published.wait()
-            except TimeoutError:
-                pass
+        # Woken at once by this process's publishes; other processes' are read every poll.
+        return await wait_for_entries(
+            lambda: self.read(topic, after, limit),
+            lambda: self._published,
+            timeout_s,
+            poll_s=self._poll_s,
+        )

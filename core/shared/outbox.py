@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
@@ -158,6 +159,36 @@ class OutboxConsumer(Protocol[TxT_contra]):
     commit with the rows marked sent). Notifications are one."""
 
     async def consume(self, tx: TxT_contra, messages: Sequence[StoredMessage]) -> None: ...
+
+
+StreamEntries = list[tuple[str, int, "OutboxMessage"]]
+
+
+async def wait_for_entries(
+    read: Callable[[], Awaitable[StreamEntries]],
+    published: Callable[[], asyncio.Event],
+    timeout_s: float,
+    *,
+    poll_s: float = math.inf,
+) -> StreamEntries:
+    """What `read()` returns once it returns something, or [] after `timeout_s`: the waiting
+    of EventPublisher.wait for every adapter. `published()` is the event this process sets
+    on its next publish (a new one after each); `poll_s` reads again that often, for what
+    other processes published."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        event = published()
+        if entries := await read():
+            return entries
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return []
+        try:
+            async with asyncio.timeout(min(remaining, poll_s)):
+                await event.wait()
+        except TimeoutError:
+            pass
 
 
 class EventPublisher(Protocol):

@@ -1,4 +1,5 @@
-"""Integration fixtures: fresh, empty databases (not migrated) for migration tests."""
+"""Integration fixtures: fresh, empty databases (not migrated) for migration tests, and an
+HTTP client of the app on each SQL backend (the concurrency tests)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx2
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.infra import ADMIN_URL, RUN_ID, _asyncpg_dsn, unavailable
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
+from tests.apps import app_serving
+from tests.fakes.clock import TickingClock
+from tests.infra import ADMIN_URL, RUN_ID, Storage, _asyncpg_dsn, unavailable
 
 FRESH_DATABASES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -49,3 +55,13 @@ async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> 
         yield url
     finally:
         await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def sql_client(
+    settings: Settings, sql_storage: Storage, clock: TickingClock
+) -> AsyncIterator[httpx2.AsyncClient]:
+    app = app_serving(settings, build_container(settings, sql_storage.infra, clock=clock))
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http

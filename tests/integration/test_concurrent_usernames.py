@@ -6,28 +6,11 @@ violation is mapped to "username has already been taken" on both dialects."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
 
-from entrypoints.container import build_container
-from entrypoints.settings import Settings
-from tests.apps import app_serving
-from tests.fakes.clock import TickingClock
-from tests.infra import Storage
-
 ROUNDS = 4
-
-
-@pytest.fixture
-async def sql_client(
-    settings: Settings, sql_storage: Storage, clock: TickingClock
-) -> AsyncIterator[httpx2.AsyncClient]:
-    app = app_serving(settings, build_container(settings, sql_storage.infra, clock=clock))
-    transport = httpx2.ASGITransport(app=app)
-    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as http:
-        yield http
 
 
 @pytest.mark.parametrize(
