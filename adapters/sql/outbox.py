@@ -13,11 +13,14 @@ from adapters.sql.engine import Statements
 from adapters.sql.tables import outbox
 from core.shared.outbox import OutboxMessage, StoredMessage
 
+_INSERT_OUTBOX = outbox.insert()
+
 
 async def write_outbox(
     connection: Statements, messages: Sequence[OutboxMessage], now: datetime | None = None
 ) -> None:
-    """A transaction's messages as one multi-row INSERT (one statement, whatever their number)."""
+    """A transaction's messages in one statement, whatever their number: the INSERT built once,
+    its rows as executemany's parameters (one round trip on both drivers)."""
     if not messages:
         return
     at = now or datetime.now(UTC)
@@ -30,7 +33,7 @@ async def write_outbox(
         }
         for m in messages
     ]
-    await connection.execute(outbox.insert().values(rows))
+    await connection.execute(_INSERT_OUTBOX, rows)
 
 
 def stored_from_row(row: Any) -> StoredMessage:
