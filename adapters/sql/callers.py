@@ -68,17 +68,21 @@ class PostgresCallerSignal:
         self._waiters: dict[UserId, list[asyncio.Future[None]]] = {}
         self.connected = asyncio.Event()  # set while listening (tests wait for it)
         self.backend_pid: int | None = None  # the listening connection's server process
+        self._was_up = False  # the last attempt got as far as listening
 
     async def run(self, stop: asyncio.Event) -> None:
+        failing = False  # one warning per outage, not one per retry
         while not stop.is_set():
             try:
                 await self._listen(stop)
             except Exception as exc:
-                logger.warning(
+                log = logger.debug if failing and not self._was_up else logger.warning
+                log(
                     "caller cache: change signal lost ({}: {}); bypassed until it is back",
                     type(exc).__name__,
                     exc,
                 )
+                failing = True
             if stop.is_set():
                 return
             with contextlib.suppress(TimeoutError):
@@ -87,6 +91,7 @@ class PostgresCallerSignal:
 
     async def _listen(self, stop: asyncio.Event) -> None:
         connection: AsyncConnection | None = None
+        self._was_up = False
         lost = asyncio.Event()
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -100,6 +105,7 @@ class PostgresCallerSignal:
             self._cache.resume()
             self._cache.echo_with(self._echo)
             self.connected.set()
+            self._was_up = True
             logger.info("caller cache: listening for account changes")
             while True:
                 with contextlib.suppress(TimeoutError):
