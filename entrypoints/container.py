@@ -6,6 +6,7 @@ from typing import Any
 
 import punq
 
+from adapters.cache.callers import ProcessCallerCache
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
@@ -32,12 +33,13 @@ from core.articles.use_cases import (
 )
 from core.auth.admin import ChangeUserAccess, CreateAdmin, ListUsers
 from core.auth.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
-from core.auth.authentication import Authenticate
+from core.auth.authentication import Authenticate, ForgetChangedCallers
 from core.auth.login_limits import LoginLimits
 from core.auth.model import AuthPolicy
 from core.auth.ports import (
     AttemptCounter,
     AuthTransaction,
+    CallerCache,
     KeyPublisher,
     KnownAddresses,
     TokenIssuer,
@@ -67,6 +69,7 @@ from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 from entrypoints.storage.backend import AppTransaction as AppTransaction  # re-exported, as
 from entrypoints.storage.backend import AppUnitOfWork as AppUnitOfWork  # the tests use them
+from entrypoints.storage.backend import StorageBackend
 
 # The unit of work under each context's own transaction type, as its use cases ask for it
 # (punq resolves a constructor by its type hints). UnitOfWork is covariant in the transaction,
@@ -172,6 +175,12 @@ def build_container(
     nudge = RelayNudge()
     listeners: list[CommitListener] = [] if cache is None else [CacheInvalidator(cache)]
     listeners.append(nudge)
+    # The caller cache (issue 10): forgotten after each commit that changes an account, here
+    # and, through the storage's signal (the lifespan runs it), in every other process.
+    callers = caller_cache(settings, infra.storage)
+    container.register(CallerCache, instance=callers)
+    container.register(ProcessCallerCache, instance=callers)
+    listeners.append(ForgetChangedCallers(callers))
     storage = infra.storage.adapters(listeners)
     container.register(UserDirectory, instance=storage.users)
     articles: ArticleQueries = storage.articles
@@ -217,6 +226,21 @@ def build_container(
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
     return container
+
+
+def caller_cache(settings: Settings, storage: StorageBackend) -> ProcessCallerCache:
+    """On when settings allow it and the storage can signal every process's changes; until
+    a "notify" storage's signal is up (`watch_callers`, in the lifespan), it answers nothing:
+    a container built without the lifespan (tests, the CLI) looks every caller up."""
+    signal = storage.caller_signal
+    return ProcessCallerCache(
+        max_entries=settings.caller_cache_max_entries,
+        ttl_s=settings.caller_cache_ttl_s,
+        enabled=settings.caller_cache_enabled and signal != "none",
+        listening=signal == "process",
+        on_miss=metrics.count_caller_lookup,
+        on_listening=metrics.caller_cache_listening,
+    )
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
+import punq
 from loguru import logger
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -12,6 +14,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
+from adapters.cache.callers import ProcessCallerCache
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sql.failures import explain_database_failure
 from core.users.ports import PasswordHasher
@@ -86,6 +89,13 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
         hasher.close()
         raise
     return Infrastructure(hasher=hasher, storage=storage, redis=redis, _closers=[hasher])
+
+
+def callers_watched(
+    infra: Infrastructure, container: punq.Container
+) -> AbstractAsyncContextManager[None]:
+    """The caller cache's change signal, running while the block runs (issue 10)."""
+    return infra.storage.watch_callers(container.resolve(ProcessCallerCache))
 
 
 async def close_infrastructure(infra: Infrastructure) -> None:

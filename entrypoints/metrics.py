@@ -91,6 +91,28 @@ def count_redis_error(operation: str, _exc: BaseException) -> None:
     REDIS_ERRORS.labels(operation).inc()
 
 
+# --- the caller cache (issue 10): README "Caller cache" ---
+CALLER_LOOKUPS = Counter(
+    "conduit_caller_lookups",
+    "Signed-in callers (access tokens) looked up in the database: the caller cache did not "
+    "have them, or was bypassed.",
+)
+CALLER_CACHE_LISTENING = Gauge(
+    "conduit_caller_cache_listening",
+    "1 while this worker's caller cache hears every process's account changes and answers; "
+    "0 while it is bypassed (its signal lost or not up yet). Several workers: the lowest.",
+    multiprocess_mode="livemin",
+)
+
+
+def count_caller_lookup() -> None:
+    CALLER_LOOKUPS.inc()
+
+
+def caller_cache_listening(listening: bool) -> None:
+    CALLER_CACHE_LISTENING.set(1 if listening else 0)
+
+
 def redis_circuit_changed(state: str) -> None:
     REDIS_CIRCUIT_OPEN.set(0 if state == "closed" else 1)
     if state == "open":

@@ -121,6 +121,20 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=2, ge=1, le=10)
     argon2_memory_kib: int = Field(default=19_456, ge=8_192, le=1_048_576)
     sqlite_auto_migrate: bool = True
+    # The caller cache (issue 10): README "Caller cache". Postgres and memory:// only.
+    caller_cache_enabled: bool = Field(
+        default=True,
+        description="Keep signed-in callers' accounts in each process, forgotten on every "
+        "change through Postgres LISTEN/NOTIFY (off on SQLite: no signal between processes).",
+    )
+    caller_cache_ttl_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=3_600,
+        description="Seconds an account stays in the caller cache at most (a backstop: "
+        "changes are forgotten at once).",
+    )
+    caller_cache_max_entries: int = Field(default=10_000, ge=1, le=10_000_000)
 
     # --- serving: logs, request limits, proxies, shutdown (http/middleware.py, cli.py) ---
     log_format: Literal["text", "json"] | None = Field(

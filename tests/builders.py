@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from adapters.cache.callers import ProcessCallerCache
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.queries import (
     InMemoryArticleQueries,
@@ -21,10 +22,11 @@ from core.articles.model import Article, Comment, slugify
 from core.articles.ports import ArticleQueries
 from core.articles.use_cases import PublishArticle, PublishArticleInput
 from core.articles.views import ArticleView
-from core.auth.authentication import Authenticate
+from core.auth.authentication import Authenticate, ForgetChangedCallers
 from core.auth.model import AuthPolicy
 from core.auth.ports import (
     AttemptCounter,
+    CallerCache,
     KeyPublisher,
     KnownAddresses,
     TokenIssuer,
@@ -145,9 +147,12 @@ class Fakes:
     attempts: InMemoryAttemptCounter = field(init=False)
     known: InMemoryKnownAddresses = field(init=False)
     tokens: JoseTokenIssuer = field(init=False)
+    callers: ProcessCallerCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.uow = InMemoryUnitOfWork(self.db)
+        # The caller cache as memory:// wires it: forgotten by the commit listener.
+        self.callers = ProcessCallerCache()
+        self.uow = InMemoryUnitOfWork(self.db, [ForgetChangedCallers(self.callers)])
         self.queries = InMemoryArticleQueries(self.db)
         self.profiles = InMemoryProfileQueries(self.db)
         self.directory = InMemoryUserDirectory(self.db)
@@ -167,6 +172,7 @@ class Fakes:
             TokenIssuer: self.tokens,
             KeyPublisher: self.tokens,
             AuthPolicy: self.policy,
+            CallerCache: self.callers,
         }
         args = {
             name: self._provide(hint, ports) for name, hint in _constructor_hints(use_case).items()

@@ -25,7 +25,7 @@ from adapters.memory.outbox import (
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
-from core.shared.events import CommitListener, DomainEvent, notify
+from core.shared.events import AccountChanged, CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
@@ -81,8 +81,10 @@ def by_username(state: MemoryState, username: str) -> User | None:
 
 
 class InMemoryUserRepository:
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
+    def __init__(
+        self, state: MemoryState, record: Callable[[DomainEvent], None] = lambda _event: None
+    ) -> None:
+        self._s, self._record = state, record
 
     def _check_unique(self, user: User) -> None:
         # Mirrors the unique constraints uq_users_username(_key), uq_users_username_skeleton
@@ -105,6 +107,7 @@ class InMemoryUserRepository:
         current = self._s.users.get(user.id)
         if current is None:
             return
+        self._record(AccountChanged(user.id))
         # Like the SQL adapter: created_at, role, active and token_version are not written.
         self._s.users[user.id] = replace(
             user,
@@ -116,10 +119,12 @@ class InMemoryUserRepository:
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
         if (user := self._s.users.get(user_id)) is not None:
+            self._record(AccountChanged(user_id))
             self._s.users[user_id] = replace(user, role=role, active=active)
 
     async def bump_token_version(self, user_id: UserId) -> None:
         if (user := self._s.users.get(user_id)) is not None:
+            self._record(AccountChanged(user_id))
             self._s.users[user_id] = replace(user, token_version=user.token_version + 1)
 
     async def get(self, user_id: UserId) -> User | None:
@@ -326,7 +331,7 @@ class InMemoryTransaction:
         self._rebind(state)
 
     def _rebind(self, state: MemoryState) -> None:
-        self._users = InMemoryUserRepository(state)
+        self._users = InMemoryUserRepository(state, self.record)
         self._follows = InMemoryFollowRepository(state, self._now)
         self._articles = InMemoryArticleRepository(state)
         self._comments = InMemoryCommentRepository(state)

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from adapters.sql.callers import CALLERS_CHANNEL
 from adapters.sql.constraints import domain_error_for
 from adapters.sql.engine import ReadConnection, Statements
 from adapters.sql.rows import (
@@ -23,6 +38,7 @@ from adapters.sql.rows import (
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
+from core.shared.events import AccountChanged, DomainEvent
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.model import Role, User, username_key, username_skeleton
 
@@ -85,9 +101,22 @@ _LOOKALIKE = (
 )
 
 
+def _signalled(connection: Statements, statement: Update) -> Update:
+    """On Postgres, a write to a user's row also NOTIFYs its id on CALLERS_CHANNEL, in the
+    same statement (no round trip more): Postgres delivers it at commit, never on rollback,
+    to every process's caller cache (adapters.sql.callers)."""
+    if connection.dialect.name != "postgresql":
+        return statement
+    return statement.returning(func.pg_notify(CALLERS_CHANNEL, cast(users.c.id, Text)))
+
+
 class SqlUserRepository:
-    def __init__(self, connection: Statements) -> None:
-        self._connection = connection
+    def __init__(
+        self,
+        connection: Statements,
+        record: Callable[[DomainEvent], None] = lambda _event: None,
+    ) -> None:
+        self._connection, self._record = connection, record
 
     async def add(self, user: User) -> None:
         await execute_mapped(self._connection, _INSERT_USER, user_to_values(user))
@@ -98,9 +127,9 @@ class SqlUserRepository:
         # with what this transaction happened to read.
         for column in ("id", "created_at", "role", "active", "token_version"):
             del values[column]
-        await execute_mapped(
-            self._connection, update(users).where(users.c.id == user.id).values(values)
-        )
+        self._record(AccountChanged(user.id))
+        statement = update(users).where(users.c.id == user.id).values(values)
+        await execute_mapped(self._connection, _signalled(self._connection, statement))
 
     async def _one(self, key: str, value: Any) -> User | None:
         if isinstance(value, str) and "\x00" in value:
@@ -140,16 +169,20 @@ class SqlUserRepository:
         return None if row is None else user_from_row(row._mapping)
 
     async def set_access(self, user_id: UserId, *, role: Role, active: bool) -> None:
+        self._record(AccountChanged(user_id))
+        statement = update(users).where(users.c.id == user_id)
         await self._connection.execute(
-            update(users).where(users.c.id == user_id).values(role=role.value, active=active)
+            _signalled(self._connection, statement.values(role=role.value, active=active))
         )
 
     async def bump_token_version(self, user_id: UserId) -> None:
-        await self._connection.execute(
+        self._record(AccountChanged(user_id))
+        statement = (
             update(users)
             .where(users.c.id == user_id)
             .values(token_version=users.c.token_version + 1)
         )
+        await self._connection.execute(_signalled(self._connection, statement))
 
 
 class SqlFollowRepository:

@@ -42,7 +42,7 @@ class SqlAlchemyTransaction:
         self._read_only = read_only
         self._listeners = listeners
         self._events: list[DomainEvent] = []
-        self.users = SqlUserRepository(connection)
+        self.users = SqlUserRepository(connection, self.record)
         self.follows = SqlFollowRepository(connection)
         self.articles = SqlArticleRepository(connection)
         self.comments = SqlCommentRepository(connection)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -23,6 +23,26 @@ class TokenIssuer(Protocol):
 
     def issue(self, user_id: UserId, *, version: int = 0, ttl: timedelta | None = None) -> str: ...
     def verify(self, token: str) -> AccessClaims: ...
+
+
+class CallerCache(Protocol):
+    """The accounts of signed-in callers as the caller lookup last read them, in this process
+    (contract and race tests: tests/unit/test_caller_cache.py).
+
+    - `get` answers a user `put` stored, until `forget` of that user, a flush (the adapter's
+      own: its change signal lost) or the time to live; else None
+    - `ticket` is taken before the lookup reads the database; `put` stores only if no
+      `forget` or flush happened since that ticket was taken, so a row read before a change
+      is never stored after the change's `forget`. None: store nothing (the cache is off or
+      cannot hear changes right now)
+    - `forget` runs after a commit that changed those users; it returns once this process
+      forgot them and, as far as the adapter can tell, the other processes were told
+    """
+
+    def get(self, user_id: UserId) -> User | None: ...
+    def ticket(self) -> int | None: ...
+    def put(self, user: User, ticket: int) -> None: ...
+    async def forget(self, user_ids: Collection[UserId]) -> None: ...
 
 
 class RefreshTokenRepository(Protocol):

@@ -73,6 +73,14 @@ class ProfileChanged(DomainEvent):
     new_username: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccountChanged(DomainEvent):
+    """A user's row changed (role, active, token version, password, profile): what
+    authenticating them reads. Per-process caches of callers forget the user."""
+
+    user_id: UserId
+
+
 class CommitListener(Protocol):
     """Told of a transaction's events after it committed (never after a rollback).
 

@@ -19,6 +19,8 @@ class UserRepository(Protocol):
     duplicate of either username form fails at latest on commit with UsernameTaken, of an
     email with EmailTaken);
     `get_lookalike` finds another user whose username has the same key or skeleton.
+    Every write of an existing user (`update`, `set_access`, `bump_token_version`) records
+    AccountChanged(user id) in its transaction: caller caches forget the user on commit.
     """
 
     async def add(self, user: User) -> None: ...

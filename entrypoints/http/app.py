@@ -30,7 +30,7 @@ from entrypoints.http.routes import (
     users,
 )
 from entrypoints.http.routing import add_routes, index_routes
-from entrypoints.lifespan import close_infrastructure, open_infrastructure
+from entrypoints.lifespan import callers_watched, close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
@@ -93,7 +93,10 @@ def create_app(
             drain_before_exit(infra.drain, settings.shutdown_drain_delay, orphaned=orphaned)
             freeze_startup_heap()
             relay = app.state.container.resolve(RelayOutbox)
-            async with relay_running(relay, enabled=settings.outbox_relay_enabled):
+            async with (
+                callers_watched(infra, app.state.container),  # issue 10
+                relay_running(relay, enabled=settings.outbox_relay_enabled),
+            ):
                 yield
         finally:
             await close_infrastructure(infra)

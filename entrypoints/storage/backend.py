@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
 
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
@@ -15,6 +16,7 @@ from core.shared.health import HealthCheck
 from core.shared.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from adapters.cache.callers import ProcessCallerCache
     from adapters.sql.schema import SchemaRevision
     from entrypoints.settings import Settings
 
@@ -26,6 +28,13 @@ class AppTransaction(
 
 
 AppUnitOfWork = UnitOfWork[AppTransaction]
+
+
+# How a backend tells each process's caller cache of accounts changed by any process:
+# "process": nothing outside this process shares its data (memory://), the commit listener
+# is enough; "notify": a signal the lifespan runs (`watch_callers`), the cache bypassed
+# until it is up; "none": no signal between processes, no cache.
+CallerSignal = Literal["process", "notify", "none"]
 
 
 class StartRefused(Exception):
@@ -50,6 +59,7 @@ class StorageBackend(Protocol):
     name: ClassVar[str]  # in logs and as the tests' parameter id
     schemes: ClassVar[tuple[str, ...]]  # as entrypoints.database_url normalises them
     keeps_data: ClassVar[bool]  # False: `conduit create-admin` refuses (nothing would last)
+    caller_signal: ClassVar[CallerSignal]
 
     @classmethod
     async def open(cls, settings: Settings, *, check_schema: bool = True) -> Self:
@@ -66,6 +76,11 @@ class StorageBackend(Protocol):
 
     def health_checks(self) -> Mapping[str, HealthCheck]:
         """What GET /health/ready asks of the storage, by name (`database`, ...)."""
+        ...
+
+    def watch_callers(self, cache: ProcessCallerCache) -> AbstractAsyncContextManager[None]:
+        """While the block runs, keep `cache` told of accounts other processes change
+        (caller_signal "notify"); a no-op block for the other signals."""
         ...
 
     async def upgrade_schema(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from loguru import logger
@@ -17,9 +19,10 @@ from adapters.memory.queries import (
 from adapters.memory.store import InMemoryUnitOfWork, MemoryDatabase
 from core.shared.events import CommitListener
 from core.shared.health import HealthCheck
-from entrypoints.storage.backend import StorageAdapters, StorageBackend
+from entrypoints.storage.backend import CallerSignal, StorageAdapters, StorageBackend
 
 if TYPE_CHECKING:
+    from adapters.cache.callers import ProcessCallerCache
     from adapters.sql.schema import SchemaRevision
     from entrypoints.settings import Settings
 
@@ -28,6 +31,7 @@ class MemoryStorage(StorageBackend):
     name: ClassVar[str] = "memory"
     schemes: ClassVar[tuple[str, ...]] = ("memory",)  # MEMORY_URL, nothing after it
     keeps_data: ClassVar[bool] = False
+    caller_signal: ClassVar[CallerSignal] = "process"
 
     def __init__(self, db: MemoryDatabase | None = None) -> None:
         self.db = MemoryDatabase() if db is None else db
@@ -51,6 +55,9 @@ class MemoryStorage(StorageBackend):
 
     def health_checks(self) -> Mapping[str, HealthCheck]:
         return {"database": InMemoryHealthCheck()}
+
+    def watch_callers(self, cache: ProcessCallerCache) -> AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()  # every change is made in this process
 
     async def upgrade_schema(self) -> None:
         return None  # no schema

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, ClassVar, Self
 
 from loguru import logger
@@ -18,7 +20,12 @@ from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.shared.events import CommitListener
 from core.shared.health import HealthCheck
 from entrypoints import metrics
-from entrypoints.storage.backend import StartRefused, StorageAdapters, StorageBackend
+from entrypoints.storage.backend import (
+    CallerSignal,
+    StartRefused,
+    StorageAdapters,
+    StorageBackend,
+)
 from entrypoints.storage.schema import (
     SCHEMA_CHECK_TIMEOUT_S,
     check_schema_at_start,
@@ -28,6 +35,7 @@ from entrypoints.storage.schema import (
 )
 
 if TYPE_CHECKING:
+    from adapters.cache.callers import ProcessCallerCache
     from entrypoints.settings import Settings
 
 
@@ -37,6 +45,8 @@ class SqlStorage(StorageBackend):
     readiness checks."""
 
     keeps_data: ClassVar[bool] = True
+    # SQLite: no signal reaches another process (a second worker, a second server, the CLI).
+    caller_signal: ClassVar[CallerSignal] = "none"
 
     def __init__(self, engine: AsyncEngine, migrations: Migrations | None = None) -> None:
         self.engine, self.migrations = engine, migrations
@@ -82,6 +92,9 @@ class SqlStorage(StorageBackend):
         if self.migrations is not None:
             checks["schema"] = SqlSchemaCheck(self.engine, self.migrations)
         return checks
+
+    def watch_callers(self, cache: ProcessCallerCache) -> AbstractAsyncContextManager[None]:
+        return contextlib.nullcontext()
 
     async def upgrade_schema(self) -> None:
         if not self._at_head:

@@ -3,6 +3,7 @@ is enforced by the other on its very next request (no process may trust what it 
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 
@@ -111,3 +112,80 @@ def test_logging_out_everywhere_through_one_process_ends_the_tokens_the_other_ac
 
     assert logout.status_code == 204, logout.text
     assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
+
+
+# With the caller cache (README "Caller cache"): process A has the caller's account cached
+# when process B changes it; A's very next request must see the change. Many rounds, so that
+# a signal that merely tends to arrive in time would be caught out.
+ROUNDS = 25
+
+
+def lookups(server: LiveServer) -> float:
+    """Server's count of callers read from the database (caller cache misses)."""
+    text = httpx2.get(server.base.removesuffix("/api") + "/metrics", timeout=30).text
+    for line in text.splitlines():
+        if line.startswith("conduit_caller_lookups_total "):
+            return float(line.split()[1])
+    raise AssertionError("no conduit_caller_lookups_total in /metrics")
+
+
+def wait_listening(server: LiveServer) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        text = httpx2.get(server.base.removesuffix("/api") + "/metrics", timeout=30).text
+        if "conduit_caller_cache_listening 1.0" in text:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the caller cache did not start listening")
+
+
+def test_a_cached_caller_deactivated_through_the_other_process_is_refused_at_once(
+    pair: Pair,
+) -> None:
+    for server in (pair.a, pair.b):
+        wait_listening(server)
+    for _ in range(ROUNDS):
+        name, auth = pair.register(pair.a)
+        assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+        before = lookups(pair.a)
+        assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+        assert lookups(pair.a) == before  # answered from A's cache
+
+        pair.change_access(name, active=False)
+
+        assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
+
+
+def test_a_cached_callers_role_changed_through_the_other_process_applies_at_once(
+    pair: Pair,
+) -> None:
+    for server in (pair.a, pair.b):
+        wait_listening(server)
+    name, auth = pair.register(pair.a)
+    for _ in range(ROUNDS):
+        assert httpx2.get(f"{pair.a.base}/admin/users", headers=auth).status_code == 403
+        pair.change_access(name, role="admin")
+        assert httpx2.get(f"{pair.a.base}/admin/users", headers=auth).status_code == 200
+        pair.change_access(name, role="user")
+
+
+def test_a_cached_callers_logout_everywhere_through_the_other_process_applies_at_once(
+    pair: Pair,
+) -> None:
+    for server in (pair.a, pair.b):
+        wait_listening(server)
+    name, _ = pair.register(pair.a)
+    for _ in range(ROUNDS // 2):
+        login = httpx2.post(
+            f"{pair.a.base}/users/login",
+            json={"user": {"email": f"{name}@x.io", "password": PASSWORD}},
+            timeout=30,
+        )
+        assert login.status_code == 200, login.text
+        auth = {"Authorization": f"Token {login.json()['user']['token']}"}
+        assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 200
+
+        logout = httpx2.post(f"{pair.b.base}/auth/logout-all", headers=auth, timeout=30)
+
+        assert logout.status_code == 204, logout.text
+        assert httpx2.get(f"{pair.a.base}/user", headers=auth).status_code == 401
