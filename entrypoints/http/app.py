@@ -11,6 +11,7 @@ import punq
 from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
+from core.shared.live import EventHub
 from core.shared.outbox import RelayOutbox
 from entrypoints.container import build_container
 from entrypoints.http.docs import document_security, install_docs
@@ -29,6 +30,7 @@ from entrypoints.http.routes import (
     profiles,
     users,
 )
+from entrypoints.http.routes.live import add_socket_routes
 from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
@@ -95,6 +97,7 @@ def create_app(
             relay = app.state.container.resolve(RelayOutbox)
             async with relay_running(relay, enabled=settings.outbox_relay_enabled):
                 yield
+            await app.state.container.resolve(EventHub).close()  # live updates (issue 12)
         finally:
             await close_infrastructure(infra)
 
@@ -135,6 +138,7 @@ def create_app(
     document_security(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
+    add_socket_routes(app, API_PREFIX, VERSIONED_PREFIX)  # live notifications (issue 12)
     index_routes(app)
     return app
 
