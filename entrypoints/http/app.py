@@ -36,7 +36,7 @@ from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
-from entrypoints.shutdown import drain_before_exit
+from entrypoints.shutdown import DRAIN_STATE_KEY, drain_before_exit
 from entrypoints.supervision import orphaned
 
 API_PREFIX = "/api"
@@ -83,10 +83,10 @@ def create_app(
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         if container is not None:
             app.state.container = container
-            yield
+            yield {}
             return
         infra = await open_infrastructure(settings)
         try:
@@ -96,7 +96,8 @@ def create_app(
             freeze_startup_heap()
             relay = app.state.container.resolve(RelayOutbox)
             async with relay_running(relay, enabled=settings.outbox_relay_enabled):
-                yield
+                # The server's connections see the drain: shutdown begins it (serving.py).
+                yield {DRAIN_STATE_KEY: infra.drain}
             await app.state.container.resolve(EventHub).close()  # live updates (issue 12)
         finally:
             await close_infrastructure(infra)
