@@ -107,8 +107,9 @@ async def serve_socket(
     if not policy.allows_origin(websocket.headers.get("origin")):
         await websocket.close(code=POLICY_VIOLATION)  # before accept: the handshake gets 403
         return
-    if stopping():
-        await websocket.close(code=GOING_AWAY)
+    if stopping():  # draining: go to another instance
+        await websocket.accept()
+        await _close(websocket, GOING_AWAY)
         return
     try:
         slot = limits.acquire(KIND)
