@@ -104,6 +104,7 @@ class EventHub:
         self._wait_s, self._retry_s, self._batch = wait_s, retry_s, batch
         self._subscribers: dict[str, set[Subscription]] = {}
         self._after: dict[str, str | None] = {}
+        self._unplaced: set[str] = set()  # followed, its newest entry not known yet
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -115,8 +116,12 @@ class EventHub:
         self, topics: Iterable[str], *, max_queue: int | None = None
     ) -> Subscription:
         wanted = frozenset(topics)
-        for topic in wanted - self._after.keys():
-            newest = await self._publisher.last_id(topic)
+        for topic in wanted - self._after.keys() - self._unplaced:
+            try:
+                newest = await self._publisher.last_id(topic)
+            except Exception:  # Redis down: the reader places it once it can read again
+                self._unplaced.add(topic)
+                continue
             self._after.setdefault(topic, newest)  # another subscriber may have set it meanwhile
         subscription = Subscription(self, wanted, max_queue or self._max_queue)
         for topic in wanted:
@@ -134,6 +139,7 @@ class EventHub:
             if not followers:
                 del self._subscribers[topic]
                 self._after.pop(topic, None)
+                self._unplaced.discard(topic)
         self._changed.set()
 
     async def close(self) -> None:
@@ -157,6 +163,7 @@ class EventHub:
         while self._subscribers:
             self._changed.clear()
             try:
+                await self._place()
                 entries = await self._next(dict(self._after))
                 if failing:
                     logger.info("event hub: reading the streams again")
@@ -174,6 +181,15 @@ class EventHub:
                 self._after[topic] = entry[0]
                 for subscription in tuple(self._subscribers.get(topic, ())):
                     subscription.offer(entry)
+
+    async def _place(self) -> None:
+        """Start the topics subscribed while the streams could not be read at their newest
+        entry (nothing was published meanwhile: publishing needs the same streams)."""
+        for topic in tuple(self._unplaced):
+            newest = await self._publisher.last_id(topic)
+            self._unplaced.discard(topic)
+            if topic in self._subscribers:
+                self._after.setdefault(topic, newest)
 
     async def _next(self, after: dict[str, str | None]) -> list[Entry]:
         """Entries after `after`, or [] as soon as the subscribed topics change."""
