@@ -26,7 +26,10 @@ KIND = "sse"
 STREAM_DESCRIPTION = (
     "`text/event-stream`: each event has `event:` (its type), `id:` and `data:` (JSON), as "
     "`ArticleEventItem` describes; a comment line (`: heartbeat`) is sent when nothing "
-    "happened for a while. Not buffered by proxies (`X-Accel-Buffering: no`)."
+    "happened for a while. Not buffered by proxies (`X-Accel-Buffering: no`). The stream ends "
+    "at `article.deleted`, after its maximum lifetime, when the server shuts down, and when the "
+    "client falls too far behind: reconnect with `Last-Event-ID`. Open streams are capped "
+    "(429 with `Retry-After` before streaming starts)."
 )
 
 
