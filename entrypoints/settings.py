@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     )
     ws_max_message_bytes: int = Field(
         default=4_096,
-        ge=64,
+        ge=1_024,  # an auth message carries a token of several hundred bytes
         le=1_048_576,
         description="Largest client WebSocket message; a larger one closes the socket (1009).",
     )
