@@ -1,5 +1,6 @@
 """Live updates across real processes: a comment written through one `conduit serve` reaches an
-SSE client and a WebSocket client of another (one Redis), and SIGTERM ends both cleanly."""
+SSE client and a WebSocket client of another (one Redis), a logout-all through one closes the
+socket held by the other, and SIGTERM ends streams and sockets cleanly."""
 
 from __future__ import annotations
 
@@ -112,6 +113,15 @@ def test_a_comment_through_one_process_reaches_sse_and_websocket_clients_of_the_
         deadline = time.monotonic() + WITHIN_S
         pushed = json.loads(socket.recv(timeout=WITHIN_S))
         event = events.get(timeout=max(0.0, deadline - time.monotonic()))
+        # Logging out everywhere through the writer closes the socket held by the reader.
+        logged_out = httpx2.post(
+            f"{writer.base}/auth/logout-all",
+            headers={"Authorization": f"Token {author}"},
+            timeout=10,
+        )
+        assert logged_out.status_code == 204, logged_out.text
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(timeout=10)
 
     assert event["event"] == "comment.created"
     assert json.loads(event["data"])["comment"]["body"] == "hello"
@@ -119,6 +129,8 @@ def test_a_comment_through_one_process_reaches_sse_and_websocket_clients_of_the_
     notification = pushed["notification"]
     assert (notification["type"], notification["actor"]["username"]) == ("comment", "fan")
     assert notification["comment"]["body"] == "hello"
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
 
 
 @pytest.mark.parametrize("drain_delay", ["0", "0.5"])
