@@ -91,6 +91,12 @@ def serve(args: argparse.Namespace) -> None:
         timeout_graceful_shutdown=settings.shutdown_timeout,
         http="entrypoints.serving:BoundedHeadersProtocol",
         header_timeout_s=settings.request_header_timeout,
+        # WebSockets (/api/ws): close 1001 on shutdown; protocol pings find dead peers (no
+        # pong within the interval: closed); a message over the limit is refused (1009).
+        ws="entrypoints.serving:GoingAwayWebSocketProtocol",
+        ws_ping_interval=settings.ws_ping_interval_s,
+        ws_ping_timeout=settings.ws_ping_interval_s,
+        ws_max_size=settings.ws_max_message_bytes,
     )
     serving.run(config)
 

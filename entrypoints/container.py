@@ -47,6 +47,7 @@ from core.auth.ports import (
 )
 from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
+from core.notifications.live import WatchNotifications
 from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.notifications.use_cases import (
     ListNotifications,
@@ -59,12 +60,14 @@ from core.shared.cache import Cache, CacheInvalidator
 from core.shared.clock import Clock
 from core.shared.events import CommitListener
 from core.shared.health import CheckReadiness, HealthCheck
+from core.shared.live import ConnectionLimits, EventHub
 from core.shared.outbox import EventPublisher, RelayNudge, RelayOutbox, RelayPolicy
 from core.shared.rate_limits import ApplyRateLimit, RateLimiter, RatePolicies, RatePolicy
 from core.shared.uow import UnitOfWork
 from core.users.ports import PasswordHasher, UsersTransaction
 from core.users.use_cases import GetCurrentUser, RegisterUser, UpdateUser
 from entrypoints import metrics
+from entrypoints.http.live_socket import SocketPolicy
 from entrypoints.lifespan import Infrastructure
 from entrypoints.settings import Settings
 from entrypoints.storage.backend import AppTransaction as AppTransaction  # re-exported, as
@@ -120,6 +123,7 @@ USE_CASES: tuple[type[Any], ...] = (
     ListNotifications,
     MarkNotificationsRead,
     WatchArticle,
+    WatchNotifications,
 )
 
 
@@ -206,8 +210,10 @@ def build_container(
             retention=settings.outbox_retention,
         ),
         nudge,
+        on_relayed=metrics.count_relayed,
     )
     container.register(RelayOutbox, instance=relay)
+    register_live(container, settings, publisher)
     container.register(
         LivePolicy,
         instance=LivePolicy(
@@ -241,6 +247,21 @@ def caller_cache(settings: Settings, storage: StorageBackend) -> ProcessCallerCa
         on_miss=metrics.count_caller_lookup,
         on_listening=metrics.caller_cache_listening,
     )
+
+
+def register_live(container: punq.Container, settings: Settings, publisher: EventPublisher) -> None:
+    """Live updates (issue 12): the process's one reader of the event streams, the caps on
+    open connections, and the WebSocket's limits."""
+    container.register(EventHub, instance=EventHub(publisher, max_queue=settings.live_queue_size))
+    container.register(
+        ConnectionLimits,
+        instance=ConnectionLimits(
+            total=settings.live_max_connections,
+            per_key=settings.live_max_connections_per_user,
+            on_change=metrics.live_connections_changed,
+        ),
+    )
+    container.register(SocketPolicy, instance=SocketPolicy.of(settings))
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:

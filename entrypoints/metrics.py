@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import (
@@ -192,3 +193,49 @@ def exposition(accept: str | None) -> tuple[bytes, str]:
     registry = CollectorRegistry()
     MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
     return encode(registry), content_type
+
+
+# --- live updates (issue 12): open streams and sockets, events relayed and delivered ---
+LIVE_OPEN = Gauge(
+    "conduit_live_connections",
+    "Live connections open now, by kind (sse: event streams, ws: WebSockets).",
+    ["kind"],
+    multiprocess_mode="livesum",
+)
+LIVE_DELIVERED = Counter(
+    "conduit_live_events_delivered",
+    "Events sent to live clients, by kind (sse, ws).",
+    ["kind"],
+)
+LIVE_REFUSED = Counter(
+    "conduit_live_connections_refused",
+    "Live connections refused or closed by a cap (429 or close 1013), by kind.",
+    ["kind"],
+)
+OUTBOX_PUBLISHED = Counter(
+    "conduit_outbox_events_published",
+    "Outbox messages the relay of this process published to the event streams.",
+)
+OUTBOX_LAG = Histogram(
+    "conduit_outbox_relay_lag_seconds",
+    "Time from an outbox message's commit to its publication by the relay.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+
+
+def live_connections_changed(kind: str, delta: int) -> None:
+    LIVE_OPEN.labels(kind).inc(delta)
+
+
+def count_live_delivered(kind: str) -> None:
+    LIVE_DELIVERED.labels(kind).inc()
+
+
+def count_live_refused(kind: str) -> None:
+    LIVE_REFUSED.labels(kind).inc()
+
+
+def count_relayed(lags_s: Sequence[float]) -> None:
+    OUTBOX_PUBLISHED.inc(len(lags_s))
+    for lag in lags_s:
+        OUTBOX_LAG.observe(max(lag, 0.0))

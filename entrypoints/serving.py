@@ -21,7 +21,10 @@ import uvicorn
 from loguru import logger
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.supervisors import Multiprocess
+
+from entrypoints.shutdown import drain_on_server_shutdown
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 
@@ -70,6 +73,10 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
         self._headers_arrived()
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        drain_on_server_shutdown(self.app_state)  # live streams end now (entrypoints.shutdown)
+        super().shutdown()
+
     def _wait_for_headers(self) -> None:
         self._headers_arrived()
         self._header_timer = self.loop.call_later(self._header_timeout_s, self._headers_late)
@@ -88,6 +95,24 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
                 self._header_timeout_s,
             )
             self.transport.close()
+
+
+class GoingAwayWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol (websockets' sans-I/O implementation), closing open sockets
+    with 1001 "going away" when the server shuts down, rather than 1012 "service restart":
+    the client should reconnect, to whichever instance is there. (The app closes its sockets
+    with 1001 itself as soon as the drain begins; this covers whatever is still open.)"""
+
+    def shutdown(self) -> None:
+        drain_on_server_shutdown(self.app_state)
+        if self.handshake_complete and not self.close_sent and not self.disconnected:
+            self.stop_keepalive()
+            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1001})
+            self.conn.send_close(1001)
+            self.transport.write(b"".join(self.conn.data_to_send()))
+            self.transport.close()
+            return
+        super().shutdown()
 
 
 class Supervisor(Multiprocess):

@@ -94,6 +94,59 @@ class Settings(BaseSettings):
     event_stream_max_length: int = Field(default=1_000, ge=10, le=1_000_000)
     sse_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
     sse_max_lifetime_s: float = Field(default=3_600.0, gt=0, le=86_400)
+    # --- live connections: WebSocket /api/ws, caps, queues (issue 12, points 4-6) ---
+    live_max_connections: int = Field(
+        default=1_000,
+        ge=1,
+        le=1_000_000,
+        description="Open SSE streams and WebSockets together, per process; one more is "
+        "answered 429 (SSE) or closed 1013 (WebSocket).",
+    )
+    live_max_connections_per_user: int = Field(
+        default=5,
+        ge=1,
+        le=1_000,
+        description="Open WebSockets per user, and SSE streams per client address, per process.",
+    )
+    live_queue_size: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="Events waiting to be sent to one connection; a client further behind is "
+        "disconnected (SSE: the stream ends; WebSocket: close 1013).",
+    )
+    ws_auth_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds a new WebSocket has to send its auth message (then close 4401).",
+    )
+    ws_recheck_s: float = Field(
+        default=60.0,
+        gt=0,
+        le=3_600,
+        description="Seconds between re-checks of an open WebSocket's token (logout-all or a "
+        "deactivation also close it at once through the event stream).",
+    )
+    ws_max_message_bytes: int = Field(
+        default=4_096,
+        ge=1_024,  # an auth message carries a token of several hundred bytes
+        le=1_048_576,
+        description="Largest client WebSocket message; a larger one closes the socket (1009).",
+    )
+    ws_max_messages_per_minute: int = Field(
+        default=120,
+        ge=1,
+        le=100_000,
+        description="Client messages a WebSocket may send per minute; more closes it (1008).",
+    )
+    ws_ping_interval_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=3_600,
+        description="Seconds between the server's protocol pings; a peer that does not answer "
+        "within as long again is closed.",
+    )
     # Rate limits (issue 5): "<count>/<second|minute|hour|day|seconds>" per caller.
     rate_limit_enabled: bool = True
     rate_limit_auth: str = "20/minute"

@@ -74,3 +74,17 @@ def drain_before_exit(
         loop.call_soon_threadsafe(loop.call_later, delay_s, hand_over, signum, None)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+# The lifespan state key of the process's Drain (entrypoints.http.app), which uvicorn's
+# connection protocols see as their `app_state`.
+DRAIN_STATE_KEY = "conduit.drain"
+
+
+def drain_on_server_shutdown(app_state: dict[str, object]) -> None:
+    """uvicorn started its graceful shutdown (it tells every open connection): begin the drain
+    if SIGTERM did not already (SHUTDOWN_DRAIN_DELAY=0), so live streams and sockets end now,
+    cleanly, instead of holding the shutdown until SHUTDOWN_TIMEOUT cancels them."""
+    drain = app_state.get(DRAIN_STATE_KEY)
+    if isinstance(drain, Drain) and not drain.is_draining():
+        drain.begin()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from core.notifications.ports import Added
 from core.notifications.views import NotificationPage, NotificationView
 from core.profiles.views import ProfileView
 from core.shared.ids import ArticleId, CommentId, UserId
@@ -78,32 +79,38 @@ class InMemoryNotificationRepository:
         at: datetime,
         article: ArticleId | None = None,
         comment: CommentId | None = None,
-    ) -> None:
+    ) -> Added:
         if recipient == actor or recipient not in self._s.users or actor not in self._s.users:
-            return
+            return []
         self._s.last_notification_id += 1
         i = self._s.last_notification_id
         self._s.notifications[i] = NotificationRow(i, recipient, type_, actor, article, comment, at)
+        return [(recipient, i)]
 
-    async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> None:
-        self._add(followee_id, "follow", follower_id, at)
+    async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> Added:
+        return self._add(followee_id, "follow", follower_id, at)
 
-    async def add_favorite(self, actor_id: UserId, article_id: ArticleId, at: datetime) -> None:
-        if (article := self._s.articles.get(article_id)) is not None:
-            self._add(article.author_id, "favorite", actor_id, at, article_id)
+    async def add_favorite(self, actor_id: UserId, article_id: ArticleId, at: datetime) -> Added:
+        if (article := self._s.articles.get(article_id)) is None:
+            return []
+        return self._add(article.author_id, "favorite", actor_id, at, article_id)
 
-    async def add_comment(self, comment_id: CommentId, at: datetime) -> None:
+    async def add_comment(self, comment_id: CommentId, at: datetime) -> Added:
         comment = self._s.comments.get(comment_id)
         if comment is None or (article := self._s.articles.get(comment.article_id)) is None:
-            return
-        self._add(article.author_id, "comment", comment.author_id, at, article.id, comment_id)
+            return []
+        return self._add(
+            article.author_id, "comment", comment.author_id, at, article.id, comment_id
+        )
 
-    async def add_article(self, article_id: ArticleId, at: datetime) -> None:
+    async def add_article(self, article_id: ArticleId, at: datetime) -> Added:
         if (article := self._s.articles.get(article_id)) is None:
-            return
+            return []
         followers = sorted(f for f, followee in self._s.follows if followee == article.author_id)
+        added: Added = []
         for follower in followers:
-            self._add(follower, "article", article.author_id, at, article_id)
+            added += self._add(follower, "article", article.author_id, at, article_id)
+        return added
 
     async def mark_read(
         self, recipient_id: UserId, ids: Sequence[int] | None, now: datetime

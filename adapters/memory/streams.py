@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from core.shared.outbox import OutboxMessage, StoredMessage, wait_for_entries
+from core.shared.outbox import OutboxMessage, StoredMessage, StreamEntries, wait_for_entries
 
 
 class InProcessPublisher:
@@ -46,4 +46,17 @@ class InProcessPublisher:
     ) -> list[tuple[str, int, OutboxMessage]]:
         return await wait_for_entries(
             lambda: self.read(topic, after, limit), lambda: self._published, timeout_s
+        )
+
+    async def read_many(self, after: Mapping[str, str | None], limit: int = 100) -> StreamEntries:
+        entries: StreamEntries = []
+        for topic, position in after.items():
+            entries += await self.read(topic, position, limit)
+        return entries
+
+    async def wait_many(
+        self, after: Mapping[str, str | None], timeout_s: float, limit: int = 100
+    ) -> StreamEntries:
+        return await wait_for_entries(
+            lambda: self.read_many(after, limit), lambda: self._published, timeout_s
         )

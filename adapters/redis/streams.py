@@ -9,13 +9,13 @@ fresh database on an old Redis) is not silenced: such a message gets a new id fr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import cast
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
 
-from core.shared.outbox import OutboxMessage, StoredMessage, wait_for_entries
+from core.shared.outbox import OutboxMessage, StoredMessage, StreamEntries, wait_for_entries
 
 # KEYS[1] = stream; ARGV = outbox id, type, payload, maxlen, ttl seconds. 1 if added.
 _ADD = """
@@ -40,6 +40,10 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 if fresh then return 1 end
 return 0
 """
+
+
+# Streams one XREAD names at most: a process following many topics reads them in chunks.
+XREAD_KEYS = 500
 
 
 class RedisStreamPublisher:
@@ -109,6 +113,37 @@ class RedisStreamPublisher:
         # Woken at once by this process's publishes; other processes' are read every poll.
         return await wait_for_entries(
             lambda: self.read(topic, after, limit),
+            lambda: self._published,
+            timeout_s,
+            poll_s=self._poll_s,
+        )
+
+    async def read_many(self, after: Mapping[str, str | None], limit: int = 100) -> StreamEntries:
+        """One non-blocking XREAD per XREAD_KEYS topics (no blocking read: it would hold a
+        connection past the client's short timeouts)."""
+        topics = list(after)
+        out: StreamEntries = []
+        for start in range(0, len(topics), XREAD_KEYS):
+            chunk = topics[start : start + XREAD_KEYS]
+            by_key = {self._key(topic): topic for topic in chunk}
+            streams: dict[Any, Any] = {self._key(topic): after[topic] or "0-0" for topic in chunk}
+            reply: Any = await self._redis.xread(streams, count=limit)
+            if isinstance(reply, dict):  # RESP3
+                reply = list(reply.items())
+            replies = cast("list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]", reply)
+            for key, entries in replies or []:
+                topic = by_key[key.decode()]
+                for entry_id, fields in entries:
+                    payload = orjson.loads(fields[b"payload"])
+                    message = OutboxMessage(topic, fields[b"type"].decode(), payload)
+                    out.append((entry_id.decode(), int(fields[b"id"]), message))
+        return out
+
+    async def wait_many(
+        self, after: Mapping[str, str | None], timeout_s: float, limit: int = 100
+    ) -> StreamEntries:
+        return await wait_for_entries(
+            lambda: self.read_many(after, limit),
             lambda: self._published,
             timeout_s,
             poll_s=self._poll_s,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from joserfc import jws, jwt
@@ -123,7 +123,8 @@ class JoseTokenIssuer:
             version = claims.get("ver")
             if not isinstance(version, int) or isinstance(version, bool):
                 raise InvalidToken()
-            return AccessClaims(UserId(uuid.UUID(str(claims["sub"]))), version)
+            expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            return AccessClaims(UserId(uuid.UUID(str(claims["sub"]))), version, expires_at)
         except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
             raise InvalidToken() from exc
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import Reads, Statements
 from adapters.sql.tables import UtcDateTime, articles, comments, follows, notifications, users
+from core.notifications.ports import Added
 from core.notifications.views import NotificationPage, NotificationView
 from core.profiles.views import ProfileView
 from core.shared.errors import ConcurrentChange
@@ -37,23 +38,30 @@ class SqlNotificationRepository:
     def __init__(self, connection: Statements) -> None:
         self._connection = connection
 
-    async def _insert_from(self, source: Any) -> None:
+    async def _insert_from(self, source: Any) -> Added:
+        statement = (
+            insert(notifications)
+            .from_select(_COLUMNS, source)
+            .returning(notifications.c.recipient_id, notifications.c.id)
+        )
         try:
-            await self._connection.execute(insert(notifications).from_select(_COLUMNS, source))
+            result = await self._connection.execute(statement)
         except IntegrityError as exc:
             # The article, comment or user was deleted between our SELECT and the foreign
             # key's check (a delete committed meanwhile): the batch runs again without it.
             raise ConcurrentChange("a notification's subject was deleted meanwhile") from exc
+        added = [(UserId(row[0]), int(row[1])) for row in result.all()]
+        return sorted(added, key=lambda pair: pair[1])
 
-    async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> None:
+    async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> Added:
         if follower_id == followee_id:
-            return
+            return []
         source = select(
             _user(followee_id), literal("follow"), _user(follower_id), null(), null(), _at(at)
         ).where(_user_exists(follower_id), _user_exists(followee_id))
-        await self._insert_from(source)
+        return await self._insert_from(source)
 
-    async def add_favorite(self, actor_id: UserId, article_id: ArticleId, at: datetime) -> None:
+    async def add_favorite(self, actor_id: UserId, article_id: ArticleId, at: datetime) -> Added:
         source = select(
             articles.c.author_id,
             literal("favorite"),
@@ -64,9 +72,9 @@ class SqlNotificationRepository:
         ).where(
             articles.c.id == article_id, articles.c.author_id != actor_id, _user_exists(actor_id)
         )
-        await self._insert_from(source)
+        return await self._insert_from(source)
 
-    async def add_comment(self, comment_id: CommentId, at: datetime) -> None:
+    async def add_comment(self, comment_id: CommentId, at: datetime) -> Added:
         source = (
             select(
                 articles.c.author_id,
@@ -79,9 +87,9 @@ class SqlNotificationRepository:
             .select_from(comments.join(articles, articles.c.id == comments.c.article_id))
             .where(comments.c.id == comment_id, articles.c.author_id != comments.c.author_id)
         )
-        await self._insert_from(source)
+        return await self._insert_from(source)
 
-    async def add_article(self, article_id: ArticleId, at: datetime) -> None:
+    async def add_article(self, article_id: ArticleId, at: datetime) -> Added:
         source = (
             select(
                 follows.c.follower_id,
@@ -95,7 +103,7 @@ class SqlNotificationRepository:
             .where(articles.c.id == article_id)
             .order_by(follows.c.follower_id)
         )
-        await self._insert_from(source)
+        return await self._insert_from(source)
 
     async def mark_read(
         self, recipient_id: UserId, ids: Sequence[int] | None, now: datetime

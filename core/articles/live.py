@@ -13,7 +13,14 @@ from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.articles.views import CommentView
 from core.shared.errors import InvalidInput
 from core.shared.ids import ArticleId, CommentId
-from core.shared.outbox import PAYLOAD_VERSION, EventPublisher, OutboxMessage, article_topic
+from core.shared.live import EventHub, Overflowed, Subscription
+from core.shared.outbox import (
+    PAYLOAD_VERSION,
+    EventPublisher,
+    OutboxMessage,
+    article_topic,
+    entry_order,
+)
 from core.shared.uow import UnitOfWork
 
 # What a watcher of an article is told; `article.unfavorited` arrives as `article.favorited`
@@ -50,6 +57,18 @@ class ArticleEvent:
     comment: CommentView | None = None
 
 
+@dataclass(slots=True)
+class _Progress:
+    """Where a stream is: the last entry sent and the article's slug by then."""
+
+    after: str | None
+    slug: str
+
+
+# Entries read from the stream per page when a client resumes.
+BACKLOG_PAGE = 100
+
+
 @dataclass(frozen=True, slots=True)
 class ArticleStream:
     """An opened stream: the article it follows, and where it starts."""
@@ -73,6 +92,9 @@ class WatchArticle:
       still keeps it), then live events; a malformed one is 422
     - the stream ends when the server shuts down or after its maximum lifetime; the client
       reconnects with Last-Event-ID
+    - a client too slow to take the events as fast as they come is ended too (it reconnects
+      with Last-Event-ID and catches up from the stream): the server never queues more than
+      a bounded number of events for it
     """
 
     def __init__(
@@ -80,9 +102,11 @@ class WatchArticle:
         uow: UnitOfWork[ArticlesTransaction],
         queries: ArticleQueries,
         publisher: EventPublisher,
+        hub: EventHub,
         policy: LivePolicy,
     ) -> None:
         self._uow, self._queries, self._publisher, self._policy = uow, queries, publisher, policy
+        self._hub = hub
         # Shared by every stream in the process: one comment lookup per event, not per client.
         self._comments: OrderedDict[str, CommentView | None] = OrderedDict()
 
@@ -100,10 +124,28 @@ class WatchArticle:
 
     async def events(self, stream: ArticleStream) -> AsyncIterator[ArticleEvent | None]:
         """The article's events from the stream's start; None when `heartbeat_s` passed
-        without one (the edge sends a keep-alive comment)."""
+        without one (the edge sends a keep-alive comment). Live events come from the
+        process's EventHub; what was published before (a Last-Event-ID resume) is read from
+        the stream first."""
+        topic = article_topic(stream.article_id)
+        async with await self._hub.subscribe([topic]) as live:
+            state = _Progress(stream.after, stream.slug)
+            while True:  # the backlog: what the stream keeps after the client's position
+                backlog = await self._publisher.read(topic, state.after, BACKLOG_PAGE)
+                async for fresh in self._fresh(backlog, state):
+                    yield fresh
+                    if fresh.type == "article.deleted":
+                        return
+                if len(backlog) < BACKLOG_PAGE:
+                    break
+            async for event in self._live(live, state):
+                yield event
+
+    async def _live(
+        self, live: Subscription, state: _Progress
+    ) -> AsyncIterator[ArticleEvent | None]:
         loop = asyncio.get_running_loop()
         ends = loop.time() + self._policy.max_lifetime_s
-        topic, after, slug = article_topic(stream.article_id), stream.after, stream.slug
         quiet_since = loop.time()
         while not self._policy.stopping():
             now = loop.time()
@@ -115,20 +157,33 @@ class WatchArticle:
                 continue
             # Short waits, so shutdown is noticed within a second.
             wait_s = min(ends - now, self._policy.heartbeat_s - (now - quiet_since), 1.0)
-            entries = await self._publisher.wait(topic, after, wait_s)
+            try:
+                entries = await live.get(wait_s)
+            except Overflowed:
+                return  # too slow: the client resumes from the stream with Last-Event-ID
             if not entries:
                 continue
             quiet_since = loop.time()
-            for entry_id, _, message in entries:
-                after = entry_id
-                event = await self._event(entry_id, message, slug)
-                if event is None:
-                    continue
-                if event.type == "article.updated":
-                    slug = str(event.data["slug"])
+            async for event in self._fresh(entries, state):
                 yield event
                 if event.type == "article.deleted":
                     return
+
+    async def _fresh(
+        self, entries: list[tuple[str, int, OutboxMessage]], state: _Progress
+    ) -> AsyncIterator[ArticleEvent]:
+        """The events of `entries` after the client's position (the backlog and the live
+        entries overlap), moving the position on."""
+        for entry_id, _, message in entries:
+            if state.after is not None and entry_order(entry_id) <= entry_order(state.after):
+                continue
+            state.after = entry_id
+            event = await self._event(entry_id, message, state.slug)
+            if event is None:
+                continue
+            if event.type == "article.updated":
+                state.slug = str(event.data["slug"])
+            yield event
 
     async def _event(self, entry_id: str, message: OutboxMessage, slug: str) -> ArticleEvent | None:
         payload = message.payload

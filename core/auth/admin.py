@@ -7,6 +7,7 @@ from core.auth.ports import AuthTransaction, UserDirectory, UserFilter
 from core.auth.views import UserPage
 from core.shared.clock import Clock
 from core.shared.errors import InvalidInput
+from core.shared.events import SessionsRevoked
 from core.shared.ids import UserId, new_user_id
 from core.shared.uow import UnitOfWork
 from core.users.errors import UserNotFound
@@ -79,6 +80,7 @@ class ChangeUserAccess:
                 await tx.refresh_tokens.revoke_all_for_user(user.id, now)
                 await tx.api_keys.revoke_all_for_user(user.id, now)
                 await tx.users.bump_token_version(user.id)
+                tx.record(SessionsRevoked(user.id))  # open sockets close, in every process
             await tx.commit()
             updated = await tx.users.get(user.id)
         assert updated is not None

@@ -53,6 +53,7 @@ class AccessClaims:
 
     user_id: UserId
     version: int
+    expires_at: datetime | None = None  # `exp`: a live connection is closed then
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from core.auth.ports import AuthTransaction, KeyPublisher, TokenIssuer
 from core.auth.sessions import PasswordCheck
 from core.auth.views import TokenPair
 from core.shared.clock import Clock
+from core.shared.events import SessionsRevoked
 from core.shared.uow import UnitOfWork
 from core.users.model import Actor, User
 
@@ -143,7 +144,8 @@ class RevokeToken:
 
 class LogOutEverywhere:
     """Revoke every refresh token of the caller; every access token issued before now stops
-    working at once (the user's token version moves on)."""
+    working at once (the user's token version moves on), and the caller's open WebSockets
+    are closed (4401)."""
 
     def __init__(self, uow: UnitOfWork[AuthTransaction], clock: Clock) -> None:
         self._uow, self._clock = uow, clock
@@ -152,6 +154,7 @@ class LogOutEverywhere:
         async with self._uow.begin() as tx:
             await tx.refresh_tokens.revoke_all_for_user(actor.user_id, self._clock.now())
             await tx.users.bump_token_version(actor.user_id)
+            tx.record(SessionsRevoked(actor.user_id))  # open sockets close, in every process
             await tx.commit()
 
 

@@ -10,22 +10,28 @@ from core.notifications.views import NotificationPage
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import OutboxTransaction
 
+# What an `add_*` wrote: (recipient, notification id) of each notification, in id order.
+Added = list[tuple[UserId, int]]
+
 
 class NotificationRepository(Protocol):
     """Notifications per recipient (contract suite: tests/contract/test_notifications.py).
 
     - each `add_*` stores what the fact means for whom, reading the current rows: nothing when
       the article, comment or a user is gone by then, and never a notification of an actor to
-      themself; ids increase in the order they were added
+      themself; ids increase in the order they were added; it returns the (recipient, id) of
+      each notification it added
     - deleting an article, a comment or a user deletes the notifications about it
     - `mark_read` sets `read_at` of the recipient's unread notifications among `ids` (all of
       them when `ids` is None); others' notifications are untouched
     """
 
-    async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> None: ...
-    async def add_favorite(self, actor_id: UserId, article_id: ArticleId, at: datetime) -> None: ...
-    async def add_comment(self, comment_id: CommentId, at: datetime) -> None: ...
-    async def add_article(self, article_id: ArticleId, at: datetime) -> None:
+    async def add_follow(self, follower_id: UserId, followee_id: UserId, at: datetime) -> Added: ...
+    async def add_favorite(
+        self, actor_id: UserId, article_id: ArticleId, at: datetime
+    ) -> Added: ...
+    async def add_comment(self, comment_id: CommentId, at: datetime) -> Added: ...
+    async def add_article(self, article_id: ArticleId, at: datetime) -> Added:
         """One notification to each follower of the article's author."""
         ...
 

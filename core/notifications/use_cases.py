@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.notifications.ports import NotificationQueries, NotificationsTransaction
+from core.notifications.ports import Added, NotificationQueries, NotificationsTransaction
 from core.notifications.views import NotificationPage
 from core.shared.clock import Clock
 from core.shared.errors import InvalidInput
+from core.shared.events import NotificationAdded
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import StoredMessage
 from core.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -21,7 +22,9 @@ MAX_IDS = 100  # ids one mark-read call may name
 
 class NotificationWriter:
     """OutboxConsumer: turns relayed events into notifications, in the relay's transaction
-    (so each event notifies exactly once, and only once it is durable)."""
+    (so each event notifies exactly once, and only once it is durable). Each notification
+    written is itself an event (`notification.created` on its recipient's topic), which
+    reaches the recipient's open WebSockets."""
 
     async def consume(
         self, tx: NotificationsTransaction, messages: Sequence[StoredMessage]
@@ -29,25 +32,30 @@ class NotificationWriter:
         notifications = tx.notifications
         for stored in messages:
             payload, at = stored.message.payload, stored.created_at
+            added: Added = []
             match stored.message.type:
                 case "user.followed":
-                    await notifications.add_follow(
+                    added = await notifications.add_follow(
                         UserId(uuid.UUID(str(payload["followerId"]))),
                         UserId(uuid.UUID(str(payload["followeeId"]))),
                         at,
                     )
                 case "article.favorited":
-                    await notifications.add_favorite(
+                    added = await notifications.add_favorite(
                         UserId(uuid.UUID(str(payload["actorId"]))),
                         ArticleId(uuid.UUID(str(payload["articleId"]))),
                         at,
                     )
                 case "comment.created":
-                    await notifications.add_comment(CommentId(int(str(payload["commentId"]))), at)
+                    added = await notifications.add_comment(
+                        CommentId(int(str(payload["commentId"]))), at
+                    )
                 case "article.published":
-                    await notifications.add_article(
+                    added = await notifications.add_article(
                         ArticleId(uuid.UUID(str(payload["articleId"]))), at
                     )
+            for recipient_id, notification_id in added:
+                tx.record(NotificationAdded(recipient_id, notification_id))
 
 
 class ListNotifications:

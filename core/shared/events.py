@@ -68,6 +68,22 @@ class UserFollowed(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class NotificationAdded(DomainEvent):
+    """The relay wrote a notification (recorded in its transaction: live clients hear of it)."""
+
+    recipient_id: UserId
+    notification_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SessionsRevoked(DomainEvent):
+    """Every token of the user stopped working (log out everywhere, or deactivated): open
+    live connections of the user are closed."""
+
+    user_id: UserId
+
+
+@dataclass(frozen=True, slots=True)
 class ProfileChanged(DomainEvent):
     old_username: str
     new_username: str

@@ -28,6 +28,8 @@ from core.shared.events import (
     CommentsChanged,
     DomainEvent,
     FavoritesChanged,
+    NotificationAdded,
+    SessionsRevoked,
     UserFollowed,
 )
 from core.shared.uow import Transaction, UnitOfWork
@@ -43,8 +45,9 @@ JsonValue = str | int | bool | None
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
     """A fact for the outside world. `topic` is the stream it goes to (`article:<id>` for an
-    article's public changes, `user:<id>` for what happened to a user); messages of one topic
-    are relayed in the order they were committed. `payload` is JSON-ready and carries "v"."""
+    article's public changes, `user:<id>` for what happened to a user: followed, notified,
+    logged out everywhere); messages of one topic are relayed in the order they were
+    committed. `payload` is JSON-ready and carries "v"."""
 
     topic: str
     type: str
@@ -66,6 +69,12 @@ def article_topic(article_id: object) -> str:
 
 def user_topic(user_id: object) -> str:
     return f"user:{user_id}"
+
+
+def entry_order(entry_id: str) -> tuple[int, int]:
+    """A stream entry id (`<ms>-<seq>`, as Redis Streams number them) as a sortable key."""
+    first, _, second = entry_id.partition("-")
+    return int(first), int(second or 0)
 
 
 def _message(topic: str, type_: str, **payload: JsonValue) -> OutboxMessage:
@@ -120,6 +129,12 @@ def message_for(event: DomainEvent) -> OutboxMessage | None:
                 followerId=str(follower_id),
                 followeeId=str(followee_id),
             )
+        case NotificationAdded(recipient_id, notification_id):
+            return _message(
+                user_topic(recipient_id), "notification.created", notificationId=notification_id
+            )
+        case SessionsRevoked(user_id):
+            return _message(user_topic(user_id), "user.sessions_revoked", userId=str(user_id))
     return None
 
 
@@ -216,6 +231,15 @@ class EventPublisher(Protocol):
         (published by any process; an empty list when none came)."""
         ...
 
+    async def wait_many(
+        self, after: Mapping[str, str | None], timeout_s: float, limit: int = 100
+    ) -> StreamEntries:
+        """As `wait`, for several topics at once (one reader for a whole process, see
+        core/shared/live.py): the entries of each topic after its own position (None: from
+        the oldest kept), at most `limit` per topic, each topic's oldest first; an entry's
+        message names its topic. Empty after `timeout_s` when none came."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class RelayPolicy:
@@ -263,9 +287,13 @@ class RelayOutbox(Generic[TxT]):
         clock: Clock,
         policy: RelayPolicy,
         nudge: RelayNudge,
+        *,
+        on_relayed: Callable[[Sequence[float]], None] = lambda _lags: None,
     ) -> None:
         self._uow, self._publisher, self._consumers = uow, publisher, tuple(consumers)
         self._clock, self._policy, self._nudge = clock, policy, nudge
+        # Told each relayed message's lag (seconds from its commit to its publication).
+        self._on_relayed = on_relayed
 
     def wake(self) -> None:
         """Stop waiting for the next poll (shutdown)."""
@@ -280,8 +308,10 @@ class RelayOutbox(Generic[TxT]):
             for consumer in self._consumers:
                 await consumer.consume(tx, claimed)
             await self._publisher.publish(claimed)
-            await tx.outbox.mark_sent([m.id for m in claimed], self._clock.now())
+            now = self._clock.now()
+            await tx.outbox.mark_sent([m.id for m in claimed], now)
             await tx.commit()
+        self._on_relayed([(now - m.created_at).total_seconds() for m in claimed])
         return len(claimed)
 
     async def drain(self) -> int:

@@ -11,6 +11,7 @@ import punq
 from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
+from core.shared.live import EventHub
 from core.shared.outbox import RelayOutbox
 from entrypoints.container import build_container
 from entrypoints.http.docs import document_security, install_docs
@@ -29,12 +30,13 @@ from entrypoints.http.routes import (
     profiles,
     users,
 )
+from entrypoints.http.routes.live import add_socket_routes
 from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import callers_watched, close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
 from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
-from entrypoints.shutdown import drain_before_exit
+from entrypoints.shutdown import DRAIN_STATE_KEY, drain_before_exit
 from entrypoints.supervision import orphaned
 
 API_PREFIX = "/api"
@@ -81,10 +83,10 @@ def create_app(
     settings = settings or load_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         if container is not None:
             app.state.container = container
-            yield
+            yield {}
             return
         infra = await open_infrastructure(settings)
         try:
@@ -97,7 +99,9 @@ def create_app(
                 callers_watched(infra, app.state.container),  # issue 10
                 relay_running(relay, enabled=settings.outbox_relay_enabled),
             ):
-                yield
+                # The server's connections see the drain: shutdown begins it (serving.py).
+                yield {DRAIN_STATE_KEY: infra.drain}
+            await app.state.container.resolve(EventHub).close()  # live updates (issue 12)
         finally:
             await close_infrastructure(infra)
 
@@ -138,6 +142,7 @@ def create_app(
     document_security(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
+    add_socket_routes(app, API_PREFIX, VERSIONED_PREFIX)  # live notifications (issue 12)
     index_routes(app)
     return app
 

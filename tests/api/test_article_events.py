@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx2
@@ -59,7 +59,8 @@ def parse(stream: str) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 class WatchedPublisher:
-    """The container's publisher, telling when a stream started waiting for events."""
+    """The container's publisher, telling when the process's event hub (core/shared/live.py)
+    started waiting for events of an open stream."""
 
     def __init__(self, inner: EventPublisher) -> None:
         self._inner, self.waiting = inner, asyncio.Event()
@@ -78,8 +79,13 @@ class WatchedPublisher:
     async def wait(
         self, topic: str, after: str | None, timeout_s: float, limit: int = 100
     ) -> list[tuple[str, int, OutboxMessage]]:
-        self.waiting.set()
         return await self._inner.wait(topic, after, timeout_s, limit)
+
+    async def wait_many(
+        self, after: Mapping[str, str | None], timeout_s: float, limit: int = 100
+    ) -> list[tuple[str, int, OutboxMessage]]:
+        self.waiting.set()  # the process's reader follows the topics of its open streams
+        return await self._inner.wait_many(after, timeout_s, limit)
 
 
 @pytest.fixture

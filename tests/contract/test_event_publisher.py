@@ -112,3 +112,34 @@ async def test_wait_wakes_for_an_entry_published_meanwhile(publisher: EventPubli
     woken = await waiting
 
     assert [i for _, i, _ in woken] == [3]
+
+
+async def test_wait_many_answers_each_topic_after_its_own_position(
+    publisher: EventPublisher,
+) -> None:
+    await publisher.publish([_stored(1), _stored(2, "article:b"), _stored(3), _stored(4, "user:u")])
+    first = (await publisher.read("article:a", limit=1))[0][0]
+
+    entries = await publisher.wait_many(
+        {"article:a": first, "article:b": None, "article:none": None}, timeout_s=5
+    )
+
+    assert sorted((m.topic, i) for _, i, m in entries) == [("article:a", 3), ("article:b", 2)]
+
+
+async def test_wait_many_wakes_for_any_of_its_topics_or_answers_nothing(
+    publisher: EventPublisher,
+) -> None:
+    nothing = await publisher.wait_many({"article:a": None}, timeout_s=0.05)
+    waiting = asyncio.create_task(
+        publisher.wait_many({"article:a": None, "article:b": None}, timeout_s=30)
+    )
+    await asyncio.sleep(0)
+
+    await publisher.publish([_stored(1, "article:c"), _stored(2, "article:b")])
+    woken = await waiting
+
+    assert nothing == []
+    assert [(m.topic, i, dict(m.payload)) for _, i, m in woken] == [
+        ("article:b", 2, {"v": 1, "n": 2})
+    ]

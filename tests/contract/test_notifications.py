@@ -199,3 +199,21 @@ async def test_mark_read_touches_only_the_recipients_chosen_unread_ones(
         await tx.commit()
     assert (await _page(notification_queries, cast.jake)).unread_count == 0
     assert (await _page(notification_queries, cast.jane)).unread_count == 1
+
+
+async def test_each_add_returns_the_recipient_and_id_of_what_it_added(
+    uow: AppUnitOfWork, notification_queries: NotificationQueries, cast: Cast
+) -> None:
+    assert cast.comment.id is not None
+    async with uow.begin() as tx:
+        followed = await tx.notifications.add_follow(cast.jane.id, cast.jake.id, WHEN)
+        own = await tx.notifications.add_follow(cast.jake.id, cast.jake.id, WHEN)
+        commented = await tx.notifications.add_comment(cast.comment.id, WHEN)
+        published = await tx.notifications.add_article(cast.article.id, WHEN)
+        await tx.commit()
+
+    jakes = await _page(notification_queries, cast.jake)
+    [bobs] = (await _page(notification_queries, cast.bob)).items
+    assert own == []
+    assert followed + commented == [(cast.jake.id, n.id) for n in reversed(jakes.items)]
+    assert published == [(cast.bob.id, bobs.id)]

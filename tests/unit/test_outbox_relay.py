@@ -50,10 +50,16 @@ async def test_the_relay_publishes_notifies_and_marks_sent_once() -> None:
 
     first, again = await relay.drain(), await relay.drain()
 
-    assert (first, again) == (1, 0)
-    [(_, _, message)] = await publisher.read(user_topic(jake.id))
-    assert message.type == "user.followed"
-    assert [n.type for n in uow.db.state.notifications.values()] == ["follow"]
+    # The follow, then the notification it became (for jake's live sockets).
+    assert (first, again) == (2, 0)
+    followed, notified = [message for _, _, message in await publisher.read(user_topic(jake.id))]
+    [(notification_id, notification)] = uow.db.state.notifications.items()
+    assert followed.type == "user.followed"
+    assert notification.type == "follow"
+    assert (notified.type, notified.payload) == (
+        "notification.created",
+        {"v": 1, "notificationId": notification_id},
+    )
 
 
 async def test_a_failed_publish_leaves_the_messages_unsent_and_notifies_nobody() -> None:
@@ -71,9 +77,9 @@ async def test_a_failed_publish_leaves_the_messages_unsent_and_notifies_nobody()
     relayed = await _relay(uow, publisher).drain()
 
     assert nothing_yet == {}
-    assert relayed == 1
+    assert relayed == 2  # the follow and its notification
     assert len(uow.db.state.notifications) == 1
-    assert len(await publisher.read(user_topic(jake.id))) == 1
+    assert len(await publisher.read(user_topic(jake.id))) == 2
 
 
 async def test_the_nudge_wakes_only_for_events_that_reach_the_outbox() -> None:
@@ -115,7 +121,7 @@ async def test_a_batch_that_lost_a_race_to_a_delete_runs_again_at_once() -> None
 
     relayed = await _relay(uow, RacingPublisher(times=RACE_RETRIES)).drain()
 
-    assert relayed == 1
+    assert relayed == 2  # the follow, then its notification
     assert len(uow.db.state.notifications) == 1
 
 
