@@ -11,6 +11,7 @@ import punq
 from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
+from core.media.use_cases import SweepUnusedUploads
 from core.shared.outbox import RelayOutbox
 from entrypoints.container import build_container
 from entrypoints.http.docs import document_security, install_docs
@@ -25,6 +26,7 @@ from entrypoints.http.routes import (
     auth,
     events,
     health,
+    media,
     notifications,
     profiles,
     users,
@@ -32,6 +34,7 @@ from entrypoints.http.routes import (
 from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
+from entrypoints.media_sweep import media_sweeping
 from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
 from entrypoints.shutdown import drain_before_exit
@@ -51,7 +54,14 @@ API_ROUTERS = (
     admin.router,
     notifications.router,
     events.router,
+    media.router,
 )
+
+
+def upload_paths(*prefixes: str) -> frozenset[str]:
+    """The routes whose body cap is UPLOAD_MAX_BYTES (plus the multipart framing) instead of
+    MAX_BODY_BYTES (issue 14)."""
+    return frozenset(f"{prefix}{path}" for prefix in prefixes for path in media.UPLOAD_PATHS)
 
 
 def rate_limit_responses(settings: Settings) -> dict[int | str, dict[str, Any]]:
@@ -93,7 +103,13 @@ def create_app(
             drain_before_exit(infra.drain, settings.shutdown_drain_delay, orphaned=orphaned)
             freeze_startup_heap()
             relay = app.state.container.resolve(RelayOutbox)
-            async with relay_running(relay, enabled=settings.outbox_relay_enabled):
+            sweep = app.state.container.resolve(SweepUnusedUploads)
+            async with (
+                relay_running(relay, enabled=settings.outbox_relay_enabled),
+                media_sweeping(
+                    sweep, enabled=settings.media_on, interval_s=settings.media_sweep_interval_s
+                ),
+            ):
                 yield
         finally:
             await close_infrastructure(infra)
@@ -129,10 +145,17 @@ def create_app(
     )
     app.include_router(auth.well_known)
     app.include_router(health.router)  # at the root: probes are not part of the API
-    install_middleware(app, settings, RouteTemplates(app))
+    app.include_router(media.files)  # at the root too: GET /media/{name}, the images
+    install_middleware(
+        app,
+        settings,
+        RouteTemplates(app),
+        upload_paths=upload_paths(API_PREFIX, VERSIONED_PREFIX),
+    )
     install_error_handlers(app)
     install_docs(app)
     document_security(app)
+    media.document_media(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
     index_routes(app)
