@@ -429,3 +429,29 @@ async def test_the_sweep_removes_unused_uploads_after_the_grace_period(
     for url in (used["url"], avatar["image"]):
         assert (await media.client.get(url.removeprefix(PUBLIC))).status_code == 200
     assert (await media.client.get(unused["url"].removeprefix(PUBLIC))).status_code == 404
+
+
+async def test_the_file_cap_applies_to_the_file_not_only_to_the_body(tmp_path: Path) -> None:
+    # The body cap allows the multipart framing on top of UPLOAD_MAX_BYTES: a file one byte
+    # over fits in the body and must still be refused.
+    async with media_app(tmp_path, upload_max_bytes=64 * 1024) as small:
+        account = await register(small.client, "jake")
+        response = await upload(small, account, b"\x89PNG\r\n\x1a\n" + b"\x00" * (64 * 1024 - 7))
+
+        assert_error(response, 413, "body")
+        assert "file is larger than 65536 bytes" in response.json()["errors"]["body"][0]
+        assert list(small.incoming.iterdir()) == []
+
+
+async def test_uploads_are_rate_limited_as_writes(tmp_path: Path) -> None:
+    async with media_app(tmp_path, rate_limit_enabled=True, rate_limit_write="2/minute") as app:
+        account = await register(app.client, "jake")
+        statuses = [
+            (await upload(app, account, files.png(color=color))).status_code
+            for color in ("red", "green", "blue")
+        ]
+        limited = await upload(app, account, files.png(color="yellow"))
+
+    assert statuses[:2] == [201, 201]
+    assert_error(limited, 429, "body")
+    assert "Retry-After" in limited.headers
