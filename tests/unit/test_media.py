@@ -210,3 +210,36 @@ async def test_locating_refuses_names_that_are_not_ours(media: InMemoryMediaStor
     for name in ("../secret", "0" * 64 + ".webp"):  # not ours; ours but absent
         with pytest.raises(MediaNotFound):
             await locate.execute(name)
+
+
+def test_uploads_are_on_only_with_a_public_url() -> None:
+    from entrypoints.settings import Settings
+
+    assert not Settings(database_url="memory://").media_on
+    on = Settings(database_url="memory://", public_base_url="https://api.example.com/")
+    assert on.media_on
+    assert on.media_url_base == "https://api.example.com/media"
+    cdn = Settings(database_url="memory://", media_base_url="https://cdn.example.com/m")
+    assert cdn.media_url_base == "https://cdn.example.com/m"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"media_enabled": True}, "PUBLIC_BASE_URL or MEDIA_BASE_URL is required"),
+        ({"public_base_url": "ftp://x"}, "PUBLIC_BASE_URL must be an http"),
+        (
+            {"public_base_url": "https://a.example", "media_store": "s3"},
+            "MEDIA_STORE=s3 needs MEDIA_S3_ENDPOINT_URL",
+        ),
+    ],
+)
+def test_a_media_configuration_that_cannot_work_is_refused(
+    values: dict[str, object], message: str
+) -> None:
+    from pydantic import ValidationError
+
+    from entrypoints.settings import Settings
+
+    with pytest.raises(ValidationError, match=message):
+        Settings(database_url="memory://", **values)  # type: ignore[arg-type]
