@@ -11,10 +11,14 @@ import httpx2
 import pytest
 from PIL import Image
 
+from adapters.s3.media import S3Location, S3MediaStore
 from core.media.use_cases import SweepUnusedUploads
 from tests.api.helpers import Account, assert_error, publish, register
 from tests.media import files
 from tests.media.apps import PUBLIC, MediaApp, media_app
+from tests.media.s3 import BUCKET, KEY_ID, SECRET, s3_endpoint
+
+__all__ = ["s3_endpoint"]  # the fixture, used by name
 
 UPLOADS = "/api/uploads"
 AVATAR = "/api/user/image"
@@ -455,3 +459,34 @@ async def test_uploads_are_rate_limited_as_writes(tmp_path: Path) -> None:
     assert statuses[:2] == [201, 201]
     assert_error(limited, 429, "body")
     assert "Retry-After" in limited.headers
+
+
+async def test_with_the_s3_store_media_redirects_to_a_signed_url(
+    tmp_path: Path, s3_endpoint: str
+) -> None:
+    async with (
+        httpx2.AsyncClient(timeout=5.0) as s3_client,
+        media_app(
+            tmp_path,
+            store=S3MediaStore(
+                s3_client,
+                S3Location(s3_endpoint, BUCKET, prefix="api-test/"),
+                access_key_id=KEY_ID,
+                secret_access_key=SECRET,
+            ),
+        ) as app,
+    ):
+        account = await register(app.client, "jake")
+        url = (await upload(app, account, files.png())).json()["upload"]["url"]
+        redirect = await app.client.get(url.removeprefix(PUBLIC))
+        signed = redirect.headers["Location"]
+        served = await s3_client.get(signed)
+
+    assert redirect.status_code == 302
+    assert signed.startswith(f"{s3_endpoint}/{BUCKET}/api-test/")
+    assert "X-Amz-Signature=" in signed
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "image/webp"
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert decoded(served.content).format == "WEBP"
+    assert app.stored() == []  # nothing on the local disk

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx2
 import pytest
-from botocore.auth import S3SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-from moto.server import ThreadedMotoServer
 
 from adapters.filesystem.media import FileSystemMediaStore
 from adapters.memory.media import InMemoryMediaStore
 from adapters.s3.media import S3Location, S3MediaStore
 from core.media.ports import MediaStore
+from tests.media.s3 import BUCKET, KEY_ID, SECRET, free_port, s3_endpoint
+
+__all__ = ["s3_endpoint"]  # the fixture, used by name
 
 NAME = "a" * 64 + ".webp"
 OTHER = "b" * 64 + ".thumb.webp"
-BUCKET = "conduit-media"
-KEY_ID, SECRET = "test-key-id", "test-secret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A local S3-compatible server (moto) for this run, with the bucket created."""
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    request = AWSRequest(method="PUT", url=f"{endpoint}/{BUCKET}", data=b"")
-    S3SigV4Auth(Credentials(KEY_ID, SECRET), "s3", "us-east-1").add_auth(request)
-    created = httpx2.put(str(request.url), headers=dict(request.headers.items()))
-    assert created.status_code == 200, created.text
-    yield endpoint
-    server.stop()
 
 
 @pytest.fixture(params=["memory", "filesystem", "s3"])
@@ -127,7 +101,7 @@ async def test_an_s3_store_that_does_not_answer_is_unavailable() -> None:
     async with httpx2.AsyncClient(timeout=1.0) as client:
         dead = S3MediaStore(
             client,
-            S3Location(f"http://127.0.0.1:{_free_port()}", BUCKET),
+            S3Location(f"http://127.0.0.1:{free_port()}", BUCKET),
             access_key_id=KEY_ID,
             secret_access_key=SECRET,
         )

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from adapters.filesystem.media import FileSystemMediaStore
 from adapters.imaging.pillow import PillowImageProcessor
+from core.media.ports import MediaStore
 from entrypoints.container import build_container
 from entrypoints.lifespan import Infrastructure, MediaClients
 from entrypoints.settings import Settings
@@ -54,7 +55,12 @@ def media_settings(incoming: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def media_app(
-    folder: Path, *, processes: bool = False, workers: int = 1, **overrides: Any
+    folder: Path,
+    *,
+    processes: bool = False,
+    workers: int = 1,
+    store: MediaStore | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[MediaApp]:
     root, incoming = folder / "media", folder / "incoming"
     incoming.mkdir(parents=True, exist_ok=True)
@@ -65,7 +71,7 @@ async def media_app(
         processes=processes,
         max_pixels=settings.upload_max_pixels,
     )
-    media = MediaClients(FileSystemMediaStore(root), processor, [processor.close])
+    media = MediaClients(store or FileSystemMediaStore(root), processor, [processor.close])
     infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage(), media=media)
     clock = TickingClock()
     app = app_serving(settings, build_container(settings, infra, clock=clock))
