@@ -16,7 +16,6 @@ from sqlalchemy.engine import make_url
 
 from adapters.filesystem.media import FileSystemMediaStore
 from adapters.imaging.pillow import PillowImageProcessor
-from adapters.s3.media import S3Location, S3MediaStore
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sql.failures import explain_database_failure
 from core.media.ports import ImageProcessor, MediaStore
@@ -62,6 +61,10 @@ def open_media(settings: Settings, *, processes: bool = True) -> MediaClients:
     closers: list[Callable[[], Awaitable[None] | None]] = [processor.close]
     store: MediaStore
     if settings.media_store == "s3":
+        # Imported here: botocore takes a noticeable part of a second to import, which every
+        # worker of a server without S3 would pay at start.
+        from adapters.s3.media import S3Location, S3MediaStore
+
         client = httpx2.AsyncClient(timeout=S3_TIMEOUT)
         secret = settings.media_s3_secret_access_key
         store = S3MediaStore(

@@ -16,8 +16,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from core.media.errors import UnsupportedImage
 from core.media.model import (
@@ -32,6 +31,12 @@ from core.media.model import (
 )
 from core.shared.errors import Unavailable
 
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported where images are decoded (a worker, at its first image), not when the
+# server starts: a server whose uploads are off never loads it.
+
 WEBP_QUALITY = 82
 # Niceness of the decoding processes: under load the event loop comes first.
 WORKER_NICENESS = 10
@@ -42,6 +47,8 @@ class ImageRejected(Exception):
 
 
 def _limit_pixels(max_pixels: int) -> None:
+    from PIL import Image
+
     # Pillow's own guard: a warning past MAX_IMAGE_PIXELS, DecompressionBombError past twice
     # that, both raised from Image.open before any pixel is decoded. process_file checks the
     # exact ceiling itself too.
@@ -55,6 +62,8 @@ def _worker_start(max_pixels: int) -> None:
 
 
 def _fit(image: Image.Image, spec: VariantSpec) -> Image.Image:
+    from PIL import Image, ImageOps
+
     if spec.square:
         side = min(spec.max_width, image.width, image.height)
         return ImageOps.fit(image, (side, side), Image.Resampling.LANCZOS)
@@ -75,6 +84,8 @@ def process_file(path: str, kind: str, max_pixels: int) -> ProcessedImage:
     image we take. Runs in a worker."""
     with open(path, "rb") as file:
         head = file.read(SNIFF_BYTES)
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     found = sniff(head)
     if found is None:
         raise ImageRejected("is not a JPEG, PNG, WebP or GIF image")
@@ -135,8 +146,12 @@ class PillowImageProcessor:
                 initargs=(max_pixels,),
             )
         else:
-            _limit_pixels(max_pixels)
-            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pillow")
+            self._pool = ThreadPoolExecutor(
+                max_workers=workers,
+                thread_name_prefix="pillow",
+                initializer=_limit_pixels,
+                initargs=(max_pixels,),
+            )
         self._capacity = workers + max_waiting
         self._in_flight = 0
 
