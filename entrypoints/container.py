@@ -47,6 +47,16 @@ from core.auth.ports import (
 )
 from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
+from core.media.model import MediaPolicy
+from core.media.ports import ImageProcessor, MediaStore, MediaTransaction
+from core.media.use_cases import (
+    DeleteUpload,
+    GetUpload,
+    LocateMedia,
+    SetAvatar,
+    SweepUnusedUploads,
+    UploadImage,
+)
 from core.notifications.live import WatchNotifications
 from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.notifications.use_cases import (
@@ -68,7 +78,8 @@ from core.users.ports import PasswordHasher, UsersTransaction
 from core.users.use_cases import GetCurrentUser, RegisterUser, UpdateUser
 from entrypoints import metrics
 from entrypoints.http.live_socket import SocketPolicy
-from entrypoints.lifespan import Infrastructure
+from entrypoints.http.uploads import UploadLimits
+from entrypoints.lifespan import Infrastructure, open_media
 from entrypoints.settings import Settings
 from entrypoints.storage.backend import AppTransaction as AppTransaction  # re-exported, as
 from entrypoints.storage.backend import AppUnitOfWork as AppUnitOfWork  # the tests use them
@@ -83,6 +94,7 @@ CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
     UnitOfWork[ArticlesTransaction],
     UnitOfWork[AuthTransaction],
     UnitOfWork[NotificationsTransaction],
+    UnitOfWork[MediaTransaction],
 )
 
 USE_CASES: tuple[type[Any], ...] = (
@@ -124,6 +136,13 @@ USE_CASES: tuple[type[Any], ...] = (
     MarkNotificationsRead,
     WatchArticle,
     WatchNotifications,
+    # media (issue 14)
+    UploadImage,
+    SetAvatar,
+    GetUpload,
+    DeleteUpload,
+    LocateMedia,
+    SweepUnusedUploads,
 )
 
 
@@ -228,6 +247,7 @@ def build_container(
         draining=infra.drain.is_draining,
     )
     container.register(CheckReadiness, instance=readiness)
+    register_media(container, settings, infra)
     for use_case in USE_CASES:
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
@@ -262,6 +282,30 @@ def register_live(container: punq.Container, settings: Settings, publisher: Even
         ),
     )
     container.register(SocketPolicy, instance=SocketPolicy.of(settings))
+
+
+def media_policy(settings: Settings) -> MediaPolicy:
+    return MediaPolicy(
+        enabled=settings.media_on,
+        base_url=settings.media_url_base,
+        quota=settings.upload_quota,
+        max_pixels=settings.upload_max_pixels,
+        grace_period=settings.media_grace_period,
+    )
+
+
+def register_media(container: punq.Container, settings: Settings, infra: Infrastructure) -> None:
+    """Media (issue 14): the store and processor the lifespan opened (infra.media); without
+    them (tests building their own Infrastructure), ones from settings, decoding in threads."""
+    if infra.media is None:
+        infra.media = open_media(settings, processes=False)
+    container.register(MediaPolicy, instance=media_policy(settings))
+    container.register(MediaStore, instance=infra.media.store)
+    container.register(ImageProcessor, instance=infra.media.processor)
+    container.register(
+        UploadLimits,
+        instance=UploadLimits(max_bytes=settings.upload_max_bytes, tmp_dir=settings.media_tmp_dir),
+    )
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
+import httpx2
 import punq
 from loguru import logger
 from redis.asyncio import Redis
@@ -15,8 +17,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
 from adapters.cache.callers import ProcessCallerCache
+from adapters.filesystem.media import FileSystemMediaStore
+from adapters.imaging.pillow import PillowImageProcessor
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sql.failures import explain_database_failure
+from core.media.ports import ImageProcessor, MediaStore
 from core.users.ports import PasswordHasher
 from entrypoints.settings import Settings
 from entrypoints.shutdown import Drain
@@ -25,6 +30,63 @@ from entrypoints.storage.registry import backend_for
 
 # user:password@ in a URL quoted by an unexpected error: the password is masked.
 _USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
+@dataclass
+class MediaClients:
+    """The media store and the image processor (issue 14), and what closes them."""
+
+    store: MediaStore
+    processor: ImageProcessor
+    closers: list[Callable[[], Awaitable[None] | None]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for closer in self.closers:
+            result = closer()
+            if result is not None:
+                await result
+
+
+# The S3 store's requests: a stalled store must not hold an upload or a delete for long.
+S3_TIMEOUT = httpx2.Timeout(10.0, connect=3.0)
+
+
+def open_media(settings: Settings, *, processes: bool = True) -> MediaClients:
+    """The store MEDIA_STORE names and a decoding pool. Nothing starts here: the pool's
+    processes are spawned by the first upload, the filesystem store's folders by its first
+    write."""
+    processor = PillowImageProcessor(
+        max_workers=settings.media_workers,
+        max_waiting=settings.media_max_waiting,
+        processes=processes,
+        max_pixels=settings.upload_max_pixels,
+    )
+    closers: list[Callable[[], Awaitable[None] | None]] = [processor.close]
+    store: MediaStore
+    if settings.media_store == "s3":
+        # Imported here: botocore takes a noticeable part of a second to import, which every
+        # worker of a server without S3 would pay at start.
+        from adapters.s3.media import S3Location, S3MediaStore
+
+        client = httpx2.AsyncClient(timeout=S3_TIMEOUT)
+        secret = settings.media_s3_secret_access_key
+        store = S3MediaStore(
+            client,
+            S3Location(
+                endpoint=settings.media_s3_endpoint_url or "",
+                bucket=settings.media_s3_bucket or "",
+                region=settings.media_s3_region,
+                prefix=settings.media_s3_prefix,
+                public_endpoint=settings.media_s3_public_url,
+            ),
+            access_key_id=settings.media_s3_access_key_id or "",
+            secret_access_key=secret.get_secret_value() if secret else "",
+            presign_ttl_s=settings.media_s3_presign_ttl_s,
+        )
+        closers.append(client.aclose)
+    else:
+        store = FileSystemMediaStore(settings.media_root)
+    return MediaClients(store, processor, closers)
 
 
 @dataclass
@@ -38,6 +100,7 @@ class Infrastructure:
     redis: Redis | None = None
     drain: Drain = field(default_factory=Drain)
     _closers: list[Argon2PasswordHasher] = field(default_factory=list)
+    media: MediaClients | None = None  # None: the container opens them (tests pass their own)
 
 
 def describe_database_failure(exc: BaseException, settings: Settings) -> str:
@@ -88,7 +151,9 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
             await redis.aclose()
         hasher.close()
         raise
-    return Infrastructure(hasher=hasher, storage=storage, redis=redis, _closers=[hasher])
+    infra = Infrastructure(hasher=hasher, storage=storage, redis=redis, _closers=[hasher])
+    infra.media = open_media(settings)
+    return infra
 
 
 def callers_watched(
@@ -99,6 +164,8 @@ def callers_watched(
 
 
 async def close_infrastructure(infra: Infrastructure) -> None:
+    if infra.media is not None:
+        await infra.media.close()
     await infra.storage.close()
     if infra.redis is not None:
         await infra.redis.aclose()

@@ -237,6 +237,107 @@ class Settings(BaseSettings):
     )
     otel_service_name: str = "conduit"
 
+    # --- media uploads (issue 14): core/media, entrypoints/http/routes/media.py ---
+    public_base_url: str | None = Field(
+        default=None,
+        description="This service's public URL (https://api.example.com): absolute media "
+        "URLs are built from it (never from the request's Host). Uploads are on when it or "
+        "MEDIA_BASE_URL is set.",
+    )
+    media_base_url: str | None = Field(
+        default=None,
+        description="Where media names are served from, e.g. a CDN in front of GET /media. "
+        "Default: PUBLIC_BASE_URL + /media.",
+    )
+    media_enabled: bool | None = Field(
+        default=None,
+        description="Uploads on or off. Default: on when PUBLIC_BASE_URL or MEDIA_BASE_URL "
+        "is set; on without either is a configuration error.",
+    )
+    media_store: Literal["filesystem", "s3"] = Field(
+        default="filesystem", description="Where images are kept: MEDIA_ROOT or an S3 bucket."
+    )
+    media_root: str = Field(default="./media", description="Folder of the filesystem store.")
+    media_tmp_dir: str | None = Field(
+        default=None,
+        description="Folder for uploads being received (removed after each request). "
+        "Default: the system's temporary folder.",
+    )
+    media_s3_endpoint_url: str | None = None
+    media_s3_public_url: str | None = Field(
+        default=None, description="The S3 endpoint as browsers reach it, if it differs."
+    )
+    media_s3_bucket: str | None = None
+    media_s3_region: str = "us-east-1"
+    media_s3_prefix: str = ""
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: SecretStr | None = None
+    media_s3_presign_ttl_s: int = Field(default=300, ge=1, le=604_800)
+    upload_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1_024,
+        description="Largest uploaded file (413 above, while streaming); replaces "
+        "MAX_BODY_BYTES on the upload routes.",
+    )
+    upload_max_pixels: int = Field(
+        default=40_000_000, ge=1, description="Largest image, in pixels (decompression bombs)."
+    )
+    upload_quota: int = Field(default=200, ge=0, description="Uploads each user may hold.")
+    media_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Processes decoding images, per worker. Default: CPUs - 1, at least 1.",
+    )
+    media_max_waiting: int = Field(
+        default=16,
+        ge=0,
+        le=10_000,
+        description="Uploads that may wait for a decoding process; one more is answered 503.",
+    )
+    media_sweep_interval_s: float = Field(
+        default=3_600.0,
+        ge=0,
+        le=86_400,
+        description="Seconds between sweeps of unused uploads in the server (0: never).",
+    )
+    media_grace_period: timedelta = Field(
+        default=timedelta(hours=24),
+        description="How long an upload no profile or article uses is kept.",
+    )
+
+    @model_validator(mode="after")
+    def _media_urls(self) -> Settings:
+        for name in ("public_base_url", "media_base_url", "media_s3_public_url"):
+            value = getattr(self, name)
+            if value is not None and not _ORIGIN.match(value):
+                raise ValueError(f"{name.upper()} must be an http(s) URL")
+        if self.media_enabled and not (self.public_base_url or self.media_base_url):
+            raise ValueError("PUBLIC_BASE_URL or MEDIA_BASE_URL is required when MEDIA_ENABLED")
+        if self.media_on and self.media_store == "s3":
+            missing = [
+                name.upper()
+                for name in ("media_s3_endpoint_url", "media_s3_bucket", "media_s3_access_key_id")
+                if not getattr(self, name)
+            ]
+            if self.media_s3_secret_access_key is None:
+                missing.append("MEDIA_S3_SECRET_ACCESS_KEY")
+            if missing:
+                raise ValueError(f"MEDIA_STORE=s3 needs {', '.join(missing)}")
+        return self
+
+    @property
+    def media_on(self) -> bool:
+        if self.media_enabled is not None:
+            return self.media_enabled
+        return bool(self.public_base_url or self.media_base_url)
+
+    @property
+    def media_url_base(self) -> str:
+        if self.media_base_url:
+            return self.media_base_url.rstrip("/")
+        return f"{(self.public_base_url or '').rstrip('/')}/media"
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

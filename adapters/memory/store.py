@@ -25,6 +25,7 @@ from adapters.memory.outbox import (
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
+from core.media.model import Upload
 from core.shared.events import AccountChanged, CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
@@ -46,6 +47,7 @@ class MemoryState:
     last_outbox_id: int = 0
     notifications: dict[int, NotificationRow] = field(default_factory=dict)
     last_notification_id: int = 0
+    uploads: dict[uuid.UUID, Upload] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -62,6 +64,7 @@ class MemoryState:
             self.last_outbox_id,
             dict(self.notifications),
             self.last_notification_id,
+            dict(self.uploads),
         )
 
 
@@ -310,6 +313,42 @@ class InMemoryApiKeyRepository:
             self._s.api_keys[key_id] = replace(key, last_used_at=now)
 
 
+class InMemoryUploadRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, upload: Upload) -> Upload:
+        # Mirrors uq_uploads_owner_id_kind_digest with ON CONFLICT DO NOTHING.
+        for held in self._s.uploads.values():
+            same = (held.owner_id, held.kind, held.digest)
+            if same == (upload.owner_id, upload.kind, upload.digest):
+                return held
+        self._s.uploads[upload.id] = upload
+        return upload
+
+    async def get(self, upload_id: uuid.UUID) -> Upload | None:
+        return self._s.uploads.get(upload_id)
+
+    async def delete(self, upload_id: uuid.UUID) -> None:
+        self._s.uploads.pop(upload_id, None)
+
+    async def count_for_owner(self, owner_id: UserId) -> int:
+        return sum(1 for u in self._s.uploads.values() if u.owner_id == owner_id)
+
+    async def count_for_digest(self, digest: str) -> int:
+        return sum(1 for u in self._s.uploads.values() if u.digest == digest)
+
+    async def unused_before(self, cutoff: datetime, limit: int) -> list[Upload]:
+        texts = [u.image or "" for u in self._s.users.values()]
+        texts += [a.body for a in self._s.articles.values()]
+        unused = [
+            u
+            for u in self._s.uploads.values()
+            if u.created_at < cutoff and not any(u.digest in text for text in texts)
+        ]
+        return sorted(unused, key=lambda u: (u.created_at, u.id))[:limit]
+
+
 class InMemoryTransaction:
     def __init__(
         self,
@@ -340,6 +379,7 @@ class InMemoryTransaction:
         self._api_keys = InMemoryApiKeyRepository(state)
         self._outbox = InMemoryOutboxRepository(state)
         self._notifications = InMemoryNotificationRepository(state)
+        self._uploads = InMemoryUploadRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -376,6 +416,10 @@ class InMemoryTransaction:
     @property
     def notifications(self) -> InMemoryNotificationRepository:
         return self._notifications
+
+    @property
+    def uploads(self) -> InMemoryUploadRepository:
+        return self._uploads
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     true,
 )
@@ -234,4 +235,25 @@ notifications = Table(
     Index(None, "actor_id"),
     Index(None, "article_id"),
     Index(None, "comment_id"),
+)
+
+# --- media (issue 14): one row per owner's reference to an image; `digest` (the SHA-256 of
+# the re-encoded main variant) names its blobs in the MediaStore. Deleting a user deletes
+# their references; the periodic sweep then deletes the blobs nobody references.
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("content_type", String(40), nullable=False),
+    Column("width", Integer(), nullable=False),
+    Column("height", Integer(), nullable=False),
+    Column("bytes", Integer(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    CheckConstraint("kind IN ('avatar', 'article')", name="kind"),
+    UniqueConstraint("owner_id", "kind", "digest"),
+    Index(None, "digest"),
+    Index(None, "created_at"),
 )

@@ -135,6 +135,7 @@ class Scope(StrEnum):
     SOCIAL_WRITE = "social:write"
     PROFILE_WRITE = "profile:write"
     FEED_READ = "feed:read"
+    MEDIA_WRITE = "media:write"  # uploads and the avatar (issue 14)
 
 
 @dataclass(frozen=True, slots=True)

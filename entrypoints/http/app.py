@@ -11,6 +11,7 @@ import punq
 from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
+from core.media.use_cases import SweepUnusedUploads
 from core.shared.live import EventHub
 from core.shared.outbox import RelayOutbox
 from entrypoints.container import build_container
@@ -26,6 +27,7 @@ from entrypoints.http.routes import (
     auth,
     events,
     health,
+    media,
     notifications,
     profiles,
     users,
@@ -34,6 +36,7 @@ from entrypoints.http.routes.live import add_socket_routes
 from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import callers_watched, close_infrastructure, open_infrastructure
 from entrypoints.logging import configure_logging
+from entrypoints.media_sweep import media_sweeping
 from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
 from entrypoints.shutdown import DRAIN_STATE_KEY, drain_before_exit
@@ -53,7 +56,14 @@ API_ROUTERS = (
     admin.router,
     notifications.router,
     events.router,
+    media.router,
 )
+
+
+def upload_paths(*prefixes: str) -> frozenset[str]:
+    """The routes whose body cap is UPLOAD_MAX_BYTES (plus the multipart framing) instead of
+    MAX_BODY_BYTES (issue 14)."""
+    return frozenset(f"{prefix}{path}" for prefix in prefixes for path in media.UPLOAD_PATHS)
 
 
 def rate_limit_responses(settings: Settings) -> dict[int | str, dict[str, Any]]:
@@ -95,9 +105,13 @@ def create_app(
             drain_before_exit(infra.drain, settings.shutdown_drain_delay, orphaned=orphaned)
             freeze_startup_heap()
             relay = app.state.container.resolve(RelayOutbox)
+            sweep = app.state.container.resolve(SweepUnusedUploads)
             async with (
                 callers_watched(infra, app.state.container),  # issue 10
                 relay_running(relay, enabled=settings.outbox_relay_enabled),
+                media_sweeping(
+                    sweep, enabled=settings.media_on, interval_s=settings.media_sweep_interval_s
+                ),
             ):
                 # The server's connections see the drain: shutdown begins it (serving.py).
                 yield {DRAIN_STATE_KEY: infra.drain}
@@ -136,10 +150,17 @@ def create_app(
     )
     app.include_router(auth.well_known)
     app.include_router(health.router)  # at the root: probes are not part of the API
-    install_middleware(app, settings, RouteTemplates(app))
+    app.include_router(media.files)  # at the root too: GET /media/{name}, the images
+    install_middleware(
+        app,
+        settings,
+        RouteTemplates(app),
+        upload_paths=upload_paths(API_PREFIX, VERSIONED_PREFIX),
+    )
     install_error_handlers(app)
     install_docs(app)
     document_security(app)
+    media.document_media(app)
     install_index(app, api_root=API_PREFIX, versioned_root=VERSIONED_PREFIX)
     install_observability(app, settings)  # last: its middleware must see every request
     add_socket_routes(app, API_PREFIX, VERSIONED_PREFIX)  # live notifications (issue 12)

@@ -32,6 +32,7 @@ from entrypoints.http.errors import (
 )
 from entrypoints.http.rate_limits import STATE_KEY as RATE_LIMIT_STATE_KEY
 from entrypoints.http.rate_limits import rate_limit_headers
+from entrypoints.http.uploads import MULTIPART_OVERHEAD
 from entrypoints.logging import new_request_id, request_context
 from entrypoints.settings import ConfigurationError, Settings
 
@@ -139,10 +140,15 @@ class EdgeMiddleware:
         max_body_bytes: int,
         templates: RouteTemplates,
         rate_limit_headers: bool,
+        upload_paths: frozenset[str] = frozenset(),
+        upload_body_bytes: int = 0,
     ) -> None:
         self.app = app
         self.cors = cors
         self.max_body_bytes = max_body_bytes
+        # Media uploads (issue 14): their own cap, on their routes only.
+        self.upload_paths = upload_paths
+        self.upload_body_bytes = upload_body_bytes
         self.templates = templates
         self.rate_limit_headers = rate_limit_headers
 
@@ -176,6 +182,9 @@ class EdgeMiddleware:
         response_started = False
         https = scope.get("scheme") == "https"  # uvicorn applies trusted X-Forwarded-Proto
         head = method == "HEAD"
+        limit = (
+            self.upload_body_bytes if scope["path"] in self.upload_paths else self.max_body_bytes
+        )
         # HEAD_SCOPE_KEY tells a streaming route (an event stream never ends) to answer at once.
         inner = {**scope, "method": "GET", HEAD_SCOPE_KEY: True} if head else scope
 
@@ -212,18 +221,14 @@ class EdgeMiddleware:
                         await response(scope, receive, edge_send)
                     elif head_bytes > MAX_HEADER_BYTES:
                         await error_response(431)(scope, receive, edge_send)
-                    elif (
-                        declared is not None
-                        and declared.isdigit()
-                        and int(declared) > self.max_body_bytes
-                    ):
-                        await self._too_large(scope, receive, edge_send)
+                    elif declared is not None and declared.isdigit() and int(declared) > limit:
+                        await self._too_large(scope, receive, edge_send, limit)
                     else:
-                        await self.app(inner, self._limited(receive), edge_send)
+                        await self.app(inner, self._limited(receive, limit), edge_send)
                 except _BodyTooLarge:
                     if response_started:
                         raise
-                    await self._too_large(scope, receive, edge_send)
+                    await self._too_large(scope, receive, edge_send, limit)
                 except Exception as exc:
                     response = await on_unexpected(Request(scope, receive), exc)
                     if not response_started:
@@ -245,8 +250,7 @@ class EdgeMiddleware:
             metrics.REQUESTS.labels(*labels).inc()
             metrics.LATENCY.labels(*labels).observe(elapsed)
 
-    def _limited(self, receive: Receive) -> Receive:
-        limit = self.max_body_bytes
+    def _limited(self, receive: Receive, limit: int) -> Receive:
         received = 0
 
         async def limited_receive() -> Message:
@@ -271,9 +275,9 @@ class EdgeMiddleware:
         if https:
             headers.setdefault("Strict-Transport-Security", self.HSTS)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        logger.info("413 payload_too_large (limit {} bytes)", self.max_body_bytes)
-        message = f"request body is larger than {self.max_body_bytes} bytes"
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        logger.info("413 payload_too_large (limit {} bytes)", limit)
+        message = f"request body is larger than {limit} bytes"
         await error_response(413, message)(scope, receive, send)
 
 
@@ -375,7 +379,13 @@ def cors_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def install_middleware(app: FastAPI, settings: Settings, templates: RouteTemplates) -> None:
+def install_middleware(
+    app: FastAPI,
+    settings: Settings,
+    templates: RouteTemplates,
+    *,
+    upload_paths: frozenset[str] = frozenset(),
+) -> None:
     """Ours: compression inside, everything else in one layer around it (EdgeMiddleware).
     `add_middleware` wraps what is there, so this goes innermost first."""
     app.add_middleware(GZipWhenAccepted, minimum_size=GZIP_MINIMUM_BYTES)
@@ -385,6 +395,8 @@ def install_middleware(app: FastAPI, settings: Settings, templates: RouteTemplat
         max_body_bytes=settings.max_body_bytes,
         templates=templates,
         rate_limit_headers=settings.rate_limit_enabled,
+        upload_paths=upload_paths,
+        upload_body_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD,
     )
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
 
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
+from core.media.ports import MediaTransaction
 from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.shared.events import CommitListener
@@ -22,7 +23,12 @@ if TYPE_CHECKING:
 
 
 class AppTransaction(
-    AuthTransaction, ArticlesTransaction, ProfilesTransaction, NotificationsTransaction, Protocol
+    AuthTransaction,
+    ArticlesTransaction,
+    ProfilesTransaction,
+    NotificationsTransaction,
+    MediaTransaction,
+    Protocol,
 ):
     """Every context's repositories in one transaction: what the adapters' transactions are."""
 

@@ -31,6 +31,7 @@ DOMAINS = {
     "admin",
     "health",
     "notifications",
+    "media",  # issue 14
 }
 SECURITY_SCHEMES = {"Token", "OAuth2", "ApiKey"}
 # 403 cannot be read off the document: these operations check a scope, a session-only

@@ -1,0 +1,1 @@
+"""Adapters over an S3-compatible object store."""

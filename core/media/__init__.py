@@ -1,0 +1,1 @@
+"""The media context: image uploads (avatars, article images), their references and blobs."""
