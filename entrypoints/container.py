@@ -10,10 +10,12 @@ from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.streams import InProcessPublisher
+from adapters.oidc.providers import HttpOpenIdProviders, NoOpenIdProviders, ProviderConfig
 from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
+from adapters.redis.one_time import RedisOneTimeStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.streams import RedisStreamPublisher
 from adapters.security.tokens import JoseTokenIssuer
@@ -45,6 +47,10 @@ from core.auth.ports import (
 )
 from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
+from core.identities.links import LinkIdentity, ListIdentities, StartLink, UnlinkIdentity
+from core.identities.model import OidcPolicy
+from core.identities.ports import IdentitiesTransaction, OneTimeStore, OpenIdProviders
+from core.identities.signin import ExchangeSignInCode, FinishSignIn, ListProviders, StartSignIn
 from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.notifications.use_cases import (
     ListNotifications,
@@ -77,6 +83,7 @@ CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
     UnitOfWork[ArticlesTransaction],
     UnitOfWork[AuthTransaction],
     UnitOfWork[NotificationsTransaction],
+    UnitOfWork[IdentitiesTransaction],
 )
 
 USE_CASES: tuple[type[Any], ...] = (
@@ -117,6 +124,15 @@ USE_CASES: tuple[type[Any], ...] = (
     ListNotifications,
     MarkNotificationsRead,
     WatchArticle,
+    # OpenID Connect sign-in (issue 15)
+    ListProviders,
+    StartSignIn,
+    FinishSignIn,
+    ExchangeSignInCode,
+    StartLink,
+    LinkIdentity,
+    ListIdentities,
+    UnlinkIdentity,
 )
 
 
@@ -213,10 +229,47 @@ def build_container(
         draining=infra.drain.is_draining,
     )
     container.register(CheckReadiness, instance=readiness)
+    register_oidc(container, settings, infra, clock, storage.one_time)
     for use_case in USE_CASES:
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
     return container
+
+
+def register_oidc(
+    container: punq.Container,
+    settings: Settings,
+    infra: Infrastructure,
+    clock: Clock,
+    database_store: OneTimeStore,
+) -> None:
+    """OpenID Connect sign-in (issue 15): the providers over the lifespan's HTTP client, and
+    where pending sign-ins and one-time codes live: Redis when REDIS_URL is set, else the
+    database (never one process's memory, but on memory://, where nothing is shared)."""
+    providers: OpenIdProviders = NoOpenIdProviders()
+    if settings.oidc_providers:
+        if infra.oidc_http is None:
+            raise RuntimeError("OIDC_PROVIDERS is set but no HTTP client was opened for it")
+        configs = [
+            ProviderConfig(
+                id=p.id,
+                issuer=p.issuer,
+                client_id=p.client_id,
+                client_secret=p.client_secret.get_secret_value(),
+                scopes=p.scopes,
+                trusted_email_domains=frozenset(p.trusted_email_domains),
+            )
+            for p in settings.oidc_providers
+        ]
+        providers = HttpOpenIdProviders(
+            configs, infra.oidc_http, clock, timeout_s=settings.oidc_timeout_s
+        )
+    container.register(OpenIdProviders, instance=providers)
+    store: OneTimeStore = database_store
+    if infra.redis is not None:
+        store = RedisOneTimeStore(infra.redis, prefix=settings.redis_key_prefix)
+    container.register(OneTimeStore, instance=store)
+    container.register(OidcPolicy, instance=OidcPolicy(settings.oidc_redirect_list))
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import httpx2
 from loguru import logger
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -34,6 +35,8 @@ class Infrastructure:
     storage: StorageBackend
     redis: Redis | None = None
     drain: Drain = field(default_factory=Drain)
+    # issue 15: the one HTTP client that talks to OpenID providers (None: none configured)
+    oidc_http: httpx2.AsyncClient | None = None
     _closers: list[Argon2PasswordHasher] = field(default_factory=list)
 
 
@@ -85,11 +88,33 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
             await redis.aclose()
         hasher.close()
         raise
-    return Infrastructure(hasher=hasher, storage=storage, redis=redis, _closers=[hasher])
+    return Infrastructure(
+        hasher=hasher,
+        storage=storage,
+        redis=redis,
+        oidc_http=open_oidc_http(settings),
+        _closers=[hasher],
+    )
+
+
+def open_oidc_http(settings: Settings) -> httpx2.AsyncClient | None:
+    """The client for OpenID providers, when any is configured: explicit timeouts (a whole
+    sign-in step is also bounded by OIDC_TIMEOUT_S), no redirects followed (discovery, JWKS
+    and token answers come from the URLs asked, or not at all)."""
+    if not settings.oidc_providers:
+        return None
+    timeout = settings.oidc_timeout_s
+    return httpx2.AsyncClient(
+        timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
+        follow_redirects=False,
+        headers={"User-Agent": "conduit-oidc"},
+    )
 
 
 async def close_infrastructure(infra: Infrastructure) -> None:
     await infra.storage.close()
+    if infra.oidc_http is not None:
+        await infra.oidc_http.aclose()
     if infra.redis is not None:
         await infra.redis.aclose()
     for closer in infra._closers:

@@ -25,6 +25,8 @@ from adapters.memory.outbox import (
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
+from core.identities.errors import IdentityTaken
+from core.identities.model import Identity
 from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
@@ -46,6 +48,7 @@ class MemoryState:
     last_outbox_id: int = 0
     notifications: dict[int, NotificationRow] = field(default_factory=dict)
     last_notification_id: int = 0
+    identities: dict[uuid.UUID, Identity] = field(default_factory=dict)  # issue 15
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -62,6 +65,7 @@ class MemoryState:
             self.last_outbox_id,
             dict(self.notifications),
             self.last_notification_id,
+            dict(self.identities),
         )
 
 
@@ -305,6 +309,34 @@ class InMemoryApiKeyRepository:
             self._s.api_keys[key_id] = replace(key, last_used_at=now)
 
 
+class InMemoryIdentityRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, identity: Identity) -> None:
+        # Mirrors uq_user_identities_issuer_subject.
+        if await self.get(identity.issuer, identity.subject) is not None:
+            raise IdentityTaken()
+        self._s.identities[identity.id] = identity
+
+    async def get(self, issuer: str, subject: str) -> Identity | None:
+        return next(
+            (i for i in self._s.identities.values() if (i.issuer, i.subject) == (issuer, subject)),
+            None,
+        )
+
+    async def list_for_user(self, user_id: UserId) -> list[Identity]:
+        mine = [i for i in self._s.identities.values() if i.user_id == user_id]
+        return sorted(mine, key=lambda i: (i.created_at, i.id))
+
+    async def delete(self, user_id: UserId, identity_id: uuid.UUID) -> bool:
+        identity = self._s.identities.get(identity_id)
+        if identity is None or identity.user_id != user_id:
+            return False
+        del self._s.identities[identity_id]
+        return True
+
+
 class InMemoryTransaction:
     def __init__(
         self,
@@ -335,6 +367,7 @@ class InMemoryTransaction:
         self._api_keys = InMemoryApiKeyRepository(state)
         self._outbox = InMemoryOutboxRepository(state)
         self._notifications = InMemoryNotificationRepository(state)
+        self._identities = InMemoryIdentityRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -371,6 +404,10 @@ class InMemoryTransaction:
     @property
     def notifications(self) -> InMemoryNotificationRepository:
         return self._notifications
+
+    @property
+    def identities(self) -> InMemoryIdentityRepository:
+        return self._identities
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

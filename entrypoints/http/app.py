@@ -25,6 +25,7 @@ from entrypoints.http.routes import (
     auth,
     events,
     health,
+    identities,
     notifications,
     profiles,
     users,
@@ -51,6 +52,7 @@ API_ROUTERS = (
     admin.router,
     notifications.router,
     events.router,
+    *identities.routers,  # issue 15: OpenID Connect sign-in, linked identities
 )
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
+from core.identities.ports import IdentitiesTransaction, OneTimeStore
 from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.shared.events import CommitListener
@@ -20,7 +21,12 @@ if TYPE_CHECKING:
 
 
 class AppTransaction(
-    AuthTransaction, ArticlesTransaction, ProfilesTransaction, NotificationsTransaction, Protocol
+    IdentitiesTransaction,  # issue 15; first: it extends AuthTransaction
+    AuthTransaction,
+    ArticlesTransaction,
+    ProfilesTransaction,
+    NotificationsTransaction,
+    Protocol,
 ):
     """Every context's repositories in one transaction: what the adapters' transactions are."""
 
@@ -41,6 +47,7 @@ class StorageAdapters:
     profiles: ProfileQueries
     users: UserDirectory
     notifications: NotificationQueries
+    one_time: OneTimeStore  # issue 15: pending sign-ins and one-time codes
 
 
 class StorageBackend(Protocol):
