@@ -15,6 +15,7 @@ from adapters.sql.engine import (
     unavailable_on_disconnect,
     write_engine,
 )
+from adapters.sql.repositories import execute_mapped
 from adapters.sql.tables import oidc_one_time, user_identities
 from core.identities.model import Identity
 from core.shared.ids import UserId
@@ -38,7 +39,9 @@ class SqlIdentityRepository:
         self._connection = connection
 
     async def add(self, identity: Identity) -> None:
-        await self._connection.execute(
+        # Linked meanwhile by another sign-in: uq_user_identities_issuer_subject, IdentityTaken.
+        await execute_mapped(
+            self._connection,
             insert(user_identities).values(
                 id=identity.id,
                 user_id=identity.user_id,
@@ -47,7 +50,7 @@ class SqlIdentityRepository:
                 subject=identity.subject,
                 email=identity.email,
                 created_at=identity.created_at,
-            )
+            ),
         )
 
     async def get(self, issuer: str, subject: str) -> Identity | None:
