@@ -143,11 +143,13 @@ def build_container(
     clock: Clock | None = None,
     cache: Cache | None = None,
     publisher: EventPublisher | None = None,
+    oidc_providers: OpenIdProviders | None = None,
 ) -> punq.Container:
     """Wire adapters to ports. `cache` overrides the one settings choose (tests); the default
     is Redis when REDIS_URL is set and CACHE_ENABLED, else no cache at all: an in-process
     cache would go stale across workers, since each only hears its own invalidations.
-    `publisher` overrides the event publisher settings choose (tests)."""
+    `publisher` overrides the event publisher settings choose (tests); `oidc_providers` the
+    OpenID providers OIDC_PROVIDERS configures (tests)."""
     container = punq.Container()
     clock = clock or SystemClock()
     container.register(Clock, instance=clock)
@@ -229,7 +231,7 @@ def build_container(
         draining=infra.drain.is_draining,
     )
     container.register(CheckReadiness, instance=readiness)
-    register_oidc(container, settings, infra, clock, storage.one_time)
+    register_oidc(container, settings, infra, clock, storage.one_time, oidc_providers)
     for use_case in USE_CASES:
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
@@ -242,34 +244,39 @@ def register_oidc(
     infra: Infrastructure,
     clock: Clock,
     database_store: OneTimeStore,
+    providers: OpenIdProviders | None = None,
 ) -> None:
     """OpenID Connect sign-in (issue 15): the providers over the lifespan's HTTP client, and
     where pending sign-ins and one-time codes live: Redis when REDIS_URL is set, else the
     database (never one process's memory, but on memory://, where nothing is shared)."""
-    providers: OpenIdProviders = NoOpenIdProviders()
-    if settings.oidc_providers:
-        if infra.oidc_http is None:
-            raise RuntimeError("OIDC_PROVIDERS is set but no HTTP client was opened for it")
-        configs = [
-            ProviderConfig(
-                id=p.id,
-                issuer=p.issuer,
-                client_id=p.client_id,
-                client_secret=p.client_secret.get_secret_value(),
-                scopes=p.scopes,
-                trusted_email_domains=frozenset(p.trusted_email_domains),
-            )
-            for p in settings.oidc_providers
-        ]
-        providers = HttpOpenIdProviders(
-            configs, infra.oidc_http, clock, timeout_s=settings.oidc_timeout_s
-        )
+    if providers is None:
+        providers = openid_providers(settings, infra, clock)
     container.register(OpenIdProviders, instance=providers)
     store: OneTimeStore = database_store
     if infra.redis is not None:
         store = RedisOneTimeStore(infra.redis, prefix=settings.redis_key_prefix)
     container.register(OneTimeStore, instance=store)
     container.register(OidcPolicy, instance=OidcPolicy(settings.oidc_redirect_list))
+
+
+def openid_providers(settings: Settings, infra: Infrastructure, clock: Clock) -> OpenIdProviders:
+    """OIDC_PROVIDERS over the lifespan's HTTP client; none configured, none offered."""
+    if not settings.oidc_providers:
+        return NoOpenIdProviders()
+    if infra.oidc_http is None:
+        raise RuntimeError("OIDC_PROVIDERS is set but no HTTP client was opened for it")
+    configs = [
+        ProviderConfig(
+            id=p.id,
+            issuer=p.issuer,
+            client_id=p.client_id,
+            client_secret=p.client_secret.get_secret_value(),
+            scopes=p.scopes,
+            trusted_email_domains=frozenset(p.trusted_email_domains),
+        )
+        for p in settings.oidc_providers
+    ]
+    return HttpOpenIdProviders(configs, infra.oidc_http, clock, timeout_s=settings.oidc_timeout_s)
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:
