@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +14,7 @@ from adapters.redis.one_time import RedisOneTimeStore
 from core.identities.errors import AccountInactive, InvalidSignInCode
 from core.identities.links import LinkIdentity, StartLink, StartLinkInput, UnlinkIdentity
 from core.identities.model import OidcPolicy
+from core.identities.ports import OneTimeStore
 from core.identities.signin import (
     ExchangeSignInCode,
     FinishSignIn,
@@ -24,8 +26,14 @@ from core.shared.errors import Unavailable
 from core.shared.ids import UserId
 from core.users.errors import UserNotFound
 from core.users.model import Actor
+from entrypoints.container import build_container
+from entrypoints.lifespan import Infrastructure
+from entrypoints.settings import Settings
+from entrypoints.storage.memory import MemoryStorage
+from tests.apps import TEST_SECRET
 from tests.builders import WHEN, Fakes
 from tests.fakes.oidc import FakeOpenIdProviders
+from tests.fakes.passwords import FakePasswordHasher
 from tests.oidc_live import free_port
 
 FRONT = "https://app.test/cb"
@@ -136,3 +144,29 @@ async def test_redis_down_is_unavailable() -> None:
             await store.take("k", now=WHEN)
     finally:
         await client.aclose()
+
+
+def test_the_container_keeps_sign_ins_in_redis_when_it_is_configured() -> None:
+    settings = Settings(environment="test", secret_key=TEST_SECRET, database_url="memory://")
+    plain = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
+    with_redis = dataclasses.replace(plain, redis=Redis.from_url("redis://127.0.0.1:1/0"))
+
+    assert isinstance(build_container(settings, plain).resolve(OneTimeStore), InMemoryOneTimeStore)
+    assert isinstance(
+        build_container(settings, with_redis).resolve(OneTimeStore), RedisOneTimeStore
+    )
+
+
+def test_providers_without_their_http_client_stop_the_start() -> None:
+    settings = Settings(
+        environment="test",
+        secret_key=TEST_SECRET,
+        database_url="memory://",
+        oidc_providers=[
+            {"id": "a", "issuer": "https://id.a.test", "client_id": "c", "client_secret": "s"}
+        ],
+    )
+    infra = Infrastructure(hasher=FakePasswordHasher(), storage=MemoryStorage())
+
+    with pytest.raises(RuntimeError, match="no HTTP client"):
+        build_container(settings, infra)
