@@ -11,10 +11,12 @@ from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.streams import InProcessPublisher
+from adapters.oidc.providers import HttpOpenIdProviders, NoOpenIdProviders, ProviderConfig
 from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
 from adapters.redis.health import RedisHealthCheck
+from adapters.redis.one_time import RedisOneTimeStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.streams import RedisStreamPublisher
 from adapters.security.tokens import JoseTokenIssuer
@@ -47,6 +49,10 @@ from core.auth.ports import (
 )
 from core.auth.sessions import LogIn, PasswordCheck, SignUp
 from core.auth.tokens import GrantToken, LogOutEverywhere, PublishKeys, RevokeToken
+from core.identities.links import LinkIdentity, ListIdentities, StartLink, UnlinkIdentity
+from core.identities.model import OidcPolicy
+from core.identities.ports import IdentitiesTransaction, OneTimeStore, OpenIdProviders
+from core.identities.signin import ExchangeSignInCode, FinishSignIn, ListProviders, StartSignIn
 from core.media.model import MediaPolicy
 from core.media.ports import ImageProcessor, MediaStore, MediaTransaction
 from core.media.use_cases import (
@@ -95,6 +101,7 @@ CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
     UnitOfWork[AuthTransaction],
     UnitOfWork[NotificationsTransaction],
     UnitOfWork[MediaTransaction],
+    UnitOfWork[IdentitiesTransaction],
 )
 
 USE_CASES: tuple[type[Any], ...] = (
@@ -143,6 +150,15 @@ USE_CASES: tuple[type[Any], ...] = (
     DeleteUpload,
     LocateMedia,
     SweepUnusedUploads,
+    # OpenID Connect sign-in (issue 15)
+    ListProviders,
+    StartSignIn,
+    FinishSignIn,
+    ExchangeSignInCode,
+    StartLink,
+    LinkIdentity,
+    ListIdentities,
+    UnlinkIdentity,
 )
 
 
@@ -153,11 +169,13 @@ def build_container(
     clock: Clock | None = None,
     cache: Cache | None = None,
     publisher: EventPublisher | None = None,
+    oidc_providers: OpenIdProviders | None = None,
 ) -> punq.Container:
     """Wire adapters to ports. `cache` overrides the one settings choose (tests); the default
     is Redis when REDIS_URL is set and CACHE_ENABLED, else no cache at all: an in-process
     cache would go stale across workers, since each only hears its own invalidations.
-    `publisher` overrides the event publisher settings choose (tests)."""
+    `publisher` overrides the event publisher settings choose (tests); `oidc_providers` the
+    OpenID providers OIDC_PROVIDERS configures (tests)."""
     container = punq.Container()
     clock = clock or SystemClock()
     container.register(Clock, instance=clock)
@@ -248,6 +266,7 @@ def build_container(
     )
     container.register(CheckReadiness, instance=readiness)
     register_media(container, settings, infra)
+    register_oidc(container, settings, infra, clock, storage.one_time, oidc_providers)
     for use_case in USE_CASES:
         container.register(use_case, scope=punq.Scope.singleton)  # stateless: build once
     check_wiring(container)
@@ -306,6 +325,47 @@ def register_media(container: punq.Container, settings: Settings, infra: Infrast
         UploadLimits,
         instance=UploadLimits(max_bytes=settings.upload_max_bytes, tmp_dir=settings.media_tmp_dir),
     )
+
+
+def register_oidc(
+    container: punq.Container,
+    settings: Settings,
+    infra: Infrastructure,
+    clock: Clock,
+    database_store: OneTimeStore,
+    providers: OpenIdProviders | None = None,
+) -> None:
+    """OpenID Connect sign-in (issue 15): the providers over the lifespan's HTTP client, and
+    where pending sign-ins and one-time codes live: Redis when REDIS_URL is set, else the
+    database (never one process's memory, but on memory://, where nothing is shared)."""
+    if providers is None:
+        providers = openid_providers(settings, infra, clock)
+    container.register(OpenIdProviders, instance=providers)
+    store: OneTimeStore = database_store
+    if infra.redis is not None:
+        store = RedisOneTimeStore(infra.redis, prefix=settings.redis_key_prefix)
+    container.register(OneTimeStore, instance=store)
+    container.register(OidcPolicy, instance=OidcPolicy(settings.oidc_redirect_list))
+
+
+def openid_providers(settings: Settings, infra: Infrastructure, clock: Clock) -> OpenIdProviders:
+    """OIDC_PROVIDERS over the lifespan's HTTP client; none configured, none offered."""
+    if not settings.oidc_providers:
+        return NoOpenIdProviders()
+    if infra.oidc_http is None:
+        raise RuntimeError("OIDC_PROVIDERS is set but no HTTP client was opened for it")
+    configs = [
+        ProviderConfig(
+            id=p.id,
+            issuer=p.issuer,
+            client_id=p.client_id,
+            client_secret=p.client_secret.get_secret_value(),
+            scopes=p.scopes,
+            trusted_email_domains=frozenset(p.trusted_email_domains),
+        )
+        for p in settings.oidc_providers
+    ]
+    return HttpOpenIdProviders(configs, infra.oidc_http, clock, timeout_s=settings.oidc_timeout_s)
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:

@@ -99,6 +99,8 @@ class Infrastructure:
     storage: StorageBackend
     redis: Redis | None = None
     drain: Drain = field(default_factory=Drain)
+    # issue 15: the one HTTP client that talks to OpenID providers (None: none configured)
+    oidc_http: httpx2.AsyncClient | None = None
     _closers: list[Argon2PasswordHasher] = field(default_factory=list)
     media: MediaClients | None = None  # None: the container opens them (tests pass their own)
 
@@ -151,7 +153,13 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
             await redis.aclose()
         hasher.close()
         raise
-    infra = Infrastructure(hasher=hasher, storage=storage, redis=redis, _closers=[hasher])
+    infra = Infrastructure(
+        hasher=hasher,
+        storage=storage,
+        redis=redis,
+        oidc_http=open_oidc_http(settings),
+        _closers=[hasher],
+    )
     infra.media = open_media(settings)
     return infra
 
@@ -163,10 +171,26 @@ def callers_watched(
     return infra.storage.watch_callers(container.resolve(ProcessCallerCache))
 
 
+def open_oidc_http(settings: Settings) -> httpx2.AsyncClient | None:
+    """The client for OpenID providers, when any is configured: explicit timeouts (a whole
+    sign-in step is also bounded by OIDC_TIMEOUT_S), no redirects followed (discovery, JWKS
+    and token answers come from the URLs asked, or not at all)."""
+    if not settings.oidc_providers:
+        return None
+    timeout = settings.oidc_timeout_s
+    return httpx2.AsyncClient(
+        timeout=httpx2.Timeout(timeout, connect=min(timeout, 5.0)),
+        follow_redirects=False,
+        headers={"User-Agent": "conduit-oidc"},
+    )
+
+
 async def close_infrastructure(infra: Infrastructure) -> None:
     if infra.media is not None:
         await infra.media.close()
     await infra.storage.close()
+    if infra.oidc_http is not None:
+        await infra.oidc_http.aclose()
     if infra.redis is not None:
         await infra.redis.aclose()
     for closer in infra._closers:

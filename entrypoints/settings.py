@@ -6,9 +6,10 @@ import re
 import secrets
 from datetime import timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 from loguru import logger
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from entrypoints.database_url import normalise_database_url
@@ -16,6 +17,64 @@ from entrypoints.database_url import normalise_database_url
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./conduit.db"
 MIN_SECRET_BYTES = 32
 _ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
+# --- issue 15: OpenID Connect providers ---
+_PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
+_LOOPBACK = {"127.0.0.1", "localhost", "[::1]"}
+
+
+def _https_or_loopback(url: str, what: str) -> str:
+    """An absolute https URL (http only on the loopback, for local providers and tests)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("https", "http") or not host or parts.fragment:
+        raise ValueError(f"{what} {url!r} is not an absolute https URL")
+    if parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0].lower() not in _LOOPBACK:
+        raise ValueError(f"{what} {url!r} must use https (http is for 127.0.0.1 only)")
+    return url
+
+
+class OidcProviderSettings(BaseModel):
+    """One entry of OIDC_PROVIDERS."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(description="In the URLs: /api/auth/oidc/{id}/login; a-z, 0-9, _ and -.")
+    issuer: str
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    scopes: tuple[str, ...] = ("openid", "email", "profile")
+    trusted_email_domains: tuple[str, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not _PROVIDER_ID.fullmatch(value):
+            raise ValueError(f"provider id {value!r} must be 1-64 of a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        return _https_or_loopback(value, "issuer")
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "openid" not in value:
+            raise ValueError("scopes must include openid")
+        return value
+
+    @field_validator("trusted_email_domains")
+    @classmethod
+    def _domains(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        domains = tuple(d.strip().lower() for d in value)
+        for domain in domains:
+            if not _DOMAIN.fullmatch(domain):
+                raise ValueError(f"trusted email domain {domain!r} is not a domain name")
+        return domains
 
 
 class ConfigurationError(Exception):
@@ -337,6 +396,44 @@ class Settings(BaseSettings):
         if self.media_base_url:
             return self.media_base_url.rstrip("/")
         return f"{(self.public_base_url or '').rstrip('/')}/media"
+
+    # --- OpenID Connect sign-in (issue 15): core/identities, adapters/oidc ---
+    oidc_providers: tuple[OidcProviderSettings, ...] = Field(
+        default=(),
+        description='JSON list of {"id", "issuer", "client_id", "client_secret", "scopes", '
+        '"trusted_email_domains"}.',
+    )
+    oidc_redirect_allowlist: str = Field(
+        default="",
+        description="Comma-separated front-end URLs a sign-in may return to (exact match).",
+    )
+    oidc_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Longest wait for an identity provider, per sign-in step, in seconds.",
+    )
+
+    @field_validator("oidc_providers")
+    @classmethod
+    def _unique_provider_ids(
+        cls, value: tuple[OidcProviderSettings, ...]
+    ) -> tuple[OidcProviderSettings, ...]:
+        ids = [p.id for p in value]
+        if len(set(ids)) != len(ids):
+            raise ValueError("provider ids must be unique")
+        return value
+
+    @field_validator("oidc_redirect_allowlist")
+    @classmethod
+    def _redirect_allowlist(cls, value: str) -> str:
+        for url in (u.strip() for u in value.split(",") if u.strip()):
+            _https_or_loopback(url, "redirect URI")
+        return value
+
+    @property
+    def oidc_redirect_list(self) -> frozenset[str]:
+        return frozenset(u.strip() for u in self.oidc_redirect_allowlist.split(",") if u.strip())
 
     @field_validator("log_level", mode="before")
     @classmethod

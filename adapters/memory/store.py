@@ -25,6 +25,8 @@ from adapters.memory.outbox import (
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
+from core.identities.errors import IdentityTaken
+from core.identities.model import Identity
 from core.media.model import Upload
 from core.shared.events import AccountChanged, CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
@@ -48,6 +50,7 @@ class MemoryState:
     notifications: dict[int, NotificationRow] = field(default_factory=dict)
     last_notification_id: int = 0
     uploads: dict[uuid.UUID, Upload] = field(default_factory=dict)
+    identities: dict[uuid.UUID, Identity] = field(default_factory=dict)  # issue 15
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -65,6 +68,7 @@ class MemoryState:
             dict(self.notifications),
             self.last_notification_id,
             dict(self.uploads),
+            dict(self.identities),
         )
 
 
@@ -349,6 +353,34 @@ class InMemoryUploadRepository:
         return sorted(unused, key=lambda u: (u.created_at, u.id))[:limit]
 
 
+class InMemoryIdentityRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, identity: Identity) -> None:
+        # Mirrors uq_user_identities_issuer_subject.
+        if await self.get(identity.issuer, identity.subject) is not None:
+            raise IdentityTaken()
+        self._s.identities[identity.id] = identity
+
+    async def get(self, issuer: str, subject: str) -> Identity | None:
+        return next(
+            (i for i in self._s.identities.values() if (i.issuer, i.subject) == (issuer, subject)),
+            None,
+        )
+
+    async def list_for_user(self, user_id: UserId) -> list[Identity]:
+        mine = [i for i in self._s.identities.values() if i.user_id == user_id]
+        return sorted(mine, key=lambda i: (i.created_at, i.id))
+
+    async def delete(self, user_id: UserId, identity_id: uuid.UUID) -> bool:
+        identity = self._s.identities.get(identity_id)
+        if identity is None or identity.user_id != user_id:
+            return False
+        del self._s.identities[identity_id]
+        return True
+
+
 class InMemoryTransaction:
     def __init__(
         self,
@@ -380,6 +412,8 @@ class InMemoryTransaction:
         self._outbox = InMemoryOutboxRepository(state)
         self._notifications = InMemoryNotificationRepository(state)
         self._uploads = InMemoryUploadRepository(state)
+
+        self._identities = InMemoryIdentityRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -420,6 +454,10 @@ class InMemoryTransaction:
     @property
     def uploads(self) -> InMemoryUploadRepository:
         return self._uploads
+
+    @property
+    def identities(self) -> InMemoryIdentityRepository:
+        return self._identities
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import IntegrityError
 
 from core.articles.errors import ArticleNotFound, SlugTaken
+from core.identities.errors import IdentityTaken
 from core.shared.errors import DomainError
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 
@@ -46,6 +47,8 @@ _BY_CONSTRAINT: tuple[tuple[tuple[str, ...], Callable[[], DomainError]], ...] = 
         ArticleNotFound,
     ),
     (("fk_articles_author_id_users",), UserNotFound),
+    # issue 15: an identity linked by a concurrent sign-in or link
+    (("uq_user_identities_issuer_subject", "user_identities.issuer"), IdentityTaken),
 )
 
 # SQLite's foreign-key failure names neither constraint nor table ("FOREIGN KEY constraint

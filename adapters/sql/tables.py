@@ -257,3 +257,35 @@ uploads = Table(
     Index(None, "digest"),
     Index(None, "created_at"),
 )
+
+# --- issue 15: OpenID Connect sign-in ---
+# A provider's subject linked to a local account. OpenID Connect names a user by (iss, sub):
+# unique together, whatever the provider's configured id.
+user_identities = Table(
+    "user_identities",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column(
+        "user_id",
+        Uuid(),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("provider", String(64), nullable=False),
+    Column("issuer", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("email", String(254), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("issuer", "subject"),
+)
+
+# Pending sign-ins (by state) and one-time codes: single use (DELETE ... RETURNING), short
+# lived. `key` is a SHA-256 digest of the secret; `value` is JSON text.
+oidc_one_time = Table(
+    "oidc_one_time",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)

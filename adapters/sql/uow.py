@@ -17,6 +17,7 @@ from adapters.sql.engine import (
     unavailable_on_disconnect,
     write_engine,
 )
+from adapters.sql.identities import SqlIdentityRepository
 from adapters.sql.media import SqlUploadRepository
 from adapters.sql.notifications import SqlNotificationRepository
 from adapters.sql.outbox import SqlOutboxRepository, write_outbox
@@ -53,6 +54,7 @@ class SqlAlchemyTransaction:
         self.outbox = SqlOutboxRepository(connection)
         self.notifications = SqlNotificationRepository(connection)
         self.uploads = SqlUploadRepository(connection)
+        self.identities = SqlIdentityRepository(connection)  # issue 15
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

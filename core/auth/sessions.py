@@ -24,6 +24,8 @@ class PasswordCheck:
       refused attempt is refused right password or not (TooManyAttempts)
     - an unknown email costs as much as a wrong password (no enumeration by timing)
     - a deactivated account cannot log in, and fails exactly as a wrong password does
+    - an account without a password (made by OpenID Connect sign-in) fails the same way,
+      whatever password is sent, until its owner sets one
     """
 
     def __init__(
@@ -42,7 +44,9 @@ class PasswordCheck:
         if email and password:
             async with self._uow.begin(read_only=True) as tx:
                 user = await tx.users.get_by_email(email)
-        if user is None:
+        if user is None or not user.has_password:
+            # An account without a password (made by OpenID Connect sign-in) fails as an
+            # unknown email does: the same answer, the same time.
             await self._spend_equal_time(password)
             ok = False
         else:

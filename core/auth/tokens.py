@@ -34,9 +34,10 @@ class TokenRequest:
     client: str | None = None
 
 
-async def _start_session(
+async def start_session(
     tx: AuthTransaction, user: User, now_clock: Clock, policy: AuthPolicy, family: uuid.UUID
 ) -> str:
+    """Store a new refresh token of `family` for the user; returns the token itself."""
     raw = new_secret()
     now = now_clock.now()
     await tx.refresh_tokens.add(
@@ -91,7 +92,7 @@ class GrantToken:
         except InvalidCredentials as exc:
             raise InvalidGrant("invalid username or password") from exc
         async with self._uow.begin() as tx:
-            refresh = await _start_session(tx, user, self._clock, self._policy, uuid.uuid4())
+            refresh = await start_session(tx, user, self._clock, self._policy, uuid.uuid4())
             await tx.commit()
         return self._pair(user, refresh)
 
@@ -118,7 +119,7 @@ class GrantToken:
                 user = await tx.users.get(token.user_id)
                 if user is None or not user.active:
                     raise InvalidGrant("refresh token is invalid or expired")
-                refresh = await _start_session(tx, user, self._clock, self._policy, token.family_id)
+                refresh = await start_session(tx, user, self._clock, self._policy, token.family_id)
                 await tx.commit()
         if reused or user is None:
             raise InvalidGrant("refresh token was already used; the session is revoked")

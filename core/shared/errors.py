@@ -81,3 +81,16 @@ class PreconditionFailed(DomainError):
 class ConcurrentChange(Exception):
     """Background work lost a race to a concurrent change (a row it refers to was deleted
     meanwhile, after it was read). Nobody's error: the work runs again and sees the change."""
+
+
+# --- issue 15 (OpenID Connect): the request itself, and the services we call on its behalf ---
+class BadRequest(DomainError):
+    """The request cannot be acted on as sent (a sign-in `state` missing, expired or used)."""
+
+
+class UpstreamFailed(DomainError):
+    """A service we called for the caller (an identity provider) failed or answered nonsense."""
+
+
+class UpstreamTimeout(DomainError):
+    """A service we called for the caller did not answer in time."""

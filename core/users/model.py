@@ -20,6 +20,9 @@ PASSWORD_MIN = 8
 PASSWORD_MAX = 256
 BIO_MAX = 2_000
 IMAGE_URL_MAX = 2_000
+# The password hash of an account without a password (created by OpenID Connect sign-in): no
+# hash ever equals it, and PasswordCheck refuses it before hashing anything.
+NO_PASSWORD = ""
 
 # Letters (any script), digits, "_", "-" and ".": safe in a URL path segment, no spaces.
 _USERNAME = re.compile(r"^[\w.\-]+$")
@@ -154,6 +157,11 @@ class User:
     role: Role = Role.USER
     active: bool = True
     token_version: int = 0
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account made by OpenID Connect sign-in until its owner sets one."""
+        return self.password_hash != NO_PASSWORD
 
     def with_changes(self, *, now: datetime, **changes: str | None) -> User:
         """A copy with the given fields replaced and `updated_at` moved to `now`."""

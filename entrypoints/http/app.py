@@ -27,6 +27,7 @@ from entrypoints.http.routes import (
     auth,
     events,
     health,
+    identities,
     media,
     notifications,
     profiles,
@@ -57,6 +58,7 @@ API_ROUTERS = (
     notifications.router,
     events.router,
     media.router,
+    *identities.routers,  # issue 15: OpenID Connect sign-in, linked identities
 )
 
 

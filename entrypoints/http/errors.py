@@ -24,6 +24,7 @@ from starlette.routing import Match
 
 from core.auth.errors import OAuthError
 from core.shared.errors import (
+    BadRequest,
     Conflict,
     DomainError,
     InvalidInput,
@@ -33,6 +34,8 @@ from core.shared.errors import (
     PreconditionFailed,
     RateLimited,
     Unavailable,
+    UpstreamFailed,
+    UpstreamTimeout,
 )
 from core.shared.health import DependenciesUnavailable
 from entrypoints.http.routing import DUPLICATE_KEY
@@ -58,6 +61,8 @@ class ErrorCode(StrEnum):
     CORS_REJECTED = "cors_rejected"
     INTERNAL_ERROR = "internal_error"
     UNAVAILABLE = "unavailable"
+    BAD_GATEWAY = "bad_gateway"  # issue 15: an identity provider failed
+    GATEWAY_TIMEOUT = "gateway_timeout"
 
 
 # Domain error category -> (status, code). Conduit reports conflicts (a taken username) with
@@ -71,6 +76,10 @@ STATUS_BY_CATEGORY: tuple[tuple[type[DomainError], int, ErrorCode], ...] = (
     (InvalidInput, 422, ErrorCode.VALIDATION_FAILED),
     (Unavailable, 503, ErrorCode.UNAVAILABLE),
     (PreconditionFailed, 412, ErrorCode.PRECONDITION_FAILED),
+    # issue 15 (OpenID Connect sign-in)
+    (BadRequest, 400, ErrorCode.BAD_REQUEST),
+    (UpstreamFailed, 502, ErrorCode.BAD_GATEWAY),
+    (UpstreamTimeout, 504, ErrorCode.GATEWAY_TIMEOUT),
 )
 
 # Status -> (code, message) for failures the framework, the server or a middleware produce.
@@ -89,6 +98,8 @@ BY_STATUS: dict[int, tuple[ErrorCode, str]] = {
     431: (ErrorCode.HEADERS_TOO_LARGE, "request headers are too large"),
     500: (ErrorCode.INTERNAL_ERROR, "internal server error"),
     503: (ErrorCode.UNAVAILABLE, "service unavailable"),
+    502: (ErrorCode.BAD_GATEWAY, "an upstream service failed"),
+    504: (ErrorCode.GATEWAY_TIMEOUT, "an upstream service did not answer in time"),
 }
 
 DESCRIPTIONS = {
@@ -107,6 +118,8 @@ DESCRIPTIONS = {
     431: "Request headers too large",
     500: "Unexpected failure; quote the requestId when reporting it",
     503: "A dependency is not answering",
+    502: "The identity provider failed or answered something unusable",
+    504: "The identity provider did not answer in time",
 }
 
 

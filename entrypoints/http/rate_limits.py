@@ -17,7 +17,7 @@ from core.auth.ports import TokenIssuer
 from core.shared.rate_limits import ApplyRateLimit, RateDecision, RouteClass, TooManyRequests
 from entrypoints.http.deps import resolved_from
 
-_AUTH_ROUTES = ("/users", "/users/login", "/auth/token")
+_AUTH_ROUTES = ("/users", "/users/login", "/auth/token", "/auth/oidc/exchange")
 STATE_KEY = "rate_limit"
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
 
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
+from core.identities.ports import IdentitiesTransaction, OneTimeStore
 from core.media.ports import MediaTransaction
 from core.notifications.ports import NotificationQueries, NotificationsTransaction
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 
 class AppTransaction(
+    IdentitiesTransaction,  # issue 15; first: it extends AuthTransaction
     AuthTransaction,
     ArticlesTransaction,
     ProfilesTransaction,
@@ -56,6 +58,7 @@ class StorageAdapters:
     profiles: ProfileQueries
     users: UserDirectory
     notifications: NotificationQueries
+    one_time: OneTimeStore  # issue 15: pending sign-ins and one-time codes
 
 
 class StorageBackend(Protocol):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from loguru import logger
 
 from adapters.memory.health import InMemoryHealthCheck
+from adapters.memory.one_time import InMemoryOneTimeStore
 from adapters.memory.outbox import InMemoryNotificationQueries
 from adapters.memory.queries import (
     InMemoryArticleQueries,
@@ -51,6 +52,7 @@ class MemoryStorage(StorageBackend):
             profiles=InMemoryProfileQueries(self.db),
             users=InMemoryUserDirectory(self.db),
             notifications=InMemoryNotificationQueries(self.db),
+            one_time=InMemoryOneTimeStore(),
         )
 
     def health_checks(self) -> Mapping[str, HealthCheck]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sql.engine import dispose_engine, make_engine, on_pool_wait
 from adapters.sql.health import SqlHealthCheck, SqlSchemaCheck
+from adapters.sql.identities import SqlOneTimeStore
 from adapters.sql.notifications import SqlNotificationQueries
 from adapters.sql.queries import SqlArticleQueries, SqlProfileQueries, SqlUserDirectory
 from adapters.sql.schema import Migrations, SchemaRevision, schema_revision
@@ -85,6 +86,7 @@ class SqlStorage(StorageBackend):
             profiles=SqlProfileQueries(self.engine),
             users=SqlUserDirectory(self.engine),
             notifications=SqlNotificationQueries(self.engine),
+            one_time=SqlOneTimeStore(self.engine),
         )
 
     def health_checks(self) -> Mapping[str, HealthCheck]:

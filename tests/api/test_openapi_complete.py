@@ -32,6 +32,7 @@ DOMAINS = {
     "health",
     "notifications",
     "media",  # issue 14
+    "identities",  # issue 15
 }
 SECURITY_SCHEMES = {"Token", "OAuth2", "ApiKey"}
 # 403 cannot be read off the document: these operations check a scope, a session-only
@@ -56,8 +57,18 @@ MAY_BE_FORBIDDEN = {
     ("get", "/api/v1/notifications"),
     ("post", "/api/v1/notifications/read"),
     ("patch", "/api/v1/admin/users/{username}"),
+    # issue 15: session only; a sign-in the provider vouches for may not take over an account
+    ("post", "/api/v1/user/identities/authorization"),
+    ("post", "/api/v1/user/identities"),
+    ("get", "/api/v1/user/identities"),
+    ("delete", "/api/v1/user/identities/{identity_id}"),
+    ("get", "/api/v1/auth/oidc/{provider}/callback"),
 }
-RATE_LIMITED = {("post", "/api/v1/users/login"), ("post", "/api/v1/auth/token")}
+RATE_LIMITED = {
+    ("post", "/api/v1/users/login"),
+    ("post", "/api/v1/auth/token"),
+    ("post", "/api/v1/auth/oidc/exchange"),  # issue 15
+}
 
 Operation = tuple[str, str, dict[str, Any]]
 
@@ -110,7 +121,8 @@ def problems(doc: dict[str, Any], method: str, path: str, op: dict[str, Any]) ->
     key = (method, path)
     responses: dict[str, Any] = op.get("responses", {})
     statuses = set(responses) - {"304"}  # Not Modified: no body by definition
-    successes = {s for s in statuses if s.startswith("2")}
+    # A redirect (the OpenID Connect login and callback, issue 15) is a success without a body.
+    successes = {s for s in statuses if s.startswith(("2", "302"))}
     params: list[dict[str, Any]] = op.get("parameters", [])
     body = op.get("requestBody")
 

@@ -1,0 +1,1 @@
+"""Sign-in through OpenID Connect providers, and the identities linked to local accounts."""
