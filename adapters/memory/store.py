@@ -22,6 +22,7 @@ from adapters.memory.outbox import (
     OutboxRow,
     write_outbox,
 )
+from adapters.memory.webhooks import DeliveryRow, InMemoryWebhookRepository
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
@@ -30,6 +31,7 @@ from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import Role, User, username_key, username_skeleton
+from core.webhooks.model import Subscription
 
 
 @dataclass
@@ -46,6 +48,10 @@ class MemoryState:
     last_outbox_id: int = 0
     notifications: dict[int, NotificationRow] = field(default_factory=dict)
     last_notification_id: int = 0
+    # Webhooks (issue 13): subscriptions by id, deliveries by id.
+    webhooks: dict[uuid.UUID, Subscription] = field(default_factory=dict)
+    deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
+    last_delivery_id: int = 0
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -62,6 +68,9 @@ class MemoryState:
             self.last_outbox_id,
             dict(self.notifications),
             self.last_notification_id,
+            dict(self.webhooks),
+            dict(self.deliveries),
+            self.last_delivery_id,
         )
 
 
@@ -335,6 +344,7 @@ class InMemoryTransaction:
         self._api_keys = InMemoryApiKeyRepository(state)
         self._outbox = InMemoryOutboxRepository(state)
         self._notifications = InMemoryNotificationRepository(state)
+        self._webhooks = InMemoryWebhookRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -371,6 +381,10 @@ class InMemoryTransaction:
     @property
     def notifications(self) -> InMemoryNotificationRepository:
         return self._notifications
+
+    @property
+    def webhooks(self) -> InMemoryWebhookRepository:
+        return self._webhooks
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

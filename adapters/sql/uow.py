@@ -26,6 +26,7 @@ from adapters.sql.repositories import (
     SqlFollowRepository,
     SqlUserRepository,
 )
+from adapters.sql.webhooks import SqlWebhookRepository
 from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.outbox import messages_for
 
@@ -51,6 +52,7 @@ class SqlAlchemyTransaction:
         self.api_keys = SqlApiKeyRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.notifications = SqlNotificationRepository(connection)
+        self.webhooks = SqlWebhookRepository(connection)
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

@@ -135,6 +135,7 @@ class Scope(StrEnum):
     SOCIAL_WRITE = "social:write"
     PROFILE_WRITE = "profile:write"
     FEED_READ = "feed:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.telemetry import TelemetryConfig
 
 from core.shared.outbox import RelayOutbox
+from core.webhooks.delivery import WebhookWorker
 from entrypoints.container import build_container
 from entrypoints.http.docs import document_security, install_docs
 from entrypoints.http.errors import error_responses, install_error_handlers
@@ -28,6 +29,7 @@ from entrypoints.http.routes import (
     notifications,
     profiles,
     users,
+    webhooks,
 )
 from entrypoints.http.routing import add_routes, index_routes
 from entrypoints.lifespan import close_infrastructure, open_infrastructure
@@ -36,6 +38,7 @@ from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
 from entrypoints.shutdown import drain_before_exit
 from entrypoints.supervision import orphaned
+from entrypoints.webhooks import sweeping
 
 API_PREFIX = "/api"
 VERSIONED_PREFIX = "/api/v1"
@@ -51,6 +54,8 @@ API_ROUTERS = (
     admin.router,
     notifications.router,
     events.router,
+    webhooks.router,  # issue 13
+    webhooks.admin_router,
 )
 
 
@@ -93,7 +98,11 @@ def create_app(
             drain_before_exit(infra.drain, settings.shutdown_drain_delay, orphaned=orphaned)
             freeze_startup_heap()
             relay = app.state.container.resolve(RelayOutbox)
-            async with relay_running(relay, enabled=settings.outbox_relay_enabled):
+            worker = app.state.container.resolve(WebhookWorker)
+            async with (
+                relay_running(relay, enabled=settings.outbox_relay_enabled),
+                sweeping(worker, enabled=settings.webhook_worker_embedded),
+            ):
                 yield
         finally:
             await close_infrastructure(infra)

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 
 from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
-from core.notifications.ports import NotificationQueries, NotificationsTransaction
+from core.notifications.ports import NotificationQueries
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.shared.events import CommitListener
 from core.shared.health import HealthCheck
 from core.shared.uow import UnitOfWork
+from core.webhooks.ports import WebhooksTransaction
 
 if TYPE_CHECKING:
     from adapters.sql.schema import SchemaRevision
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 
 
 class AppTransaction(
-    AuthTransaction, ArticlesTransaction, ProfilesTransaction, NotificationsTransaction, Protocol
+    AuthTransaction,
+    ArticlesTransaction,
+    ProfilesTransaction,
+    WebhooksTransaction,  # issue 13; includes NotificationsTransaction
+    Protocol,
 ):
     """Every context's repositories in one transaction: what the adapters' transactions are."""
 
