@@ -323,7 +323,7 @@ def rename_user_command(args: argparse.Namespace) -> None:
     print(f"conduit: {args.old!r} is now {new!r}")
 
 
-def worker_command(_args: argparse.Namespace) -> None:
+def worker_command(args: argparse.Namespace) -> None:
     """Deliver webhooks from the Redis queue (entrypoints/webhooks.py) until SIGTERM/SIGINT."""
     from entrypoints.logging import configure_logging
     from entrypoints.storage.backend import StartRefused
@@ -346,6 +346,11 @@ def worker_command(_args: argparse.Namespace) -> None:
         )
         raise SystemExit(2)
     signal.signal(signal.SIGTERM, _exit_cleanly)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        # The worker's own counters (deliveries, latency, queue depth) for Prometheus.
+        start_http_server(args.metrics_port, addr=args.metrics_host)
     try:
         asyncio.run(run_worker())
     except (StartRefused, MigrationBlocked) as exc:
@@ -472,6 +477,15 @@ def build_parser() -> argparse.ArgumentParser:
         "DATABASE_URL, REDIS_URL and SECRET_KEY.",
         epilog=_environment_epilog(_SERVE_READS),
         formatter_class=_HelpFormatter,
+    )
+    worker_parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="serve this worker's Prometheus metrics on this port (0: not at all)",
+    )
+    worker_parser.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address of the metrics listener"
     )
     worker_parser.set_defaults(handler=worker_command)
     migrate_parser = commands.add_parser(
