@@ -338,6 +338,9 @@ def worker_command(args: argparse.Namespace) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
+    if settings.database_url.startswith("memory"):
+        print("conduit: worker: DATABASE_URL=memory:// is the server's own memory", file=sys.stderr)
+        raise SystemExit(2)
     if settings.secret_key is None and settings.webhook_encryption_key is None:
         # A generated key would not open the secrets the server sealed.
         print(

@@ -244,8 +244,8 @@ class Settings(BaseSettings):
     @property
     def webhook_worker_embedded(self) -> bool:
         """Whether server processes deliver webhooks themselves (else `conduit worker`)."""
-        if self.webhook_worker == "auto":
-            return not self.redis_url
+        if self.webhook_worker == "auto":  # memory://: no other process could see a delivery
+            return not self.redis_url or self.database_url.startswith("memory")
         return self.webhook_worker == "embedded"
 
     def webhook_key_material(self) -> str:

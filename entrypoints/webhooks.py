@@ -24,9 +24,9 @@ STOP_TIMEOUT_S = 5.0
 class TracedWebhookSender(WebhookSender):
     """A client span around each POST and its W3C `traceparent` header (tracing on only)."""
 
-    def __init__(self, inner: WebhookSender) -> None:
+    def __init__(self, inner: WebhookSender, provider: trace.TracerProvider | None = None) -> None:
         self._inner = inner
-        self._tracer = trace.get_tracer("conduit.webhooks")
+        self._tracer = trace.get_tracer("conduit.webhooks", tracer_provider=provider)
 
     async def post(self, url: str, headers: Mapping[str, str], body: bytes) -> AttemptResult:
         with self._tracer.start_as_current_span("webhook POST", kind=trace.SpanKind.CLIENT) as span:
@@ -71,8 +71,10 @@ async def run_worker() -> None:
         webhook_clients,
     )
     from entrypoints.settings import load_settings
+    from entrypoints.tracing import start_process_tracing
 
     settings = load_settings()
+    start_process_tracing(settings)  # when configured: each POST a span, with traceparent
     infra = await open_infrastructure(settings)
     # This process consumes the Redis queue, whatever the server processes do.
     if infra.webhooks is not None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
 from adapters.http.webhooks import HttpxWebhookSender, SenderLimits, open_client
+from entrypoints.webhooks import TracedWebhookSender
 from tests.webhook_receiver import receiving
 
 
@@ -40,3 +46,20 @@ async def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
     assert result.status_code == 200
     [request] = receiver.requests
     assert request.headers["host"] == f"pinned.example:{receiver.port}"
+
+
+async def test_with_tracing_each_post_is_a_client_span_and_sends_its_traceparent() -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    limits = SenderLimits(total_timeout_s=2)
+    async with receiving("200") as receiver:
+        client = open_client(limits, Answers(["127.0.0.1"]), allow_private=True)
+        async with client:
+            sender = TracedWebhookSender(HttpxWebhookSender(client, limits), provider)
+            await sender.post(receiver.url, {}, b"{}")
+    [span] = exporter.get_finished_spans()
+    assert span.kind is SpanKind.CLIENT
+    traceparent = receiver.requests[0].headers["traceparent"]
+    assert span.context is not None
+    assert traceparent.split("-")[1] == f"{span.context.trace_id:032x}"

@@ -24,7 +24,7 @@ from tests.e2e.test_cli import CONDUIT
 from tests.e2e.test_live_server import LiveServer, free_port, register, start
 from tests.infra import REDIS_PREFIX
 
-pytestmark = [pytest.mark.e2e, pytest.mark.redis]
+pytestmark = [pytest.mark.e2e]
 
 
 class HoldingReceiver:
@@ -88,6 +88,7 @@ def start_worker(env: dict[str, str], tmp_path: Path, n: int, *args: str) -> sub
         )
 
 
+@pytest.mark.redis
 def test_a_worker_killed_mid_delivery_is_replaced_and_the_delivery_resent_with_its_id(
     tmp_path: Path, servers: list[LiveServer], redis_url: str, receiver: HoldingReceiver
 ) -> None:
@@ -181,3 +182,32 @@ def test_without_redis_the_server_delivers_webhooks_itself(
     receiver.wait_for(1, timeout_s=20)
     headers, request_body = receiver.requests[0]
     StandardWebhook(created.json()["webhook"]["secret"]).verify(request_body, headers)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_URL": "sqlite:///x.db", "SECRET_KEY": "k" * 40}, "REDIS_URL is not set"),
+        (
+            {"DATABASE_URL": "memory://", "SECRET_KEY": "k" * 40, "REDIS_URL": "redis://x"},
+            "memory://",
+        ),
+        ({"DATABASE_URL": "sqlite:///x.db", "REDIS_URL": "redis://x"}, "set SECRET_KEY"),
+    ],
+)
+def test_a_worker_that_could_not_deliver_refuses_to_start(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    unset = {"SECRET_KEY", "ENVIRONMENT", "DATABASE_URL", "REDIS_URL", "WEBHOOK_ENCRYPTION_KEY"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    done = subprocess.run(
+        [CONDUIT, "worker"],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
