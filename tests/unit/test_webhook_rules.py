@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
@@ -22,6 +23,7 @@ from core.webhooks.model import (
     parse_schedule,
 )
 from core.webhooks.signing import event_body, signature, signed_headers
+from entrypoints.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -197,3 +199,19 @@ def test_sealed_secrets_open_only_with_their_key() -> None:
     tampered = sealed[:-4] + ("AAAA" if not sealed.endswith("AAAA") else "BBBB")
     with pytest.raises(ValueError, match="does not open"):
         box.open(tampered)
+
+
+def test_private_webhook_targets_are_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="WEBHOOK_ALLOW_PRIVATE=true is for tests"):
+        Settings(environment="production", secret_key="p" * 40, webhook_allow_private=True)
+    assert Settings(environment="development", webhook_allow_private=True).webhook_allow_private
+
+
+def test_the_worker_is_embedded_unless_redis_carries_the_queue() -> None:
+    assert Settings(database_url="sqlite:///x.db").webhook_worker_embedded
+    assert not Settings(
+        database_url="sqlite:///x.db", redis_url="redis://r"
+    ).webhook_worker_embedded
+    assert Settings(database_url="memory://", redis_url="redis://r").webhook_worker_embedded
+    with pytest.raises(ValidationError, match="needs REDIS_URL"):
+        Settings(webhook_worker="external")
