@@ -79,20 +79,21 @@ class InMemoryWebhookRepository:
             self._s.last_delivery_id += 1
             i = self._s.last_delivery_id
             delivery = Delivery(
-                i,
-                new.subscription_id,
-                new.message_id,
-                new.event_type,
-                new.payload,
-                DeliveryStatus.PENDING,
-                0,
-                new.created_at,
-                None,
-                None,
-                None,
-                None,
-                None,
-                new.created_at,
+                id=i,
+                subscription_id=new.subscription_id,
+                message_id=new.message_id,
+                event_key=new.event_key,
+                event_type=new.event_type,
+                payload=new.payload,
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+                next_attempt_at=new.created_at,
+                last_attempt_at=None,
+                last_status_code=None,
+                last_latency_ms=None,
+                last_error=None,
+                last_response=None,
+                created_at=new.created_at,
             )
             self._s.deliveries[i] = DeliveryRow(delivery, new.event_key)
             ids.append(i)
@@ -166,7 +167,9 @@ class InMemoryWebhookRepository:
     async def redeliver(self, delivery_id: int, now: datetime) -> None:
         row = self._s.deliveries.get(delivery_id)
         if row is not None:
-            delivery = replace(row.delivery, status=DeliveryStatus.PENDING, next_attempt_at=now)
+            delivery = replace(
+                row.delivery, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
+            )
             self._s.deliveries[delivery_id] = DeliveryRow(delivery, row.event_key, None)
 
     async def last_notification_id(self) -> int:

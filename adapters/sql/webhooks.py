@@ -64,6 +64,7 @@ def _delivery(row: Any) -> Delivery:
         id=int(row.id),
         subscription_id=row.subscription_id,
         message_id=row.message_id,
+        event_key=row.event_key,
         event_type=row.event_type,
         payload=row.payload,
         status=DeliveryStatus(row.status),
@@ -216,7 +217,12 @@ class SqlWebhookRepository:
         await self._connection.execute(
             update(d)
             .where(d.c.id == delivery_id)
-            .values(status=DeliveryStatus.PENDING.value, next_attempt_at=now, lease_until=None)
+            .values(
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                lease_until=None,
+            )
         )
 
     async def last_notification_id(self) -> int:

@@ -194,12 +194,13 @@ class DeliverWebhook:
             result = replace(result, latency_ms=round((time.perf_counter() - started) * 1000))
         outcome = await self._record(delivery.id, delivery.attempts, subscription, result)
         logger.info(
-            "webhook attempt: subscription=%s delivery=%s webhook-id=%s event=%s attempt=%d "
-            "outcome=%s status=%s latency_ms=%d%s",
+            "webhook attempt: subscription=%s event=%s type=%s delivery=%s webhook-id=%s "
+            "attempt=%d outcome=%s status=%s latency_ms=%d%s",
             subscription.id,
+            delivery.event_key,
+            delivery.event_type,
             delivery.id,
             delivery.message_id,
-            delivery.event_type,
             delivery.attempts,
             outcome,
             result.status_code,

@@ -175,6 +175,7 @@ class Delivery:
     id: int
     subscription_id: uuid.UUID
     message_id: str
+    event_key: str  # the event: `outbox:<id>` or `notification:<id>`
     event_type: str
     payload: str
     status: DeliveryStatus

@@ -40,7 +40,8 @@ class WebhookRepository(Protocol):
     - `finish` records an attempt's result and the delivery's new status and next attempt,
       and lifts the lease
     - `deliveries` lists a subscription's deliveries newest first (by id) before `before`;
-      `redeliver` makes a delivery pending and due at `now` again (same message id)
+      `redeliver` makes a delivery pending and due at `now` again, its attempts back to 0
+      (same message id)
     - `last_notification_id` and `notifications_after` read the notifications table (for
       notification.created); `notify_disabled` tells an owner their webhook was disabled
     - `pending_count` counts pending deliveries (the queue's depth)

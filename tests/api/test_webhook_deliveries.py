@@ -265,6 +265,7 @@ async def test_each_attempt_logs_one_line_without_the_secret_or_body(
     lines = [r.getMessage() for r in caplog.records if r.name == "core.webhooks.delivery"]
     [line] = [m for m in lines if m.startswith("webhook attempt")]
     assert f"subscription={webhook['id']}" in line
+    assert "event=outbox:" in line
     assert receiver.requests[0].headers["webhook-id"] in line
     assert "Secret Dragons" not in line
     assert webhook["secret"] not in line

@@ -186,6 +186,13 @@ async def test_finish_records_the_result_and_lifts_the_lease(uow: AppUnitOfWork)
         await tx.commit()
     async with uow.begin(read_only=True) as tx:
         assert await tx.webhooks.due(retry_at, 10) == [i]
+        again = await tx.webhooks.get_delivery(i)
+        assert again is not None
+        assert (again.status, again.attempts, again.event_key) == (
+            DeliveryStatus.PENDING,
+            0,
+            "outbox:1",
+        )
 
 
 async def test_deliveries_page_newest_first(uow: AppUnitOfWork) -> None:
