@@ -301,6 +301,7 @@ def wire_webhooks(
         lease=timedelta(seconds=webhook_lease_s(settings)),
         sweep_interval_s=settings.webhook_sweep_interval_s,
         concurrency=settings.webhook_concurrency,
+        retention=settings.webhook_delivery_retention,
     )
     deliver = DeliverWebhook(
         uow, clock, box, sender, retries, worker_policy, metrics.WebhookMetrics()

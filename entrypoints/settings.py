@@ -221,6 +221,10 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(
         default=10, ge=1, le=1_000, description="Deliveries one worker attempts at once."
     )
+    webhook_delivery_retention: timedelta = Field(
+        default=timedelta(days=30),
+        description="How long finished deliveries stay in the delivery log.",
+    )
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -191,6 +191,16 @@ class InMemoryWebhookRepository:
             i, owner_id, "webhook_disabled", owner_id, None, None, at
         )
 
+    async def prune(self, before: datetime) -> int:
+        old = [
+            i
+            for i, r in self._s.deliveries.items()
+            if r.delivery.status is not DeliveryStatus.PENDING and r.delivery.created_at < before
+        ]
+        for i in old:
+            del self._s.deliveries[i]
+        return len(old)
+
     async def pending_count(self) -> int:
         return sum(
             1 for r in self._s.deliveries.values() if r.delivery.status is DeliveryStatus.PENDING

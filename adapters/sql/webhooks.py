@@ -250,6 +250,12 @@ class SqlWebhookRepository:
         columns = ["recipient_id", "type", "actor_id", "article_id", "comment_id", "created_at"]
         await self._connection.execute(notifications.insert().from_select(columns, source))
 
+    async def prune(self, before: datetime) -> int:
+        result = await self._connection.execute(
+            delete(d).where(d.c.status != DeliveryStatus.PENDING.value, d.c.created_at < before)
+        )
+        return int(result.rowcount)
+
     async def pending_count(self) -> int:
         query = select(func.count()).where(d.c.status == DeliveryStatus.PENDING.value)
         return int((await self._connection.execute(query)).scalar_one())

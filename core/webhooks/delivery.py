@@ -146,6 +146,11 @@ class WorkerPolicy:
     sweep_interval_s: float = 1.0
     sweep_batch: int = 50
     concurrency: int = 10
+    # Finished deliveries stay in the log this long (then pruned, every PRUNE_EVERY sweeps).
+    retention: timedelta = timedelta(days=30)
+
+
+PRUNE_EVERY = 600
 
 
 class DeliverWebhook:
@@ -274,11 +279,21 @@ class WebhookWorker:
                 logger.warning("webhooks: an attempt failed: %r", outcome)
         return sum(1 for o in outcomes if isinstance(o, str))
 
+    async def prune(self) -> int:
+        """Delete finished deliveries older than the retention; returns how many."""
+        async with self._uow.begin() as tx:
+            pruned = await tx.webhooks.prune(self._clock.now() - self._policy.retention)
+            await tx.commit()
+        return pruned
+
     async def run(self, stop: asyncio.Event) -> None:
-        failing = False
+        failing, sweeps = False, 0
         while not stop.is_set():
             try:
                 await self.sweep()
+                sweeps += 1
+                if sweeps % PRUNE_EVERY == 1:
+                    await self.prune()
                 failing = False
             except Unavailable as exc:
                 if not failing:

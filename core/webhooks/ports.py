@@ -45,6 +45,8 @@ class WebhookRepository(Protocol):
     - `last_notification_id` and `notifications_after` read the notifications table (for
       notification.created); `notify_disabled` tells an owner their webhook was disabled
     - `pending_count` counts pending deliveries (the queue's depth)
+    - `prune` deletes finished (succeeded or failed) deliveries created before `before`,
+      never a pending one; returns how many
     """
 
     async def add(self, subscription: Subscription) -> None: ...
@@ -75,6 +77,7 @@ class WebhookRepository(Protocol):
     async def notifications_after(self, after: int) -> list[CreatedNotification]: ...
     async def notify_disabled(self, owner_id: UserId, at: datetime) -> None: ...
     async def pending_count(self) -> int: ...
+    async def prune(self, before: datetime) -> int: ...
 
 
 class WebhooksTransaction(NotificationsTransaction, Protocol):

@@ -269,3 +269,18 @@ async def test_each_attempt_logs_one_line_without_the_secret_or_body(
     assert receiver.requests[0].headers["webhook-id"] in line
     assert "Secret Dragons" not in line
     assert webhook["secret"] not in line
+
+
+async def test_finished_deliveries_are_pruned_after_the_retention(
+    client: httpx2.AsyncClient, container: punq.Container, clock: FakeClock, jake: Account
+) -> None:
+    async with receiving("200") as receiver:
+        webhook = await subscribe(client, jake, receiver, ["*"])
+        await publish(client, jake, "Dragons")
+        await settle(container, clock)
+    assert len(await deliveries(client, jake, webhook)) == 1
+    worker = container.resolve(WebhookWorker)
+    assert await worker.prune() == 0
+    clock.advance(31 * 86_400)  # the session token is long dead: no more API calls
+    assert await worker.prune() == 1
+    assert await worker.prune() == 0

@@ -222,6 +222,24 @@ async def test_deleting_a_subscription_deletes_its_deliveries(uow: AppUnitOfWork
         assert await tx.webhooks.pending_count() == 0
 
 
+async def test_prune_deletes_old_finished_deliveries_only(uow: AppUnitOfWork) -> None:
+    jake = a_user("jake")
+    await store(uow, jake)
+    sub = a_subscription(jake)
+    await _saved(uow, sub)
+    done, failed, pending = await _queued(uow, *(a_delivery(sub, f"outbox:{n}") for n in range(3)))
+    async with uow.begin() as tx:
+        await tx.webhooks.finish(done, AttemptResult(200, 1), DeliveryStatus.SUCCEEDED, None)
+        await tx.webhooks.finish(failed, AttemptResult(500, 1), DeliveryStatus.FAILED, None)
+        await tx.commit()
+    async with uow.begin() as tx:
+        assert await tx.webhooks.prune(WHEN) == 0  # created at WHEN: not before it
+        assert await tx.webhooks.prune(WHEN + timedelta(seconds=1)) == 2
+        await tx.commit()
+    async with uow.begin(read_only=True) as tx:
+        assert [d.id for d in await tx.webhooks.deliveries(sub.id, None, 10)] == [pending]
+
+
 async def test_a_disabled_webhook_notifies_its_owner(uow: AppUnitOfWork) -> None:
     jake = a_user("jake")
     await store(uow, jake)
