@@ -34,6 +34,9 @@ def redis_broker(
         idle_timeout=int(reclaim_after_s * 1000),
         max_connection_pool_size=consumers + 4,
         xread_block=1_000,
+        # A hung Redis costs a bounded wait (the blocking read is shorter than this).
+        socket_timeout=5.0,
+        socket_connect_timeout=2.0,
     )
 
 

@@ -122,20 +122,33 @@ class WebhookDispatcher:
             tx.record(DeliveriesQueued(tuple(ids)))
 
 
+# A nudge waits this long for the queue at most: a hung Redis must not hold up the relay
+# (or a request), and the sweep finds what a lost nudge did not hand over.
+NUDGE_TIMEOUT_S = 1.0
+
+
+async def nudge(
+    queue: DeliveryQueue, ids: Sequence[int], timeout_s: float = NUDGE_TIMEOUT_S
+) -> None:
+    """Hand deliveries to the queue, or give up quietly (logged): never raises."""
+    if not ids:
+        return
+    try:
+        async with asyncio.timeout(timeout_s):
+            await queue.enqueue(ids)
+    except Exception as exc:  # TimeoutError included
+        logger.warning("webhooks: could not queue %d deliveries (%r)", len(ids), exc)
+
+
 class QueueNudge:
     """CommitListener: hands the deliveries the relay committed to the queue."""
 
-    def __init__(self, queue: DeliveryQueue) -> None:
-        self._queue = queue
+    def __init__(self, queue: DeliveryQueue, timeout_s: float = NUDGE_TIMEOUT_S) -> None:
+        self._queue, self._timeout_s = queue, timeout_s
 
     async def committed(self, events: Sequence[DomainEvent]) -> None:
         ids = [i for e in events if isinstance(e, DeliveriesQueued) for i in e.delivery_ids]
-        if not ids:
-            return
-        try:
-            await self._queue.enqueue(ids)
-        except Exception as exc:  # the sweep finds them: a lost nudge is a short delay
-            logger.warning("webhooks: could not queue %d deliveries (%s)", len(ids), exc)
+        await nudge(self._queue, ids, self._timeout_s)
 
 
 @dataclass(frozen=True, slots=True)

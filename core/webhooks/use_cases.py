@@ -11,6 +11,7 @@ from core.shared.errors import InvalidInput, NotFound
 from core.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from core.shared.uow import UnitOfWork
 from core.users.model import Actor, Role
+from core.webhooks.delivery import nudge
 from core.webhooks.guard import check_addresses, parse_address
 from core.webhooks.model import (
     ROTATION_OVERLAP,
@@ -285,7 +286,7 @@ class RedeliverWebhook:
                 raise InvalidInput("the webhook is disabled: turn it on first", field="webhook")
             await tx.webhooks.redeliver(delivery_id, self._clock.now())
             await tx.commit()
-        await self._queue.enqueue([delivery_id])
+        await nudge(self._queue, [delivery_id])  # lost: the worker's next sweep sends it
 
 
 class ListAllWebhooks:
