@@ -25,6 +25,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     handlers: set[asyncio.Task[None]] = field(default_factory=set)
+    connections: int = 0
 
     @property
     def url(self) -> str:
@@ -37,6 +38,7 @@ class Receiver:
         task = asyncio.current_task()
         assert task is not None
         self.handlers.add(task)
+        self.connections += 1
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx2
@@ -44,10 +45,33 @@ class SystemResolver(HostResolver):
 
 
 class GuardedTransport(httpx2.AsyncBaseTransport):
+    """Checks and pins each request's address, then sends it through the host name's own
+    keep-alive pool: connections are keyed by the address they went to, so without a pool per
+    name a TLS connection verified for one name could carry a request for another name on the
+    same address. The `max_hosts` most recently used names keep their pools."""
+
     def __init__(
-        self, inner: httpx2.AsyncBaseTransport, resolver: HostResolver, *, allow_private: bool
+        self,
+        make_pool: Callable[[], httpx2.AsyncBaseTransport],
+        resolver: HostResolver,
+        *,
+        allow_private: bool,
+        max_hosts: int = 256,
     ) -> None:
-        self._inner, self._resolver, self._allow_private = inner, resolver, allow_private
+        self._make_pool, self._resolver, self._allow_private = make_pool, resolver, allow_private
+        self._pools: OrderedDict[str, httpx2.AsyncBaseTransport] = OrderedDict()
+        self._max_hosts = max_hosts
+
+    async def _pool_for(self, host: str) -> httpx2.AsyncBaseTransport:
+        pool = self._pools.get(host)
+        if pool is not None:
+            self._pools.move_to_end(host)
+            return pool
+        pool = self._pools[host] = self._make_pool()
+        if len(self._pools) > self._max_hosts:
+            _, oldest = self._pools.popitem(last=False)
+            await oldest.aclose()
+        return pool
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         host = request.url.host
@@ -59,10 +83,13 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
             request.url = request.url.copy_with(host=pinned)
             if request.url.scheme == "https":
                 request.extensions = {**request.extensions, "sni_hostname": host}
-        return await self._inner.handle_async_request(request)
+        pool = await self._pool_for(host)
+        return await pool.handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            await pool.aclose()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +112,12 @@ def open_client(
         max_keepalive_connections=limits.max_keepalive,
         keepalive_expiry=30.0,
     )
-    inner = httpx2.AsyncHTTPTransport(limits=pool, http1=True, http2=False, trust_env=False)
+
+    def make_pool() -> httpx2.AsyncBaseTransport:
+        return httpx2.AsyncHTTPTransport(limits=pool, http1=True, http2=False, trust_env=False)
+
     return httpx2.AsyncClient(
-        transport=GuardedTransport(inner, resolver, allow_private=allow_private),
+        transport=GuardedTransport(make_pool, resolver, allow_private=allow_private),
         timeout=httpx2.Timeout(
             connect=limits.connect_timeout_s,
             read=limits.read_timeout_s,

@@ -63,3 +63,21 @@ async def test_with_tracing_each_post_is_a_client_span_and_sends_its_traceparent
     traceparent = receiver.requests[0].headers["traceparent"]
     assert span.context is not None
     assert traceparent.split("-")[1] == f"{span.context.trace_id:032x}"
+
+
+async def test_a_host_name_reuses_its_connection_and_never_another_names() -> None:
+    limits = SenderLimits(total_timeout_s=2)
+    async with receiving("200") as receiver:
+        client = open_client(limits, Answers(["127.0.0.1"]), allow_private=True)
+        async with client:
+            sender = HttpxWebhookSender(client, limits)
+            for host in ("one.example", "one.example", "two.example", "one.example"):
+                result = await sender.post(f"http://{host}:{receiver.port}/hook", {}, b"{}")
+                assert result.status_code == 200
+    assert [r.headers["host"].split(":")[0] for r in receiver.requests] == [
+        "one.example",
+        "one.example",
+        "two.example",
+        "one.example",
+    ]
+    assert receiver.connections == 2  # one kept alive per name, both to the same address
