@@ -1,4 +1,4 @@
-"""The `conduit` command: serve, migrate, create-admin, users rename."""
+"""The `conduit` command: serve, worker, migrate, create-admin, users rename."""
 
 from __future__ import annotations
 
@@ -329,6 +329,47 @@ def rename_user_command(args: argparse.Namespace) -> None:
     print(f"conduit: {args.old!r} is now {new!r}")
 
 
+def worker_command(args: argparse.Namespace) -> None:
+    """Deliver webhooks from the Redis queue (entrypoints/webhooks.py) until SIGTERM/SIGINT."""
+    from entrypoints.logging import configure_logging
+    from entrypoints.storage.backend import StartRefused
+    from entrypoints.webhooks import run_worker
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level, settings.effective_log_format)
+    if not settings.redis_url:
+        print(
+            "conduit: worker: REDIS_URL is not set; without it the server delivers webhooks "
+            "itself (WEBHOOK_WORKER=auto)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    if settings.database_url.startswith("memory"):
+        print("conduit: worker: DATABASE_URL=memory:// is the server's own memory", file=sys.stderr)
+        raise SystemExit(2)
+    if settings.secret_key is None and settings.webhook_encryption_key is None:
+        # A generated key would not open the secrets the server sealed.
+        print(
+            "conduit: worker: set SECRET_KEY (or WEBHOOK_ENCRYPTION_KEY) as the server has it",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        # The worker's own counters (deliveries, latency, queue depth) for Prometheus.
+        start_http_server(args.metrics_port, addr=args.metrics_host)
+    try:
+        asyncio.run(run_worker())
+    except (StartRefused, MigrationBlocked) as exc:
+        print(f"conduit: worker: not starting: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except ConfigurationError as exc:
+        print(f"conduit: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
     """Each option's default after its help; descriptions and epilogs keep their layout."""
 
@@ -436,6 +477,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes sharing the port (more than 1: use Redis, see REDIS_URL)",
     )
     serve_parser.set_defaults(handler=serve)
+    worker_parser = commands.add_parser(
+        "worker",
+        help="deliver webhooks from the Redis queue (with REDIS_URL; else `serve` does it)",
+        description="Deliver webhooks: run the Redis-backed task queue (taskiq) and sweep the "
+        "deliveries table\nfor due retries and deliveries a stopped worker left. Run one or "
+        "more next to `conduit serve`\nwhen REDIS_URL is set; they need the server's "
+        "DATABASE_URL, REDIS_URL and SECRET_KEY.",
+        epilog=_environment_epilog(_SERVE_READS),
+        formatter_class=_HelpFormatter,
+    )
+    worker_parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="serve this worker's Prometheus metrics on this port (0: not at all)",
+    )
+    worker_parser.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address of the metrics listener"
+    )
+    worker_parser.set_defaults(handler=worker_command)
     migrate_parser = commands.add_parser(
         "migrate",
         help="upgrade the database schema to the code's head revision",

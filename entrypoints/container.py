@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import punq
 
 from adapters.cache.callers import ProcessCallerCache
 from adapters.cache.queries import CachedArticleQueries, CachedProfileQueries
+from adapters.http.webhooks import HttpxWebhookSender, SystemResolver
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.streams import InProcessPublisher
@@ -19,6 +21,7 @@ from adapters.redis.health import RedisHealthCheck
 from adapters.redis.one_time import RedisOneTimeStore
 from adapters.redis.rate_limiter import RedisRateLimiter
 from adapters.redis.streams import RedisStreamPublisher
+from adapters.security.secret_box import AesGcmSecretBox, derive_key
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.system import SystemClock
 from core.articles.live import LivePolicy, WatchArticle
@@ -82,10 +85,44 @@ from core.shared.rate_limits import ApplyRateLimit, RateLimiter, RatePolicies, R
 from core.shared.uow import UnitOfWork
 from core.users.ports import PasswordHasher, UsersTransaction
 from core.users.use_cases import GetCurrentUser, RegisterUser, UpdateUser
+from core.webhooks.delivery import (
+    DeliverWebhook,
+    QueueNudge,
+    WebhookDispatcher,
+    WebhookWorker,
+    WorkerPolicy,
+)
+from core.webhooks.model import RetryPolicy, parse_schedule
+from core.webhooks.ports import (
+    DeliveryQueue,
+    HostResolver,
+    SecretBox,
+    WebhookSender,
+    WebhooksTransaction,
+)
+from core.webhooks.use_cases import (
+    CreateWebhook,
+    DeleteWebhook,
+    GetWebhook,
+    ListAllWebhooks,
+    ListDeliveries,
+    ListWebhooks,
+    RedeliverWebhook,
+    RotateWebhookSecret,
+    UpdateWebhook,
+    UrlCheck,
+    UrlPolicy,
+)
 from entrypoints import metrics
 from entrypoints.http.live_socket import SocketPolicy
 from entrypoints.http.uploads import UploadLimits
-from entrypoints.lifespan import Infrastructure, open_media
+from entrypoints.lifespan import (
+    Infrastructure,
+    WebhookClients,
+    open_media,
+    webhook_clients,
+    webhook_lease_s,
+)
 from entrypoints.settings import Settings
 from entrypoints.storage.backend import AppTransaction as AppTransaction  # re-exported, as
 from entrypoints.storage.backend import AppUnitOfWork as AppUnitOfWork  # the tests use them
@@ -102,6 +139,7 @@ CONTEXT_UNITS_OF_WORK: tuple[Any, ...] = (
     UnitOfWork[NotificationsTransaction],
     UnitOfWork[MediaTransaction],
     UnitOfWork[IdentitiesTransaction],
+    UnitOfWork[WebhooksTransaction],
 )
 
 USE_CASES: tuple[type[Any], ...] = (
@@ -159,6 +197,16 @@ USE_CASES: tuple[type[Any], ...] = (
     LinkIdentity,
     ListIdentities,
     UnlinkIdentity,
+    # webhooks (issue 13)
+    CreateWebhook,
+    ListWebhooks,
+    GetWebhook,
+    UpdateWebhook,
+    DeleteWebhook,
+    RotateWebhookSecret,
+    ListDeliveries,
+    RedeliverWebhook,
+    ListAllWebhooks,
 )
 
 
@@ -170,12 +218,14 @@ def build_container(
     cache: Cache | None = None,
     publisher: EventPublisher | None = None,
     oidc_providers: OpenIdProviders | None = None,
+    resolver: HostResolver | None = None,
 ) -> punq.Container:
     """Wire adapters to ports. `cache` overrides the one settings choose (tests); the default
     is Redis when REDIS_URL is set and CACHE_ENABLED, else no cache at all: an in-process
     cache would go stale across workers, since each only hears its own invalidations.
     `publisher` overrides the event publisher settings choose (tests); `oidc_providers` the
-    OpenID providers OIDC_PROVIDERS configures (tests)."""
+    OpenID providers OIDC_PROVIDERS configures (tests); `resolver` the DNS lookups of webhook
+    URLs when they are saved (tests)."""
     container = punq.Container()
     clock = clock or SystemClock()
     container.register(Clock, instance=clock)
@@ -222,6 +272,8 @@ def build_container(
     container.register(CallerCache, instance=callers)
     container.register(ProcessCallerCache, instance=callers)
     listeners.append(ForgetChangedCallers(callers))
+    webhooks = infra.webhooks or webhook_clients(settings)  # tests: not started, in process
+    listeners.append(QueueNudge(webhooks.queue))
     storage = infra.storage.adapters(listeners)
     container.register(UserDirectory, instance=storage.users)
     articles: ArticleQueries = storage.articles
@@ -239,7 +291,7 @@ def build_container(
     relay = RelayOutbox(
         storage.uow,
         publisher,
-        [NotificationWriter()],
+        [WebhookDispatcher(NotificationWriter(), clock)],  # notifications, then webhooks
         clock,
         RelayPolicy(
             batch_size=settings.outbox_batch_size,
@@ -251,6 +303,7 @@ def build_container(
     )
     container.register(RelayOutbox, instance=relay)
     register_live(container, settings, publisher)
+    wire_webhooks(container, settings, webhooks, storage.uow, clock, resolver or SystemResolver())
     container.register(
         LivePolicy,
         instance=LivePolicy(
@@ -366,6 +419,47 @@ def openid_providers(settings: Settings, infra: Infrastructure, clock: Clock) ->
         for p in settings.oidc_providers
     ]
     return HttpOpenIdProviders(configs, infra.oidc_http, clock, timeout_s=settings.oidc_timeout_s)
+
+
+def wire_webhooks(
+    container: punq.Container,
+    settings: Settings,
+    clients: WebhookClients,
+    uow: UnitOfWork[WebhooksTransaction],
+    clock: Clock,
+    resolver: HostResolver,
+) -> None:
+    """Webhooks (issue 13): the sealed secrets' box, the URL check, the guarded sender, and
+    the worker the queue's tasks run (in this process, or in `conduit worker`)."""
+    from entrypoints.tracing import tracing_enabled
+    from entrypoints.webhooks import TracedWebhookSender
+
+    box = AesGcmSecretBox(derive_key(settings.webhook_key_material()))
+    container.register(SecretBox, instance=box)
+    policy = UrlPolicy(settings.webhook_allow_http, settings.webhook_allow_private)
+    container.register(UrlCheck, instance=UrlCheck(resolver, policy))
+    container.register(DeliveryQueue, instance=clients.queue)
+    sender: WebhookSender = HttpxWebhookSender(clients.http, clients.limits)
+    if tracing_enabled(settings):
+        sender = TracedWebhookSender(sender)
+    container.register(WebhookSender, instance=sender)
+    retries = RetryPolicy(
+        schedule=parse_schedule(settings.webhook_retry_schedule),
+        max_consecutive_failures=settings.webhook_max_consecutive_failures,
+    )
+    worker_policy = WorkerPolicy(
+        lease=timedelta(seconds=webhook_lease_s(settings)),
+        sweep_interval_s=settings.webhook_sweep_interval_s,
+        concurrency=settings.webhook_concurrency,
+        retention=settings.webhook_delivery_retention,
+    )
+    deliver = DeliverWebhook(
+        uow, clock, box, sender, retries, worker_policy, metrics.WebhookMetrics()
+    )
+    worker = WebhookWorker(uow, clock, deliver, worker_policy, metrics.webhook_queue_depth)
+    clients.queue.serve(worker.deliver)
+    container.register(DeliverWebhook, instance=deliver)
+    container.register(WebhookWorker, instance=worker)
 
 
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:

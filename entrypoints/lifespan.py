@@ -6,6 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
 import punq
@@ -18,9 +19,11 @@ from sqlalchemy.engine import make_url
 
 from adapters.cache.callers import ProcessCallerCache
 from adapters.filesystem.media import FileSystemMediaStore
+from adapters.http.webhooks import SenderLimits, SystemResolver, open_client
 from adapters.imaging.pillow import PillowImageProcessor
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sql.failures import explain_database_failure
+from adapters.taskiq.queue import TaskiqDeliveryQueue, memory_broker, redis_broker
 from core.media.ports import ImageProcessor, MediaStore
 from core.users.ports import PasswordHasher
 from entrypoints.settings import Settings
@@ -101,8 +104,59 @@ class Infrastructure:
     drain: Drain = field(default_factory=Drain)
     # issue 15: the one HTTP client that talks to OpenID providers (None: none configured)
     oidc_http: httpx2.AsyncClient | None = None
+    webhooks: WebhookClients | None = None
     _closers: list[Argon2PasswordHasher] = field(default_factory=list)
     media: MediaClients | None = None  # None: the container opens them (tests pass their own)
+
+
+# --- webhooks (issue 13): the outbound HTTP client and the delivery queue ---
+@dataclass
+class WebhookClients:
+    """The one client for user-supplied URLs and the taskiq delivery queue (Redis streams in
+    a `conduit worker` setup, else in process)."""
+
+    http: httpx2.AsyncClient
+    limits: SenderLimits
+    queue: TaskiqDeliveryQueue
+
+
+def sender_limits(settings: Settings) -> SenderLimits:
+    return SenderLimits(
+        connect_timeout_s=settings.webhook_connect_timeout_s,
+        read_timeout_s=settings.webhook_read_timeout_s,
+        total_timeout_s=settings.webhook_total_timeout_s,
+        max_response_bytes=settings.webhook_max_response_bytes,
+        max_connections=max(10, settings.webhook_concurrency * 2),
+    )
+
+
+def webhook_lease_s(settings: Settings) -> float:
+    """How long an attempt holds its delivery: its whole time, plus a margin."""
+    return settings.webhook_total_timeout_s + 10.0
+
+
+def webhook_clients(settings: Settings, *, worker: bool = False) -> WebhookClients:
+    """Built, not started (no I/O): `start_webhook_clients` connects the queue. The queue is
+    Redis when a worker process delivers (`worker`, or WEBHOOK_WORKER external), else local."""
+    limits = sender_limits(settings)
+    http = open_client(limits, SystemResolver(), allow_private=settings.webhook_allow_private)
+    if settings.redis_url and (worker or not settings.webhook_worker_embedded):
+        broker: Any = redis_broker(
+            settings.redis_url,
+            prefix=settings.redis_key_prefix,
+            reclaim_after_s=webhook_lease_s(settings),
+            consumers=settings.webhook_concurrency,
+        )
+    else:
+        broker = memory_broker(settings.webhook_concurrency)
+    return WebhookClients(http, limits, TaskiqDeliveryQueue(broker))
+
+
+async def close_webhook_clients(clients: WebhookClients) -> None:
+    try:
+        await clients.queue.stop()
+    finally:
+        await clients.http.aclose()
 
 
 def describe_database_failure(exc: BaseException, settings: Settings) -> str:
@@ -153,11 +207,22 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
             await redis.aclose()
         hasher.close()
         raise
+    webhooks = webhook_clients(settings)
+    try:
+        await webhooks.queue.start()
+    except BaseException:
+        await close_webhook_clients(webhooks)
+        await storage.close()
+        if redis is not None:
+            await redis.aclose()
+        hasher.close()
+        raise
     infra = Infrastructure(
         hasher=hasher,
         storage=storage,
         redis=redis,
         oidc_http=open_oidc_http(settings),
+        webhooks=webhooks,
         _closers=[hasher],
     )
     infra.media = open_media(settings)
@@ -188,6 +253,8 @@ def open_oidc_http(settings: Settings) -> httpx2.AsyncClient | None:
 async def close_infrastructure(infra: Infrastructure) -> None:
     if infra.media is not None:
         await infra.media.close()
+    if infra.webhooks is not None:
+        await close_webhook_clients(infra.webhooks)
     await infra.storage.close()
     if infra.oidc_http is not None:
         await infra.oidc_http.aclose()

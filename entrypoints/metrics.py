@@ -239,3 +239,33 @@ def count_relayed(lags_s: Sequence[float]) -> None:
     OUTBOX_PUBLISHED.inc(len(lags_s))
     for lag in lags_s:
         OUTBOX_LAG.observe(max(lag, 0.0))
+
+
+# --- webhooks (issue 13): one sample per delivery attempt, the pending deliveries ---
+WEBHOOK_ATTEMPTS = Counter(
+    "conduit_webhook_deliveries",
+    "Webhook delivery attempts by outcome (succeeded, retrying, failed, gone, disabled).",
+    ["outcome"],
+)
+WEBHOOK_LATENCY = Histogram(
+    "conduit_webhook_delivery_seconds",
+    "Time from sending a webhook to its receiver's answer (or the attempt's end).",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+WEBHOOK_QUEUE_DEPTH = Gauge(
+    "conduit_webhook_queue_depth",
+    "Pending webhook deliveries (due now or waiting for a retry), as of the last sweep.",
+    multiprocess_mode="livemax",
+)
+
+
+class WebhookMetrics:
+    """AttemptObserver: counts each attempt by outcome and its latency."""
+
+    def attempted(self, outcome: str, latency_s: float) -> None:
+        WEBHOOK_ATTEMPTS.labels(outcome).inc()
+        WEBHOOK_LATENCY.observe(latency_s)
+
+
+def webhook_queue_depth(pending: int) -> None:
+    WEBHOOK_QUEUE_DEPTH.set(pending)

@@ -435,6 +435,94 @@ class Settings(BaseSettings):
     def oidc_redirect_list(self) -> frozenset[str]:
         return frozenset(u.strip() for u in self.oidc_redirect_allowlist.split(",") if u.strip())
 
+    # --- webhooks and their worker (issue 13): core/webhooks, entrypoints/webhooks.py ---
+    webhook_encryption_key: SecretStr | None = Field(
+        default=None,
+        description="Seals webhook signing secrets at rest (any string of 32+ bytes; a key is "
+        "derived from it). Unset: derived from SECRET_KEY.",
+    )
+    webhook_allow_http: bool = Field(
+        default=False, description="Accept http:// webhook URLs (else https only)."
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback and private addresses: tests and local "
+        "development only, refused when ENVIRONMENT=production.",
+    )
+    webhook_worker: Literal["auto", "embedded", "external"] = Field(
+        default="auto",
+        description="Who delivers webhooks: `embedded` in each server process, `external` "
+        "a `conduit worker` process (needs REDIS_URL); auto: external when REDIS_URL is set.",
+    )
+    webhook_retry_schedule: str = Field(
+        default="5,300,1800,7200,18000,36000",
+        description="Seconds to wait before each retry of a failed delivery (+-20 % jitter); "
+        "past the last the delivery has failed.",
+    )
+    webhook_max_consecutive_failures: int = Field(
+        default=15,
+        ge=1,
+        le=10_000,
+        description="Failed deliveries in a row after which a webhook is disabled and its "
+        "owner notified.",
+    )
+    webhook_connect_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_read_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    webhook_total_timeout_s: float = Field(
+        default=15.0, gt=0, le=600, description="Longest time one delivery attempt may take."
+    )
+    webhook_max_response_bytes: int = Field(
+        default=65_536,
+        ge=1_024,
+        le=10_485_760,
+        description="Bytes of a receiver's answer read at most (then the connection is closed).",
+    )
+    webhook_sweep_interval_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=3_600,
+        description="How often a worker looks for due retries and deliveries a dead worker left.",
+    )
+    webhook_concurrency: int = Field(
+        default=10, ge=1, le=1_000, description="Deliveries one worker attempts at once."
+    )
+    webhook_delivery_retention: timedelta = Field(
+        default=timedelta(days=30),
+        description="How long finished deliveries stay in the delivery log.",
+    )
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def _retry_schedule(cls, value: str) -> str:
+        from core.webhooks.model import parse_schedule
+
+        parse_schedule(value)
+        return value
+
+    @model_validator(mode="after")
+    def _webhooks_in_production(self) -> Settings:
+        if self.environment == "production" and self.webhook_allow_private:
+            raise ValueError(
+                "WEBHOOK_ALLOW_PRIVATE=true is for tests and local development; it is refused "
+                "when ENVIRONMENT=production"
+            )
+        if self.webhook_worker == "external" and not self.redis_url:
+            raise ValueError("WEBHOOK_WORKER=external needs REDIS_URL (the queue lives there)")
+        return self
+
+    @property
+    def webhook_worker_embedded(self) -> bool:
+        """Whether server processes deliver webhooks themselves (else `conduit worker`)."""
+        if self.webhook_worker == "auto":  # memory://: no other process could see a delivery
+            return not self.redis_url or self.database_url.startswith("memory")
+        return self.webhook_worker == "embedded"
+
+    def webhook_key_material(self) -> str:
+        key = self.webhook_encryption_key or self.secret_key
+        if key is None:
+            raise ConfigurationError("SECRET_KEY (or WEBHOOK_ENCRYPTION_KEY) is not set")
+        return key.get_secret_value()
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

@@ -44,8 +44,18 @@ def tracing_enabled(settings: Settings) -> bool:
 
 def start_tracing(app: FastAPI, settings: Settings) -> bool:
     """Trace this app when tracing is configured; True when it is on."""
-    if not tracing_enabled(settings):
+    provider = start_process_tracing(settings)
+    if provider is None:
         return False
+    instrument_app(app, provider)
+    return True
+
+
+def start_process_tracing(settings: Settings) -> TracerProvider | None:
+    """The process's tracer provider (exporting over OTLP), when tracing is configured: the
+    app's, and `conduit worker`'s (issue 13: its webhook POSTs)."""
+    if not tracing_enabled(settings):
+        return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
@@ -62,9 +72,8 @@ def start_tracing(app: FastAPI, settings: Settings) -> bool:
     # Once per process (each worker builds its own app); the SDK flushes it at exit.
     trace.set_tracer_provider(provider)
     instrument_process(provider)
-    instrument_app(app, provider)
     logger.info("tracing: spans exported over OTLP/HTTP to {}", endpoint)
-    return True
+    return provider
 
 
 def instrument_process(provider: TracerProvider) -> None:

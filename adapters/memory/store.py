@@ -22,6 +22,7 @@ from adapters.memory.outbox import (
     OutboxRow,
     write_outbox,
 )
+from adapters.memory.webhooks import DeliveryRow, InMemoryWebhookRepository
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
 from core.auth.model import ApiKey, RefreshToken
@@ -33,6 +34,7 @@ from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import Role, User, username_key, username_skeleton
+from core.webhooks.model import Subscription
 
 
 @dataclass
@@ -52,6 +54,11 @@ class MemoryState:
     uploads: dict[uuid.UUID, Upload] = field(default_factory=dict)
     identities: dict[uuid.UUID, Identity] = field(default_factory=dict)  # issue 15
 
+    # Webhooks (issue 13): subscriptions by id, deliveries by id.
+    webhooks: dict[uuid.UUID, Subscription] = field(default_factory=dict)
+    deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
+    last_delivery_id: int = 0
+
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
         return MemoryState(
@@ -69,6 +76,9 @@ class MemoryState:
             self.last_notification_id,
             dict(self.uploads),
             dict(self.identities),
+            dict(self.webhooks),
+            dict(self.deliveries),
+            self.last_delivery_id,
         )
 
 
@@ -414,6 +424,7 @@ class InMemoryTransaction:
         self._uploads = InMemoryUploadRepository(state)
 
         self._identities = InMemoryIdentityRepository(state)
+        self._webhooks = InMemoryWebhookRepository(state)
 
     @property
     def users(self) -> InMemoryUserRepository:
@@ -458,6 +469,10 @@ class InMemoryTransaction:
     @property
     def identities(self) -> InMemoryIdentityRepository:
         return self._identities
+
+    @property
+    def webhooks(self) -> InMemoryWebhookRepository:
+        return self._webhooks
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

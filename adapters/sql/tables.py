@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    text,
     true,
 )
 
@@ -230,7 +231,9 @@ notifications = Table(
     Column("comment_id", BigIntId, ForeignKey("comments.id", ondelete="CASCADE"), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("read_at", UtcDateTime(), nullable=True),
-    CheckConstraint("type IN ('follow', 'favorite', 'comment', 'article')", name="type"),
+    CheckConstraint(
+        "type IN ('follow', 'favorite', 'comment', 'article', 'webhook_disabled')", name="type"
+    ),
     Index(None, "recipient_id", "id"),
     Index(None, "actor_id"),
     Index(None, "article_id"),
@@ -288,4 +291,58 @@ oidc_one_time = Table(
     Column("key", String(100), primary_key=True),
     Column("value", Text(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
+
+# Webhooks (issue 13, core/webhooks): subscriptions with their sealed signing secrets, and one
+# delivery per (subscription, event), the worker's source of truth (the queue only nudges).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("owner_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("events", Text(), nullable=False),  # space-separated event types, or *
+    Column("description", String(200), nullable=False),
+    Column("active", Boolean(), nullable=False),
+    Column("secret", Text(), nullable=False),  # sealed (AES-GCM), never the plaintext
+    Column("previous_secret", Text(), nullable=True),
+    Column("previous_secret_expires_at", UtcDateTime(), nullable=True),
+    Column("consecutive_failures", Integer(), nullable=False),
+    Column("disabled_reason", String(200), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "owner_id", "created_at"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column(
+        "subscription_id", Uuid(), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("message_id", String(40), nullable=False, unique=True),
+    Column("event_key", String(60), nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("payload", Text(), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("last_attempt_at", UtcDateTime(), nullable=True),
+    Column("last_status_code", Integer(), nullable=True),
+    Column("last_latency_ms", Integer(), nullable=True),
+    Column("last_error", String(200), nullable=True),
+    Column("last_response", Text(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+    UniqueConstraint("subscription_id", "event_key"),
+    Index(None, "subscription_id", "id"),
+)
+# The sweep reads pending deliveries by due time: a partial index keeps it small.
+Index(
+    "ix_webhook_deliveries_pending_due",
+    webhook_deliveries.c.next_attempt_at,
+    postgresql_where=text("status = 'pending'"),
+    sqlite_where=text("status = 'pending'"),
 )

@@ -28,6 +28,7 @@ from adapters.sql.repositories import (
     SqlFollowRepository,
     SqlUserRepository,
 )
+from adapters.sql.webhooks import SqlWebhookRepository
 from core.shared.events import CommitListener, DomainEvent, notify
 from core.shared.outbox import messages_for
 
@@ -55,6 +56,7 @@ class SqlAlchemyTransaction:
         self.notifications = SqlNotificationRepository(connection)
         self.uploads = SqlUploadRepository(connection)
         self.identities = SqlIdentityRepository(connection)  # issue 15
+        self.webhooks = SqlWebhookRepository(connection)
 
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)

@@ -13,7 +13,7 @@ class NotificationView:
     """One notification as its recipient sees it; `actor.following` is the recipient's."""
 
     id: int
-    type: str  # follow | favorite | comment | article
+    type: str  # follow | favorite | comment | article | webhook_disabled (actor: the owner)
     actor: ProfileView
     article: tuple[str, str] | None  # (slug, title)
     comment: tuple[int, str] | None  # (id, body)

@@ -139,6 +139,7 @@ class Scope(StrEnum):
     PROFILE_WRITE = "profile:write"
     FEED_READ = "feed:read"
     MEDIA_WRITE = "media:write"  # uploads and the avatar (issue 14)
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from fastapi.telemetry import TelemetryConfig
 from core.media.use_cases import SweepUnusedUploads
 from core.shared.live import EventHub
 from core.shared.outbox import RelayOutbox
+from core.webhooks.delivery import WebhookWorker
 from entrypoints.container import build_container
 from entrypoints.http.docs import document_security, install_docs
 from entrypoints.http.errors import error_responses, install_error_handlers
@@ -32,6 +33,7 @@ from entrypoints.http.routes import (
     notifications,
     profiles,
     users,
+    webhooks,
 )
 from entrypoints.http.routes.live import add_socket_routes
 from entrypoints.http.routing import add_routes, index_routes
@@ -42,6 +44,7 @@ from entrypoints.relay import relay_running
 from entrypoints.settings import Settings, load_settings, with_dev_secret
 from entrypoints.shutdown import DRAIN_STATE_KEY, drain_before_exit
 from entrypoints.supervision import orphaned
+from entrypoints.webhooks import sweeping
 
 API_PREFIX = "/api"
 VERSIONED_PREFIX = "/api/v1"
@@ -59,6 +62,8 @@ API_ROUTERS = (
     events.router,
     media.router,
     *identities.routers,  # issue 15: OpenID Connect sign-in, linked identities
+    webhooks.router,  # issue 13
+    webhooks.admin_router,
 )
 
 
@@ -108,12 +113,14 @@ def create_app(
             freeze_startup_heap()
             relay = app.state.container.resolve(RelayOutbox)
             sweep = app.state.container.resolve(SweepUnusedUploads)
+            worker = app.state.container.resolve(WebhookWorker)
             async with (
                 callers_watched(infra, app.state.container),  # issue 10
                 relay_running(relay, enabled=settings.outbox_relay_enabled),
                 media_sweeping(
                     sweep, enabled=settings.media_on, interval_s=settings.media_sweep_interval_s
                 ),
+                sweeping(worker, enabled=settings.webhook_worker_embedded),  # issue 13
             ):
                 # The server's connections see the drain: shutdown begins it (serving.py).
                 yield {DRAIN_STATE_KEY: infra.drain}

@@ -11,11 +11,12 @@ from core.articles.ports import ArticleQueries, ArticlesTransaction
 from core.auth.ports import AuthTransaction, UserDirectory
 from core.identities.ports import IdentitiesTransaction, OneTimeStore
 from core.media.ports import MediaTransaction
-from core.notifications.ports import NotificationQueries, NotificationsTransaction
+from core.notifications.ports import NotificationQueries
 from core.profiles.ports import ProfileQueries, ProfilesTransaction
 from core.shared.events import CommitListener
 from core.shared.health import HealthCheck
 from core.shared.uow import UnitOfWork
+from core.webhooks.ports import WebhooksTransaction
 
 if TYPE_CHECKING:
     from adapters.cache.callers import ProcessCallerCache
@@ -28,7 +29,7 @@ class AppTransaction(
     AuthTransaction,
     ArticlesTransaction,
     ProfilesTransaction,
-    NotificationsTransaction,
+    WebhooksTransaction,  # issue 13; includes NotificationsTransaction
     MediaTransaction,
     Protocol,
 ):

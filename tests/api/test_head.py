@@ -64,6 +64,7 @@ async def test_head_answers_like_get_on_every_get_route(
     # Media (issue 14): no such upload or image here, so both answer 404 alike.
     values |= {"upload_id": "0193a1f0-7c2e-7d4b-9a51-3e2f1c0b9d8a", "name": "0" * 64 + ".webp"}
     values["provider"] = "acme"  # issue 15: OpenID Connect routes (none configured here: 404)
+    values["webhook_id"] = "0b5e7bfc-6f83-4a55-9f0a-8b2f0f4f9a51"  # none: 404 to both
     paths = get_paths(app)
 
     for template in paths:

@@ -33,6 +33,7 @@ DOMAINS = {
     "notifications",
     "media",  # issue 14
     "identities",  # issue 15
+    "webhooks",  # issue 13
 }
 SECURITY_SCHEMES = {"Token", "OAuth2", "ApiKey"}
 # 403 cannot be read off the document: these operations check a scope, a session-only
@@ -249,7 +250,13 @@ async def test_malformed_json_is_answered_as_documented(
 ) -> None:
     checked = json_body_operations(document)
     for method, path in checked:
-        url = path.format(slug="a-slug", username="jake", comment_id=1, key_id=uuid.uuid4())
+        url = path.format(
+            slug="a-slug",
+            username="jake",
+            comment_id=1,
+            key_id=uuid.uuid4(),
+            webhook_id=uuid.uuid4(),
+        )
         response = await client.request(
             method, url, content=b'{"broken', headers={"Content-Type": "application/json"}
         )

@@ -33,7 +33,7 @@ class NotificationComment(BaseModel):
 
 class Notification(BaseModel):
     id: int
-    type: Literal["follow", "favorite", "comment", "article"]
+    type: Literal["follow", "favorite", "comment", "article", "webhook_disabled"]
     actor: Profile
     article: NotificationArticle | None
     comment: NotificationComment | None

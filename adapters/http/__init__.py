@@ -1,0 +1,1 @@
+"""Outbound HTTP: the one client that calls user-supplied URLs (webhooks)."""

@@ -1,0 +1,1 @@
+"""The delivery queue on taskiq: Redis Streams (taskiq-redis) or in process."""

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions to Conduit's events, delivered signed, retried, given up on visibly."""
