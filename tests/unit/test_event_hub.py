@@ -121,3 +121,19 @@ def test_connection_limits_cap_in_all_and_per_key_and_give_back_on_release() -> 
     assert limits.open == 0
     assert limits.acquire("sse", "a") is not None
     assert changes[:3] == [("sse", 1), ("ws", 1), ("ws", 1)]
+
+
+async def test_the_in_process_streams_keep_a_bounded_number_of_entries_over_all_topics() -> None:
+    # Without Redis every article's topic lived as long as the process: memory grew with writes.
+    publisher = InProcessPublisher(maxlen=10, max_entries=25)
+    for n in range(1, 101):  # 100 topics, one entry each, then one busy topic
+        await publisher.publish([_stored(n, f"article:{n}")])
+    for n in range(101, 131):
+        await publisher.publish([_stored(n, "user:busy")])
+    assert publisher.entries <= 25
+    assert [e[1] for e in await publisher.read("user:busy")] == list(range(121, 131))  # maxlen
+    assert await publisher.read("article:1") == []  # the least recently published went first
+    assert [e[1] for e in await publisher.read("article:100")] == [100]  # newest kept
+    await publisher.publish([_stored(131, "article:100")])  # a publish keeps a topic fresh
+    await publisher.publish([_stored(132, "article:new")])
+    assert [e[1] for e in await publisher.read("article:100")] == [100, 131]
