@@ -17,8 +17,7 @@ from opentelemetry import propagate, trace
 from core.webhooks.delivery import WebhookWorker
 from core.webhooks.model import AttemptResult
 from core.webhooks.ports import WebhookSender
-
-STOP_TIMEOUT_S = 5.0
+from entrypoints.background import running
 
 
 class TracedWebhookSender(WebhookSender):
@@ -46,19 +45,8 @@ async def sweeping(worker: WebhookWorker, *, enabled: bool) -> AsyncIterator[Non
         logger.info("webhooks: delivered by `conduit worker` processes (WEBHOOK_WORKER)")
         yield
         return
-    stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(stop), name="webhook-sweep")
-    try:
+    async with running(worker.run, name="webhook-sweep"):
         yield
-    finally:
-        stop.set()
-        try:
-            async with asyncio.timeout(STOP_TIMEOUT_S):
-                await asyncio.shield(task)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 async def run_worker() -> None:
