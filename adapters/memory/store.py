@@ -34,7 +34,7 @@ from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
 from core.users.errors import EmailTaken, UsernameTaken, UserNotFound
 from core.users.model import Role, User, username_key, username_skeleton
-from core.webhooks.model import Subscription
+from core.webhooks.model import Attempt, Subscription
 
 
 @dataclass
@@ -58,6 +58,8 @@ class MemoryState:
     webhooks: dict[uuid.UUID, Subscription] = field(default_factory=dict)
     deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
     last_delivery_id: int = 0
+    # Webhook attempts (the delivery log): each delivery's, oldest first, by delivery id.
+    attempts: dict[int, tuple[Attempt, ...]] = field(default_factory=dict)
 
     def copy(self) -> MemoryState:
         # Entities are frozen, so copying the containers is a full snapshot.
@@ -79,6 +81,7 @@ class MemoryState:
             dict(self.webhooks),
             dict(self.deliveries),
             self.last_delivery_id,
+            dict(self.attempts),
         )
 
 

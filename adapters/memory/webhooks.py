@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from adapters.memory.outbox import NotificationRow
 from core.shared.ids import UserId
 from core.webhooks.model import (
+    ERROR_MAX,
+    Attempt,
     AttemptResult,
     Delivery,
     DeliveryStatus,
@@ -53,6 +55,7 @@ class InMemoryWebhookRepository:
             if r.delivery.subscription_id == subscription_id
         ]:
             del self._s.deliveries[i]  # mirrors ON DELETE CASCADE
+            self._s.attempts.pop(i, None)
 
     async def get(self, subscription_id: uuid.UUID) -> Subscription | None:
         return self._s.webhooks.get(subscription_id)
@@ -136,16 +139,29 @@ class InMemoryWebhookRepository:
         if row is None:
             return
         d = row.delivery
+        error = None if result.error is None else result.error[:ERROR_MAX]
+        response = excerpt_of(result.excerpt.encode())
         finished = replace(
             d,
             status=status,
             next_attempt_at=next_attempt_at,
             last_status_code=result.status_code,
             last_latency_ms=result.latency_ms,
-            last_error=result.error,
-            last_response=excerpt_of(result.excerpt.encode()),
+            last_error=error,
+            last_response=response,
         )
         self._s.deliveries[delivery_id] = DeliveryRow(finished, row.event_key, None)
+        logged = self._s.attempts.get(delivery_id, ())
+        attempt = Attempt(
+            delivery_id=delivery_id,
+            attempt=logged[-1].attempt + 1 if logged else 1,
+            attempted_at=d.last_attempt_at or d.created_at,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=error,
+            response=response,
+        )
+        self._s.attempts[delivery_id] = (*logged, attempt)  # a new tuple: copy() snapshots
 
     async def deliveries(
         self, subscription_id: uuid.UUID, before: int | None, limit: int
@@ -159,6 +175,13 @@ class InMemoryWebhookRepository:
             reverse=True,
         )
         return [self._s.deliveries[i].delivery for i in ids[:limit]]
+
+    async def attempts(self, delivery_ids: Sequence[int], newest: int) -> dict[int, list[Attempt]]:
+        return {
+            i: list(self._s.attempts[i][-newest:])
+            for i in delivery_ids
+            if self._s.attempts.get(i) and newest > 0
+        }
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = self._s.deliveries.get(delivery_id)
@@ -199,6 +222,7 @@ class InMemoryWebhookRepository:
         ]
         for i in old:
             del self._s.deliveries[i]
+            self._s.attempts.pop(i, None)  # mirrors ON DELETE CASCADE
         return len(old)
 
     async def pending_count(self) -> int:

@@ -346,3 +346,24 @@ Index(
     postgresql_where=text("status = 'pending'"),
     sqlite_where=text("status = 'pending'"),
 )
+
+# Every attempt of a delivery (issue 13's delivery log): the delivery row keeps the last one's
+# outcome, this table each one's. Deleted with its delivery (pruning, a deleted webhook).
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", BigIntId, primary_key=True, autoincrement=True),
+    Column(
+        "delivery_id",
+        BigIntId,
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("attempt", Integer(), nullable=False),
+    Column("attempted_at", UtcDateTime(), nullable=False),
+    Column("status_code", Integer(), nullable=True),
+    Column("latency_ms", Integer(), nullable=False),
+    Column("error", String(200), nullable=True),
+    Column("response", Text(), nullable=False),
+    UniqueConstraint("delivery_id", "attempt"),
+)

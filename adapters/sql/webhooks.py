@@ -7,13 +7,33 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.engine import Statements
-from adapters.sql.tables import notifications, users, webhook_deliveries, webhooks
+from adapters.sql.tables import (
+    notifications,
+    users,
+    webhook_attempts,
+    webhook_deliveries,
+    webhooks,
+)
 from core.shared.ids import UserId
 from core.webhooks.model import (
+    ERROR_MAX,
+    Attempt,
     AttemptResult,
     Delivery,
     DeliveryStatus,
@@ -23,7 +43,7 @@ from core.webhooks.model import (
 )
 from core.webhooks.ports import CreatedNotification
 
-w, d = webhooks, webhook_deliveries
+w, d, a = webhooks, webhook_deliveries, webhook_attempts
 
 
 def _subscription(row: Any) -> Subscription:
@@ -186,6 +206,8 @@ class SqlWebhookRepository:
         status: DeliveryStatus,
         next_attempt_at: datetime | None,
     ) -> None:
+        error = None if result.error is None else result.error[:ERROR_MAX]
+        response = excerpt_of(result.excerpt.encode())
         await self._connection.execute(
             update(d)
             .where(d.c.id == delivery_id)
@@ -195,10 +217,46 @@ class SqlWebhookRepository:
                 lease_until=None,
                 last_status_code=result.status_code,
                 last_latency_ms=result.latency_ms,
-                last_error=None if result.error is None else result.error[:200],
-                last_response=excerpt_of(result.excerpt.encode()),
+                last_error=error,
+                last_response=response,
             )
         )
+        await self._log_attempt(delivery_id, result, error, response)
+
+    async def _log_attempt(
+        self, delivery_id: int, result: AttemptResult, error: str | None, response: str
+    ) -> None:
+        # One INSERT ... SELECT: the number (one past the last logged) and the time (the
+        # claim's) come from the database. Only the lease holder finishes, so two numbers
+        # clash only if a lease ran out mid-attempt: that attempt goes unlogged rather than
+        # failing the transaction that records the delivery's outcome.
+        number = (
+            select(func.coalesce(func.max(a.c.attempt), 0) + 1)
+            .where(a.c.delivery_id == d.c.id)
+            .scalar_subquery()
+        )
+        source = select(
+            d.c.id,
+            number,
+            func.coalesce(d.c.last_attempt_at, d.c.created_at),
+            literal(result.status_code, Integer()),
+            literal(result.latency_ms, Integer()),
+            literal(error, String(ERROR_MAX)),
+            literal(response, Text()),
+        ).where(d.c.id == delivery_id)
+        columns = [
+            "delivery_id",
+            "attempt",
+            "attempted_at",
+            "status_code",
+            "latency_ms",
+            "error",
+            "response",
+        ]
+        connection = self._connection
+        insert_for = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        statement = insert_for(a).from_select(columns, source).on_conflict_do_nothing()
+        await connection.execute(statement)
 
     async def deliveries(
         self, subscription_id: uuid.UUID, before: int | None, limit: int
@@ -208,6 +266,36 @@ class SqlWebhookRepository:
             query = query.where(d.c.id < before)
         query = query.order_by(d.c.id.desc()).limit(limit)
         return [_delivery(r) for r in await self._connection.execute(query)]
+
+    async def attempts(self, delivery_ids: Sequence[int], newest: int) -> dict[int, list[Attempt]]:
+        if not delivery_ids:
+            return {}
+        # One query for a whole page: the newest `newest` of each delivery by a window.
+        rank = (
+            func.row_number()
+            .over(partition_by=a.c.delivery_id, order_by=a.c.attempt.desc())
+            .label("rank")
+        )
+        ranked = select(a, rank).where(a.c.delivery_id.in_(list(delivery_ids))).subquery()
+        query = (
+            select(ranked)
+            .where(ranked.c.rank <= newest)
+            .order_by(ranked.c.delivery_id, ranked.c.attempt)
+        )
+        found: dict[int, list[Attempt]] = {}
+        for r in await self._connection.execute(query):
+            found.setdefault(int(r.delivery_id), []).append(
+                Attempt(
+                    delivery_id=int(r.delivery_id),
+                    attempt=int(r.attempt),
+                    attempted_at=r.attempted_at,
+                    status_code=r.status_code,
+                    latency_ms=int(r.latency_ms),
+                    error=r.error,
+                    response=r.response,
+                )
+            )
+        return found
 
     async def get_delivery(self, delivery_id: int) -> Delivery | None:
         row = (await self._connection.execute(select(d).where(d.c.id == delivery_id))).first()

@@ -207,6 +207,27 @@ class AttemptResult:
         return self.status_code == 410
 
 
+# A delivery log shows at most this many attempts per delivery (the newest): the schedule
+# makes at most ~8 per delivery, redeliveries add more.
+ATTEMPT_LOG_MAX = 20
+ERROR_MAX = 200  # what a log keeps of an attempt's error
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One attempt of a delivery as recorded: `attempt` counts a delivery's attempts from 1,
+    on across redeliveries (unlike `Delivery.attempts`, which a redelivery sets back to 0);
+    `response` is the first EXCERPT_MAX_BYTES of the answer."""
+
+    delivery_id: int
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    response: str
+
+
 def excerpt_of(body: bytes) -> str:
     """At most EXCERPT_MAX_BYTES of a response, as text (a cut character is dropped)."""
     return body[:EXCERPT_MAX_BYTES].decode("utf-8", errors="ignore")

@@ -10,7 +10,14 @@ from typing import Protocol
 
 from core.notifications.ports import NotificationsTransaction
 from core.shared.ids import UserId
-from core.webhooks.model import AttemptResult, Delivery, DeliveryStatus, NewDelivery, Subscription
+from core.webhooks.model import (
+    Attempt,
+    AttemptResult,
+    Delivery,
+    DeliveryStatus,
+    NewDelivery,
+    Subscription,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +45,12 @@ class WebhookRepository(Protocol):
       concurrent claims at most one gets it
     - `due` answers ids of deliveries that `claim` would take now, oldest first
     - `finish` records an attempt's result and the delivery's new status and next attempt,
-      and lifts the lease
+      and lifts the lease; it also logs the attempt (an Attempt numbered one past the
+      delivery's last logged one, at the delivery's `last_attempt_at` (its `created_at` if it
+      was never claimed), error cut to 200 characters, response to 1 KiB)
+    - `attempts` answers the logged attempts of the given deliveries, per delivery id, oldest
+      first, at most the `newest` latest of each (a delivery without any: absent); deleting a
+      delivery (prune, a deleted subscription) deletes its attempts
     - `deliveries` lists a subscription's deliveries newest first (by id) before `before`;
       `redeliver` makes a delivery pending and due at `now` again, its attempts back to 0
       (same message id)
@@ -71,6 +83,9 @@ class WebhookRepository(Protocol):
     async def deliveries(
         self, subscription_id: uuid.UUID, before: int | None, limit: int
     ) -> list[Delivery]: ...
+    async def attempts(
+        self, delivery_ids: Sequence[int], newest: int
+    ) -> dict[int, list[Attempt]]: ...
     async def get_delivery(self, delivery_id: int) -> Delivery | None: ...
     async def redeliver(self, delivery_id: int, now: datetime) -> None: ...
     async def last_notification_id(self) -> int: ...

@@ -14,6 +14,7 @@ from core.users.model import Actor, Role
 from core.webhooks.delivery import nudge
 from core.webhooks.guard import check_addresses, parse_address
 from core.webhooks.model import (
+    ATTEMPT_LOG_MAX,
     ROTATION_OVERLAP,
     SigningSecret,
     Subscription,
@@ -245,8 +246,10 @@ def _limit(limit: int) -> int:
 
 class ListDeliveries:
     """A webhook's delivery log, newest first: each delivery's attempts so far, status, and
-    its last attempt's HTTP status, latency and answer (the first 1 KiB). `cursor` (the
-    previous page's `nextCursor`) continues after that page."""
+    its last attempt's HTTP status, latency and answer (the first 1 KiB), and `attemptLog`:
+    every attempt (its time, HTTP status, latency, error and answer's first 1 KiB), oldest
+    first, the newest 20 at most. `cursor` (the previous page's `nextCursor`) continues
+    after that page."""
 
     def __init__(self, uow: UnitOfWork[WebhooksTransaction]) -> None:
         self._uow = uow
@@ -263,8 +266,11 @@ class ListDeliveries:
         async with self._uow.begin(read_only=True) as tx:
             await _owned(tx, actor, webhook_id)
             found = await tx.webhooks.deliveries(webhook_id, before, limit + 1)
-        items = tuple(found[:limit])
-        return DeliveryPage(items, items[-1].id if len(found) > limit else None)
+            items = tuple(found[:limit])
+            # One more query for the whole page (not one per delivery).
+            log = await tx.webhooks.attempts([d.id for d in items], ATTEMPT_LOG_MAX)
+        attempt_log = {i: tuple(attempts) for i, attempts in log.items()}
+        return DeliveryPage(items, items[-1].id if len(found) > limit else None, attempt_log)
 
 
 class RedeliverWebhook:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.webhooks.model import Delivery, Subscription
+from core.webhooks.model import Attempt, Delivery, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,10 @@ class WebhookPage:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryPage:
-    """Newest first; `next_cursor` continues after the last item (None: no more)."""
+    """Newest first; `next_cursor` continues after the last item (None: no more).
+    `attempt_log` holds each item's attempts by delivery id, oldest first (the newest
+    ATTEMPT_LOG_MAX of them; a delivery never attempted: absent)."""
 
     items: tuple[Delivery, ...]
     next_cursor: int | None
+    attempt_log: Mapping[int, tuple[Attempt, ...]] = field(default_factory=dict)

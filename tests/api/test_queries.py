@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -12,7 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from entrypoints.container import build_container
+from core.webhooks.model import AttemptResult, DeliveryStatus, NewDelivery, new_message_id
+from entrypoints.container import AppUnitOfWork, build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from tests.api.helpers import Account, add_comment, favorite, follow, publish, register
@@ -28,6 +31,8 @@ AUTH_STATEMENTS = 1  # the caller's user row (active, token version), for any to
 LIST_STATEMENTS = AUTH_STATEMENTS + 1
 FEED_STATEMENTS = AUTH_STATEMENTS + 1  # the same one, filtered to followed authors
 COMMENTS_STATEMENTS = AUTH_STATEMENTS + 2  # the article's id, then comments with authors
+# The webhook (is it the caller's), the page of deliveries, then the page's attempts.
+DELIVERIES_STATEMENTS = AUTH_STATEMENTS + 3
 
 
 @pytest.fixture
@@ -226,3 +231,45 @@ async def test_a_write_adds_one_outbox_statement_and_a_read_none(
     assert outbox[0].lstrip().upper().startswith("INSERT INTO OUTBOX")
     assert len(written) == COMMENT_WRITE_STATEMENTS, written
     assert not [s for s in read if "outbox" in s or "notifications" in s]
+
+
+async def test_delivery_log_statements_do_not_grow_with_deliveries_or_attempts(
+    settings: Settings, sql_storage: Storage, clock: TickingClock, engine: AsyncEngine
+) -> None:
+    settings = settings.model_copy(
+        update={"webhook_allow_http": True, "webhook_allow_private": True}
+    )
+    app = create_app(settings, container=build_container(settings, sql_storage.infra, clock=clock))
+    transport = httpx2.ASGITransport(app=app)
+    async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
+        jake = await register(client, "jake")
+        body = {"webhook": {"url": "http://127.0.0.1:9/hook", "events": ["*"]}}
+        created = await client.post("/api/user/webhooks", json=body, headers=jake.auth)
+        assert created.status_code == 201, created.text
+        webhook_id = created.json()["webhook"]["id"]
+        path = f"/api/user/webhooks/{webhook_id}/deliveries?limit=20"
+        uow = sql_storage.infra.storage.adapters(listeners=()).uow
+        await _attempted(uow, uuid.UUID(webhook_id), ["outbox:0"], attempts=1)
+        one, page_of_one = await _statements_for(client, engine, path, jake)
+        await _attempted(uow, uuid.UUID(webhook_id), [f"outbox:{n}" for n in range(1, 20)], 3)
+        twenty, page_of_twenty = await _statements_for(client, engine, path, jake)
+    assert [len(d["attemptLog"]) for d in page_of_one["deliveries"]] == [1]
+    assert [len(d["attemptLog"]) for d in page_of_twenty["deliveries"]] == [3] * 19 + [1]
+    assert one == twenty == DELIVERIES_STATEMENTS
+
+
+async def _attempted(
+    uow: AppUnitOfWork, webhook_id: uuid.UUID, keys: list[str], attempts: int
+) -> None:
+    """Deliveries of these events, each attempted (and failed) `attempts` times."""
+    now = datetime.now(UTC)
+    new = [
+        NewDelivery(webhook_id, new_message_id(), key, "article.published", "{}", now)
+        for key in keys
+    ]
+    async with uow.begin() as tx:
+        for i in await tx.webhooks.add_deliveries(new):
+            for _ in range(attempts):
+                result = AttemptResult(500, 1, "no")
+                await tx.webhooks.finish(i, result, DeliveryStatus.PENDING, now)
+        await tx.commit()

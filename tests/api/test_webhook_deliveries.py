@@ -146,6 +146,38 @@ async def test_500_then_200_is_retried_with_the_same_webhook_id(
     assert (delivery["status"], delivery["attempts"]) == ("succeeded", 2)
 
 
+async def test_the_log_keeps_every_attempt_with_its_status_and_answer(
+    client: httpx2.AsyncClient, container: punq.Container, clock: FakeClock, jake: Account
+) -> None:
+    # Fails twice, then the receiver answers 200 with an endless body (read up to the cap).
+    async with receiving("500", "500", "huge") as receiver:
+        webhook = await subscribe(client, jake, receiver, ["article.published"])
+        await publish(client, jake, "Dragons")
+        await settle(container, clock)
+        await settle(container, clock, advance_s=15)  # after the first retry's 10 s +- 20 %
+        await settle(container, clock, advance_s=30)  # after the second's 20 s +- 20 %
+    assert len(receiver.requests) == 3
+    [delivery] = await deliveries(client, jake, webhook)
+    assert (delivery["status"], delivery["attempts"], delivery["lastStatusCode"]) == (
+        "succeeded",
+        3,
+        200,
+    )
+    log = delivery["attemptLog"]
+    assert [a["attempt"] for a in log] == [1, 2, 3]
+    assert [a["statusCode"] for a in log] == [500, 500, 200]
+    assert [a["response"] for a in log[:2]] == ["answer 500", "answer 500"]
+    assert len(log[2]["response"].encode()) == 1_024  # the log keeps 1 KiB of each answer
+    assert log[2]["response"] == delivery["lastResponse"]
+    assert [a["error"] for a in log[:2]] == [None, None]
+    assert "larger than 4096 bytes" in log[2]["error"]
+    times = [datetime.fromisoformat(a["attemptedAt"]) for a in log]
+    assert times == sorted(times)
+    assert len(set(times)) == 3
+    assert log[2]["attemptedAt"] == delivery["lastAttemptAt"]
+    assert all(a["latencyMs"] >= 0 for a in log)
+
+
 async def test_410_disables_the_webhook(
     client: httpx2.AsyncClient, container: punq.Container, clock: FakeClock, jake: Account
 ) -> None:
@@ -234,6 +266,12 @@ async def test_redeliver_sends_a_delivery_again_with_its_webhook_id(
         assert (await client.post(missing, headers=jake.auth)).status_code == 404
     first, again = receiver.requests
     assert first.headers["webhook-id"] == again.headers["webhook-id"]
+    [redelivered] = await deliveries(client, jake, webhook)
+    assert redelivered["attempts"] == 1  # since the redelivery
+    assert [(a["attempt"], a["statusCode"]) for a in redelivered["attemptLog"]] == [
+        (1, 200),
+        (2, 200),
+    ]
 
 
 async def test_notifications_and_follows_reach_only_the_users_they_concern(

@@ -254,3 +254,71 @@ async def test_a_disabled_webhook_notifies_its_owner(uow: AppUnitOfWork) -> None
         "webhook_disabled",
         WHEN,
     )
+
+
+async def test_every_attempt_is_logged_oldest_first_across_redeliveries(
+    uow: AppUnitOfWork,
+) -> None:
+    jake = a_user("jake")
+    await store(uow, jake)
+    sub = a_subscription(jake)
+    await _saved(uow, sub)
+    i, j, untried = await _queued(uow, *(a_delivery(sub, f"outbox:{n}") for n in range(3)))
+    times = [WHEN + timedelta(minutes=m) for m in (1, 2, 3)]
+    answers = [
+        AttemptResult(503, 40, "é" * EXCERPT_MAX_BYTES),  # 2 KiB of text: cut to 1 KiB
+        AttemptResult(None, 1_000, "", "timed out " * 50),  # 500 characters: cut to 200
+        AttemptResult(200, 7, "ok"),
+    ]
+    for n, (at, answer) in enumerate(zip(times, answers, strict=True)):
+        async with uow.begin() as tx:
+            if n == 2:  # the third one after a redelivery, which sets `attempts` back to 0
+                await tx.webhooks.redeliver(i, at)
+            assert await tx.webhooks.claim(i, at, at + LEASE) is not None
+            status = DeliveryStatus.SUCCEEDED if answer.succeeded else DeliveryStatus.PENDING
+            await tx.webhooks.finish(i, answer, status, at + timedelta(seconds=30))
+            await tx.commit()
+    async with uow.begin() as tx:
+        assert await tx.webhooks.claim(j, WHEN, WHEN + LEASE) is not None
+        await tx.webhooks.finish(j, AttemptResult(500, 3, "no"), DeliveryStatus.PENDING, WHEN)
+        await tx.commit()
+    async with uow.begin(read_only=True) as tx:
+        log = await tx.webhooks.attempts([i, j, untried], 20)
+        newest = await tx.webhooks.attempts([i, j], 2)
+        assert await tx.webhooks.attempts([], 20) == {}
+    assert set(log) == {i, j}  # a delivery never attempted: absent
+    first, second, third = log[i]
+    assert [a.attempt for a in log[i]] == [1, 2, 3]
+    assert [a.attempted_at for a in log[i]] == times
+    assert [a.status_code for a in log[i]] == [503, None, 200]
+    assert [a.latency_ms for a in log[i]] == [40, 1_000, 7]
+    assert first.response == "é" * (EXCERPT_MAX_BYTES // 2)
+    assert (first.error, second.error, third.error) == (None, ("timed out " * 50)[:200], None)
+    assert (second.response, third.response) == ("", "ok")
+    assert {a.delivery_id for a in log[i]} == {i}
+    assert [(a.delivery_id, a.attempt, a.status_code) for a in log[j]] == [(j, 1, 500)]
+    assert [a.attempt for a in newest[i]] == [2, 3]  # the newest two, still oldest first
+    assert [a.attempt for a in newest[j]] == [1]
+
+
+async def test_pruning_or_deleting_deliveries_deletes_their_attempts(uow: AppUnitOfWork) -> None:
+    jake = a_user("jake")
+    await store(uow, jake)
+    sub = a_subscription(jake)
+    await _saved(uow, sub)
+    done, pending = await _queued(uow, *(a_delivery(sub, f"outbox:{n}") for n in range(2)))
+    async with uow.begin() as tx:
+        await tx.webhooks.finish(done, AttemptResult(200, 1), DeliveryStatus.SUCCEEDED, None)
+        await tx.webhooks.finish(pending, AttemptResult(500, 1), DeliveryStatus.PENDING, WHEN)
+        await tx.commit()
+    async with uow.begin() as tx:
+        log = await tx.webhooks.attempts([done, pending], 20)
+        assert [a.attempted_at for a in log[done]] == [WHEN]  # never claimed: its creation
+        assert await tx.webhooks.prune(WHEN + timedelta(seconds=1)) == 1
+        await tx.commit()
+    async with uow.begin() as tx:
+        assert set(await tx.webhooks.attempts([done, pending], 20)) == {pending}
+        await tx.webhooks.delete(sub.id)
+        await tx.commit()
+    async with uow.begin(read_only=True) as tx:
+        assert await tx.webhooks.attempts([done, pending], 20) == {}

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.webhooks.model import DESCRIPTION_MAX, MAX_EVENTS, Delivery
+from core.webhooks.model import (
+    ATTEMPT_LOG_MAX,
+    DESCRIPTION_MAX,
+    MAX_EVENTS,
+    Attempt,
+    Delivery,
+)
 from core.webhooks.use_cases import CreateWebhookInput, UpdateWebhookInput
 from core.webhooks.views import DeliveryPage, WebhookPage, WebhookView, WebhookWithSecret
 from entrypoints.http.schemas.common import EXAMPLE_TIME, iso_utc
@@ -183,6 +190,26 @@ class AdminWebhooksResponse(BaseModel):
         )
 
 
+class AttemptBody(BaseModel):
+    attempt: int = Field(description="1 for a delivery's first attempt, on across redeliveries")
+    attemptedAt: str
+    statusCode: int | None = Field(description="The receiver's HTTP status; null: no answer")
+    latencyMs: int
+    error: str | None = Field(description="Why the attempt failed short of an answer, if it did")
+    response: str = Field(description="The first 1 KiB of the answer")
+
+    @classmethod
+    def of(cls, a: Attempt) -> AttemptBody:
+        return cls(
+            attempt=a.attempt,
+            attemptedAt=iso_utc(a.attempted_at),
+            statusCode=a.status_code,
+            latencyMs=a.latency_ms,
+            error=a.error,
+            response=a.response,
+        )
+
+
 class DeliveryBody(BaseModel):
     id: int
     webhookId: str = Field(description="The `webhook-id` header, the same on every attempt")
@@ -196,9 +223,14 @@ class DeliveryBody(BaseModel):
     lastAttemptAt: str | None
     nextAttemptAt: str | None
     createdAt: str
+    attemptLog: list[AttemptBody] = Field(
+        description="Every attempt of this delivery, oldest first: at most the newest "
+        f"{ATTEMPT_LOG_MAX} (older ones are left out; `attempts` counts since the last "
+        "redelivery)"
+    )
 
     @classmethod
-    def of(cls, d: Delivery) -> DeliveryBody:
+    def of(cls, d: Delivery, attempts: Sequence[Attempt] = ()) -> DeliveryBody:
         return cls(
             id=d.id,
             webhookId=d.message_id,
@@ -214,6 +246,7 @@ class DeliveryBody(BaseModel):
             if d.next_attempt_at is None or d.status.value != "pending"
             else iso_utc(d.next_attempt_at),
             createdAt=iso_utc(d.created_at),
+            attemptLog=[AttemptBody.of(a) for a in attempts],
         )
 
 
@@ -230,6 +263,17 @@ EXAMPLE_DELIVERY: dict[str, Any] = {
     "lastAttemptAt": EXAMPLE_TIME,
     "nextAttemptAt": EXAMPLE_TIME,
     "createdAt": EXAMPLE_TIME,
+    "attemptLog": [
+        {
+            "attempt": n,
+            "attemptedAt": EXAMPLE_TIME,
+            "statusCode": 503,
+            "latencyMs": latency,
+            "error": None,
+            "response": "Service Unavailable",
+        }
+        for n, latency in ((1, 95), (2, 120))
+    ],
 }
 
 
@@ -244,6 +288,6 @@ class DeliveriesResponse(BaseModel):
     @classmethod
     def of(cls, page: DeliveryPage) -> DeliveriesResponse:
         return cls(
-            deliveries=[DeliveryBody.of(d) for d in page.items],
+            deliveries=[DeliveryBody.of(d, page.attempt_log.get(d.id, ())) for d in page.items],
             nextCursor=None if page.next_cursor is None else str(page.next_cursor),
         )
