@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json as _json
 import os
 import random
 import statistics
@@ -119,9 +120,73 @@ def endpoints(data: dict[str, Any], rng: random.Random) -> dict[str, Request]:
     }
 
 
-async def measure(
-    http: httpx2.AsyncClient, request: Request, n: int, expected: int
-) -> tuple[float, float]:
+class DirectClient:
+    """Drives the ASGI app with hand-built scopes, no HTTP client: `--direct` leaves out
+    httpx2's own work (~0.5-0.7 ms per request here), so the figure is the app's CPU, close to
+    what a server spends per request minus uvicorn's parsing and socket writes."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> httpx2.Response:
+        body = b"" if json is None else _json.dumps(json).encode()
+        raw = [(b"host", b"bench")]
+        raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        if json is not None:
+            raw += [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        path, _, query = path.partition("?")
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query.encode(),
+            "root_path": "",
+            "headers": raw,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        sent = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        status, chunks = 0, []
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return httpx2.Response(status, content=b"".join(chunks))
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> httpx2.Response:
+        return await self.request("GET", path, headers)
+
+    async def post(
+        self, path: str, headers: dict[str, str] | None = None, json: Any = None
+    ) -> httpx2.Response:
+        return await self.request("POST", path, headers, json)
+
+
+async def measure(http: Any, request: Request, n: int, expected: int) -> tuple[float, float]:
     for i in range(min(200, n)):  # warm up: pool connections, caches, first-call paths
         r = await request(http, i)
         assert r.status_code == expected, r.text
@@ -155,6 +220,7 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
             data = await seed(http, rng)
             await asyncio.sleep(0.5)  # the caller cache's signal is up by now
             chosen = endpoints(data, rng)
+            driver: Any = DirectClient(app) if args.direct else http
             names = args.only or list(chosen)
             print(f"{'endpoint':<20} {'CPU µs/req (runs)':<34} {'median':>8} {'wall µs':>8}")
             for name in names:
@@ -162,7 +228,7 @@ async def run(database_url: str, args: argparse.Namespace) -> None:
                 n = args.n if name != "create-article" else max(1, args.n // 4)
                 cpus, walls = [], []
                 for _ in range(args.runs):
-                    cpu, wall = await measure(http, chosen[name], n, expected)
+                    cpu, wall = await measure(driver, chosen[name], n, expected)
                     cpus.append(cpu)
                     walls.append(wall)
                 runs = " ".join(f"{c:.0f}" for c in cpus)
@@ -179,6 +245,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per endpoint (median shown)")
     parser.add_argument("--only", nargs="*", help="endpoint names (default: all)")
     parser.add_argument("--admin-dsn", default=ADMIN_DSN)
+    parser.add_argument(
+        "--direct", action="store_true", help="call the ASGI app directly, without httpx2"
+    )
     args = parser.parse_args()
     with fresh_database(True, args.admin_dsn) as backend:
         env = {**os.environ, "DATABASE_URL": backend.url}
