@@ -277,3 +277,37 @@ async def test_a_full_realworld_run_logs_no_password_token_or_key(
     assert leaked == set()
     # the signature part alone would be enough to forge nothing, but must not show either
     assert not any(s.split(".")[-1] in captured for s in secrets if s.startswith("eyJ"))
+
+
+# --- the access line and request ids (issue 10: what every request pays) ----------------------
+
+
+def test_request_ids_are_32_hex_characters_and_never_repeat() -> None:
+    from entrypoints.logging import new_request_id
+
+    ids = [new_request_id() for _ in range(20_000)]  # several draws of random bytes
+
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_a_forked_child_draws_its_own_request_ids() -> None:
+    import os
+
+    from entrypoints.logging import new_request_id
+
+    new_request_id()  # the parent holds unused random bytes now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, to the parent
+        os.close(read)
+        os.write(write, " ".join(new_request_id() for _ in range(8)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent = {new_request_id() for _ in range(8)}
+
+    assert len(child) == 8
+    assert not child & parent
