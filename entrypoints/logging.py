@@ -69,6 +69,16 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+def lowest_level_logged() -> float:
+    """The lowest level number any sink takes now: a line below it is dropped by loguru, so a
+    caller may skip building it. Loguru keeps this minimum itself (`_core.min_level`, updated
+    by every `add` and `remove`, a sink a test adds included); if a loguru release moves it,
+    this answers 0 and every line is built as before (loguru then drops it)."""
+    core = getattr(logger, "_core", None)
+    level = getattr(core, "min_level", 0)
+    return level if isinstance(level, (int, float)) else 0
+
+
 @contextmanager
 def request_context(request_id: str) -> Iterator[None]:
     """Within the block, every log line carries `request_id` (and error bodies report it)."""

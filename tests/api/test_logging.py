@@ -282,6 +282,50 @@ async def test_a_full_realworld_run_logs_no_password_token_or_key(
 # --- the access line and request ids (issue 10: what every request pays) ----------------------
 
 
+async def test_the_access_line_is_not_built_when_no_sink_takes_it(
+    configured: None,
+    client: httpx2.AsyncClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from entrypoints.http import middleware
+
+    built: list[str] = []
+    real = middleware.route_template
+
+    def counting(scope: Any) -> str:
+        built.append(scope["path"])
+        return real(scope)
+
+    monkeypatch.setattr(middleware, "route_template", counting)
+    configure_logging("WARNING", "json")
+
+    await client.get("/api/articles/missing", headers={"X-Request-ID": "quiet-1"})
+
+    assert built == []
+    assert "quiet-1" not in capsys.readouterr().err
+
+
+async def test_a_sink_added_after_configuring_at_warning_still_gets_the_access_line(
+    configured: None, client: httpx2.AsyncClient
+) -> None:
+    configure_logging("WARNING", "json")
+    lines: list[dict[str, Any]] = []
+    sink_id = logger.add(lambda message: lines.append(message.record["extra"]), level="INFO")
+    try:
+        await client.get("/api/articles/missing", headers={"X-Request-ID": "loud-1"})
+        await client.get("/health/live", headers={"X-Request-ID": "probe-1"})
+    finally:
+        logger.remove(sink_id)
+
+    access = [e for e in lines if "route" in e]
+    assert [(e["request_id"], e["method"], e["route"], e["status"]) for e in access] == [
+        ("loud-1", "GET", "/api/articles/{slug}", 404)  # the probe's line is DEBUG: not taken
+    ]
+    assert isinstance(access[0]["duration_ms"], float)
+    assert access[0]["client"] == "127.0.0.1"
+
+
 def test_request_ids_are_32_hex_characters_and_never_repeat() -> None:
     from entrypoints.logging import new_request_id
 
