@@ -254,13 +254,8 @@ class EdgeMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             metrics.IN_FLIGHT.dec()
-            labels = (
-                metrics.method_label(method),
-                self.templates.of(scope.get("route"), request),
-                str(status),
-            )
-            metrics.REQUESTS.labels(*labels).inc()
-            metrics.LATENCY.labels(*labels).observe(elapsed)
+            route = self.templates.of(scope.get("route"), request)
+            metrics.count_request(method, route, status, elapsed)
 
     def _limited(self, receive: Receive, limit: int) -> Receive:
         received = 0
