@@ -127,6 +127,8 @@ class JoseTokenIssuer:
         return jwt.encode(header, claims, self._signing.key, algorithms=[self._signing.alg])
 
     def verify(self, token: str) -> AccessClaims:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken()
         known = self._verified.get(token)
         if known is not None:
             now, leeway = self._now(), self._leeway
@@ -134,8 +136,6 @@ class JoseTokenIssuer:
             if known.exp <= now - leeway or known.nbf > now + leeway or known.iat > now + leeway:
                 raise InvalidToken()
             return known.claims
-        if len(token) > MAX_TOKEN_LENGTH:
-            raise InvalidToken()
         try:
             claims = self._signed_claims(token)
             self._claims_registry.validate(claims)
