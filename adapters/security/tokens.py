@@ -27,7 +27,18 @@ from core.shared.ids import UserId
 
 # Longer than any token we issue; rejects junk before any parsing work.
 MAX_TOKEN_LENGTH = 4_096
-SIGNED_TOKENS_REMEMBERED = 4_096  # ~1 KB each: a few MB at most
+VERIFIED_TOKENS_REMEMBERED = 4_096  # ~1 KB each: a few MB at most
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """What a token that passed every check gives, and its time claims, which each later
+    use checks again against the clock (the rest cannot change: the token is the key)."""
+
+    claims: AccessClaims
+    exp: float
+    nbf: float
+    iat: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +98,14 @@ class JoseTokenIssuer:
             iss={"essential": True, "value": issuer},
             aud={"essential": True, "value": audience},
         )
-        # token -> its claims, for tokens whose signature checked out: a client sends the
-        # same token with every request, and the signature check (parse, base64, HMAC or
-        # Ed25519) was most of the cost of authenticating one. Only the signature is taken
-        # as known: every verify still validates the claims, expiry included, against now.
-        self._signed: dict[str, dict[str, Any]] = {}
+        # token -> what it gave, for tokens that passed every check: a client sends the same
+        # token with every request, and the checks (parse, base64, HMAC or Ed25519, then
+        # joserfc's claims registry) were most of the cost of authenticating one. What
+        # cannot change for a given token string (signature, kid, alg, iss, aud, sub, ver, the
+        # claims' types) is taken as known; its `exp`, `nbf` and `iat` are checked against
+        # the clock on every use, as joserfc does, leeway included. Revocation (the user's
+        # token version, deactivation) is the caller's check, on every request.
+        self._verified: dict[str, _Verified] = {}
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
@@ -115,30 +129,35 @@ class JoseTokenIssuer:
     def verify(self, token: str) -> AccessClaims:
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken()
+        known = self._verified.get(token)
+        if known is not None:
+            now, leeway = self._now(), self._leeway
+            # joserfc's own comparisons (JWTClaimsRegistry.validate_exp/nbf/iat).
+            if known.exp <= now - leeway or known.nbf > now + leeway or known.iat > now + leeway:
+                raise InvalidToken()
+            return known.claims
         try:
-            claims = self._signed.get(token)
-            if claims is None:
-                claims = self._signed_claims(token)
+            claims = self._signed_claims(token)
             self._claims_registry.validate(claims)
             version = claims.get("ver")
             if not isinstance(version, int) or isinstance(version, bool):
                 raise InvalidToken()
             expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-            return AccessClaims(UserId(uuid.UUID(str(claims["sub"]))), version, expires_at)
+            access = AccessClaims(UserId(uuid.UUID(str(claims["sub"]))), version, expires_at)
         except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
             raise InvalidToken() from exc
+        if len(self._verified) >= VERIFIED_TOKENS_REMEMBERED:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = _Verified(access, claims["exp"], claims["nbf"], claims["iat"])
+        return access
 
     def _signed_claims(self, token: str) -> dict[str, Any]:
-        """The claims of a token signed by one of our keys (JoseError otherwise), remembered."""
+        """The claims of a token signed by one of our keys (JoseError otherwise)."""
         header = jws.extract_compact(token.encode()).protected
         key = self._keys.get(str(header.get("kid", "")))
         if key is None or header.get("alg") != key.alg:
             raise InvalidToken()
-        claims = dict(jwt.decode(token, key.key, algorithms=[key.alg]).claims)
-        if len(self._signed) >= SIGNED_TOKENS_REMEMBERED:
-            del self._signed[next(iter(self._signed))]  # the oldest
-        self._signed[token] = claims
-        return claims
+        return dict(jwt.decode(token, key.key, algorithms=[key.alg]).claims)
 
     def jwks(self) -> dict[str, Any]:
         """Public keys for other services (asymmetric signing only; HMAC keys stay secret)."""

@@ -68,14 +68,45 @@ def conditional_json(
     request: Request, model: BaseModel, *, etag_of: Callable[[bytes], str] = digest
 ) -> Response:
     """The model as JSON with a strong ETag; 304 (no body) when If-None-Match matches."""
-    body = model.model_dump_json().encode()
-    value = etag_of(body)
-    headers = {"ETag": f'"{value}"'}
-    if request.method in {"GET", "HEAD"}:
-        wanted = parse_etags(request.headers.get("if-none-match"))
-        if wanted is not None and ("*" in wanted or value in wanted):
-            return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    # The bytes `model_dump_json().encode()` gives, without the str round trip.
+    body = model.__pydantic_serializer__.to_json(model)
+    etag = f'"{etag_of(body)}"'
+    scope = request.scope
+    if scope["method"] in _SAFE:
+        wanted = parse_etags(_if_none_match(scope["headers"]))
+        if wanted is not None and ("*" in wanted or etag[1:-1] in wanted):
+            return Response(status_code=304, headers={"ETag": etag})
+    return _TaggedJSON(body, etag.encode("latin-1"))
+
+
+_SAFE = frozenset({"GET", "HEAD"})
+
+
+def _if_none_match(raw: list[tuple[bytes, bytes]]) -> str | None:
+    """The request's If-None-Match, read from the raw head (as `request.headers.get`, which
+    first built a Headers object for one look-up)."""
+    for name, value in raw:
+        if name == b"if-none-match":
+            return value.decode("latin-1")
+    return None
+
+
+class _TaggedJSON(Response):
+    """200, a JSON body and its ETag, with the header list Response's own `init_headers`
+    builds (etag, content-length, content-type) made directly: no dict, no per-name
+    lower-casing and encoding, no search for what is known to be absent."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, etag: bytes) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [
+            (b"etag", etag),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", b"application/json"),
+        ]
 
 
 # For route decorators: the 304 answer a conditional GET may give.

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -33,7 +34,7 @@ from entrypoints.http.errors import (
 from entrypoints.http.rate_limits import STATE_KEY as RATE_LIMIT_STATE_KEY
 from entrypoints.http.rate_limits import rate_limit_headers
 from entrypoints.http.uploads import MULTIPART_OVERHEAD
-from entrypoints.logging import new_request_id, request_context
+from entrypoints.logging import lowest_level_logged, new_request_id, request_context
 from entrypoints.settings import ConfigurationError, Settings
 
 if TYPE_CHECKING:
@@ -53,6 +54,25 @@ GZIP_MINIMUM_BYTES = 1_024
 # which is also what keeps CORS_ORIGINS=* safe.
 CORS_ALLOW_CREDENTIALS = False
 QUIET_PATHS = ("/health/",)  # probes poll these: their access lines go to DEBUG
+
+
+STRICT_CSP = "default-src 'none'; frame-ancestors 'none'"
+HTML_CSP = "frame-ancestors 'none'"  # the docs pages bring their own scripts
+HSTS = "max-age=31536000"
+
+
+def _security_headers(html: bool, https: bool) -> tuple[tuple[bytes, bytes], ...]:
+    return (
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", (HTML_CSP if html else STRICT_CSP).encode()),
+        *(((b"strict-transport-security", HSTS.encode()),) if https else ()),
+    )
+
+
+# (HTML?, https?) -> the security headers, pre-encoded, in the order they are added.
+SECURITY_HEADERS = {(h, s): _security_headers(h, s) for h in (False, True) for s in (False, True)}
 
 
 def route_template(scope: Scope) -> str:
@@ -77,24 +97,36 @@ def route_template(scope: Scope) -> str:
     return template
 
 
+_INFO = 20  # loguru's level numbers
+_DEBUG = 10
+
+
 def _access_line(scope: Scope, status: int, seconds: float) -> None:
-    client = scope.get("client")
+    """One line per request, at INFO (DEBUG for a probe's success). Not built at all when no
+    sink takes it (LOG_LEVEL=WARNING): it cost 8 us a request to make a line loguru dropped."""
+    lowest = lowest_level_logged()
+    if lowest > _INFO:
+        return
     route = route_template(scope)
-    duration_ms = round(seconds * 1000, 1)
     quiet = route.startswith(QUIET_PATHS) and status < 400
-    logger.bind(
-        method=scope["method"],
+    if quiet and lowest > _DEBUG:
+        return
+    client = scope.get("client")
+    method = scope["method"]
+    duration_ms = round(seconds * 1000, 1)
+    # Keyword arguments land in the record's `extra`, as `bind` put them, without a new logger.
+    logger.log(
+        "DEBUG" if quiet else "INFO",
+        "{} {} {} {}ms",
+        method,
+        route,
+        status,
+        duration_ms,
+        method=method,
         route=route,
         status=status,
         duration_ms=duration_ms,
         client=client[0] if client else None,
-    ).log(
-        "DEBUG" if quiet else "INFO",
-        "{} {} {} {}ms",
-        scope["method"],
-        route,
-        status,
-        duration_ms,
     )
 
 
@@ -115,7 +147,12 @@ class EdgeMiddleware:
     - CORS: a preflight is answered here (refused in the error schema); other answers get
       Starlette's CORS headers (`ErrorSchemaCORSMiddleware` holds the policy);
     - security headers: nosniff, no-referrer, no framing on every response; a deny-all CSP on
-      everything but HTML (the docs pages bring their own scripts); HSTS on https;
+      everything but HTML (the docs pages bring their own scripts); HSTS on https. Each only
+      where the response did not set it itself; the set is pre-encoded once per (HTML, https)
+      and the response's headers are read in one pass (`_response_headers`);
+    - `Vary`: `Origin` for a request without Origin (what Starlette's CORS says to one with
+      it), and `Accept-Encoding` for a client that does not take gzip when the body is big
+      enough to be compressed for one that does (`GZipWhenAccepted` says it for those);
     - RateLimit-* headers from the decision the rate-limit dependency left in the scope;
     - request limits: 431 for a request head over MAX_HEADER_BYTES; 413 as soon as
       Content-Length, or the body streamed so far, passes `max_body_bytes` (the rest is never
@@ -127,9 +164,6 @@ class EdgeMiddleware:
     Compression is the one layer inside this one (`GZipWhenAccepted`).
     """
 
-    STRICT_CSP = "default-src 'none'; frame-ancestors 'none'"
-    HTML_CSP = "frame-ancestors 'none'"
-    HSTS = "max-age=31536000"
     ROUTING_KEYS = ("route", "endpoint", "path_params")
 
     def __init__(
@@ -142,6 +176,7 @@ class EdgeMiddleware:
         rate_limit_headers: bool,
         upload_paths: frozenset[str] = frozenset(),
         upload_body_bytes: int = 0,
+        gzip_minimum_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.cors = cors
@@ -151,6 +186,9 @@ class EdgeMiddleware:
         self.upload_body_bytes = upload_body_bytes
         self.templates = templates
         self.rate_limit_headers = rate_limit_headers
+        # Set with GZipWhenAccepted inside: the size from which a body would be compressed
+        # for a client taking gzip, so the others' answers `Vary: Accept-Encoding` too.
+        self.gzip_minimum_bytes = gzip_minimum_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,6 +197,7 @@ class EdgeMiddleware:
         method = scope["method"]
         offered = origin = preflight = declared = None
         head_bytes = 0
+        gzip = False
         for name, value in scope["headers"]:  # one pass over the head, for what is read here
             head_bytes += len(name) + len(value)
             if name == b"x-request-id":
@@ -169,6 +208,8 @@ class EdgeMiddleware:
                 preflight = value
             elif name == b"content-length":
                 declared = value
+            elif name == b"accept-encoding":
+                gzip = gzip or b"gzip" in value
         request_id = (
             offered if offered and _SANE_REQUEST_ID.fullmatch(offered) else new_request_id()
         )
@@ -187,6 +228,8 @@ class EdgeMiddleware:
         )
         # HEAD_SCOPE_KEY tells a streaming route (an event stream never ends) to answer at once.
         inner = {**scope, "method": "GET", HEAD_SCOPE_KEY: True} if head else scope
+        encoded_id = request_id.encode("latin-1")
+        vary_encoding = None if gzip else self.gzip_minimum_bytes
 
         async def edge_send(message: Message) -> None:
             nonlocal status, response_started
@@ -196,15 +239,15 @@ class EdgeMiddleware:
                 response_started = True
                 if origin is not None:  # first: it replaces the message's header list
                     await self.cors.send(message, _discard, Headers(scope=scope))
-                headers = MutableHeaders(scope=message)
-                if origin is None:  # what Starlette's CORS says to a request without Origin
-                    headers["Vary"] = ", ".join([*headers.getlist("Vary"), "Origin"])
-                self._add_security_headers(headers, https)
+                headers = self._response_headers(
+                    message.get("headers", ()), https, origin is None, vary_encoding
+                )
                 if self.rate_limit_headers:
                     decision = (inner.get("state") or {}).get(RATE_LIMIT_STATE_KEY)
                     if isinstance(decision, RateDecision):
-                        headers.raw.extend(rate_limit_headers(decision))
-                headers[REQUEST_ID_HEADER] = request_id
+                        headers.extend(rate_limit_headers(decision))
+                headers.append((b"x-request-id", encoded_id))
+                message["headers"] = headers
             elif head and kind == "http.response.body":
                 if message.get("more_body", False):
                     return
@@ -242,13 +285,8 @@ class EdgeMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             metrics.IN_FLIGHT.dec()
-            labels = (
-                metrics.method_label(method),
-                self.templates.of(scope.get("route"), request),
-                str(status),
-            )
-            metrics.REQUESTS.labels(*labels).inc()
-            metrics.LATENCY.labels(*labels).observe(elapsed)
+            route = self.templates.of(scope.get("route"), request)
+            metrics.count_request(method, route, status, elapsed)
 
     def _limited(self, receive: Receive, limit: int) -> Receive:
         received = 0
@@ -266,14 +304,46 @@ class EdgeMiddleware:
 
         return limited_receive
 
-    def _add_security_headers(self, headers: MutableHeaders, https: bool) -> None:
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        headers.setdefault("X-Frame-Options", "DENY")
-        html = headers.get("content-type", "").startswith("text/html")
-        headers.setdefault("Content-Security-Policy", self.HTML_CSP if html else self.STRICT_CSP)
-        if https:
-            headers.setdefault("Strict-Transport-Security", self.HSTS)
+    def _response_headers(
+        self,
+        given: Iterable[tuple[bytes, bytes]],
+        https: bool,
+        vary_origin: bool,
+        vary_encoding_from: int | None,
+    ) -> list[tuple[bytes, bytes]]:
+        """A new list (the response's own may be shared: it is never changed) of the
+        response's headers, its Vary values merged into one header with `Origin` and
+        `Accept-Encoding` added when asked, then the security headers it did not set, all read
+        in one pass. Header names are lower case in ASGI messages (Starlette's are)."""
+        headers: list[tuple[bytes, bytes]] = []
+        present: set[bytes] = set()
+        vary: list[bytes] = []
+        content_type = length = None
+        for name, value in given:
+            if name == b"vary":
+                vary.append(value)
+                continue
+            if name == b"x-request-id":
+                continue  # ours replaces it
+            if name == b"content-type" and content_type is None:
+                content_type = value
+            elif name == b"content-length" and length is None:
+                length = value
+            present.add(name)
+            headers.append((name, value))
+        if vary_encoding_from is not None and (
+            length is None or (length.isdigit() and int(length) >= vary_encoding_from)
+        ):
+            vary.append(b"Accept-Encoding")
+        if vary_origin:
+            vary.append(b"Origin")
+        if vary:
+            headers.append((b"vary", b", ".join(vary)))
+        html = content_type is not None and content_type.startswith(b"text/html")
+        for header in SECURITY_HEADERS[html, https]:
+            if header[0] not in present:
+                headers.append(header)
+        return headers
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         logger.info("413 payload_too_large (limit {} bytes)", limit)
@@ -292,8 +362,9 @@ class _BodyTooLarge(ConduitHTTPException):
 
 class GZipWhenAccepted:
     """Starlette's GZip for the clients that accept gzip; the others skip the layer (its
-    identity responder held every response back to decide). Either way a body big enough to be
-    compressed says `Vary: Accept-Encoding`, as Starlette's own does."""
+    identity responder held every response back to decide) and get no wrapper at all:
+    `EdgeMiddleware(gzip_minimum_bytes=...)` tells them `Vary: Accept-Encoding` when the
+    body is big enough to be compressed, as Starlette's says it to those it compresses for."""
 
     def __init__(self, app: ASGIApp, minimum_size: int) -> None:
         self.app = app
@@ -301,23 +372,12 @@ class GZipWhenAccepted:
         self.minimum_size = minimum_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"accept-encoding" and b"gzip" in value:
-                await self.gzip(scope, receive, send)
-                return
-
-        async def send_with_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                length = headers.get("content-length")
-                if length is None or (length.isdigit() and int(length) >= self.minimum_size):
-                    headers.add_vary_header("Accept-Encoding")
-            await send(message)
-
-        await self.app(scope, receive, send_with_vary)
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"accept-encoding" and b"gzip" in value:
+                    await self.gzip(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
 
 
 class ErrorSchemaCORSMiddleware(CORSMiddleware):
@@ -397,6 +457,7 @@ def install_middleware(
         rate_limit_headers=settings.rate_limit_enabled,
         upload_paths=upload_paths,
         upload_body_bytes=settings.upload_max_bytes + MULTIPART_OVERHEAD,
+        gzip_minimum_bytes=GZIP_MINIMUM_BYTES,
     )
 
 

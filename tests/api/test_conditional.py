@@ -147,3 +147,32 @@ def test_etag_lists_parse_per_rfc_9110() -> None:
     assert parse_etags("*") == {"*"}
     assert parse_etags(None) is None
     assert parse_etags('"a", junk') is None
+
+
+def test_the_json_answer_is_what_response_and_model_dump_json_would_make() -> None:
+    """conditional_json builds its body and header list directly (issue 10): the same bytes
+    and headers as `Response(model.model_dump_json(), media_type=..., headers={"ETag"})`,
+    aliases (camelCase) included; a matching If-None-Match still gets the 304."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from entrypoints.http.conditional import conditional_json, digest
+    from entrypoints.http.schemas.articles import EXAMPLE_ARTICLE, SingleArticleResponse
+
+    model = SingleArticleResponse.model_validate({"article": EXAMPLE_ARTICLE})
+    body = model.model_dump_json().encode()
+    assert b'"tagList"' in body
+    etag = f'"{digest(body)}"'
+    expected = Response(body, media_type="application/json", headers={"ETag": etag})
+
+    def request(*headers: tuple[bytes, bytes]) -> Request:
+        return Request({"type": "http", "method": "GET", "path": "/", "headers": list(headers)})
+
+    answer = conditional_json(request((b"accept", b"*/*")), model)
+    not_modified = conditional_json(request((b"if-none-match", etag.encode())), model)
+
+    assert (answer.status_code, answer.body) == (200, body)
+    assert answer.raw_headers == expected.raw_headers
+    assert answer.headers["content-type"] == "application/json"
+    assert (not_modified.status_code, not_modified.body) == (304, b"")
+    assert not_modified.headers["etag"] == etag

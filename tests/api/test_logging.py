@@ -277,3 +277,81 @@ async def test_a_full_realworld_run_logs_no_password_token_or_key(
     assert leaked == set()
     # the signature part alone would be enough to forge nothing, but must not show either
     assert not any(s.split(".")[-1] in captured for s in secrets if s.startswith("eyJ"))
+
+
+# --- the access line and request ids (issue 10: what every request pays) ----------------------
+
+
+async def test_the_access_line_is_not_built_when_no_sink_takes_it(
+    configured: None,
+    client: httpx2.AsyncClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from entrypoints.http import middleware
+
+    built: list[str] = []
+    real = middleware.route_template
+
+    def counting(scope: Any) -> str:
+        built.append(scope["path"])
+        return real(scope)
+
+    monkeypatch.setattr(middleware, "route_template", counting)
+    configure_logging("WARNING", "json")
+
+    await client.get("/api/articles/missing", headers={"X-Request-ID": "quiet-1"})
+
+    assert built == []
+    assert "quiet-1" not in capsys.readouterr().err
+
+
+async def test_a_sink_added_after_configuring_at_warning_still_gets_the_access_line(
+    configured: None, client: httpx2.AsyncClient
+) -> None:
+    configure_logging("WARNING", "json")
+    lines: list[dict[str, Any]] = []
+    sink_id = logger.add(lambda message: lines.append(message.record["extra"]), level="INFO")
+    try:
+        await client.get("/api/articles/missing", headers={"X-Request-ID": "loud-1"})
+        await client.get("/health/live", headers={"X-Request-ID": "probe-1"})
+    finally:
+        logger.remove(sink_id)
+
+    access = [e for e in lines if "route" in e]
+    assert [(e["request_id"], e["method"], e["route"], e["status"]) for e in access] == [
+        ("loud-1", "GET", "/api/articles/{slug}", 404)  # the probe's line is DEBUG: not taken
+    ]
+    assert isinstance(access[0]["duration_ms"], float)
+    assert access[0]["client"] == "127.0.0.1"
+
+
+def test_request_ids_are_32_hex_characters_and_never_repeat() -> None:
+    from entrypoints.logging import new_request_id
+
+    ids = [new_request_id() for _ in range(20_000)]  # several draws of random bytes
+
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+
+
+def test_a_forked_child_draws_its_own_request_ids() -> None:
+    import os
+
+    from entrypoints.logging import new_request_id
+
+    new_request_id()  # the parent holds unused random bytes now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next ids, to the parent
+        os.close(read)
+        os.write(write, " ".join(new_request_id() for _ in range(8)).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = set(pipe.read().split())
+    os.waitpid(pid, 0)
+    parent = {new_request_id() for _ in range(8)}
+
+    assert len(child) == 8
+    assert not child & parent

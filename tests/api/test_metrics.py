@@ -250,3 +250,23 @@ def test_the_live_gauges_of_dead_workers_are_forgotten(tmp_path: Path) -> None:
         f"counter_{dead}.db",  # counts stay: they happened
         f"gauge_livesum_{alive}.db",
     ]
+
+
+async def test_request_series_are_remembered_per_label_set_and_still_counted(
+    http: httpx2.AsyncClient,
+) -> None:
+    """EdgeMiddleware keeps each (method, route, status) series it counted into (issue 10):
+    counts still add up, and methods a client makes up share the one OTHER series, so the
+    remembered set grows with the label set only."""
+    from entrypoints import metrics
+
+    labels = {"method": "OTHER", "route": "/api/tags", "status": "405"}
+    before = await scrape(http)
+    for method in ("BREW", "WHEN", "PROPFIND"):
+        assert (await http.request(method, "/api/tags")).status_code == 405
+    after = await scrape(http)
+    remembered = set(metrics._REQUEST_SERIES)
+
+    assert value(after, REQUESTS, **labels) == value(before, REQUESTS, **labels) + 3
+    assert ("OTHER", "/api/tags", 405) in remembered
+    assert not any(m in {"BREW", "WHEN", "PROPFIND"} for m, _, _ in remembered)

@@ -341,3 +341,67 @@ def test_a_token_verified_once_does_not_vouch_for_an_altered_copy(
 
     reject(issuer, f"{header}.{payload}.{flipped}")
     reject(issuer, f"{header}.{payload}.")
+
+
+# --- what a remembered token still goes through (issue 10) ------------------------------------
+
+
+def test_a_remembered_token_is_judged_against_the_clock_as_a_fresh_one_is(
+    clock: FakeClock,
+) -> None:
+    """A token once accepted is remembered with what cannot change; its exp, nbf and iat are
+    still compared with the clock on every use, with joserfc's own bounds: at every second
+    around each bound, the remembering issuer and a fresh one give the same verdict."""
+    remembering = JoseTokenIssuer(SECRET, TTL, clock, leeway_s=LEEWAY_S)
+    genuine = remembering.issue(new_user_id())
+    issued = int(clock.now().timestamp())
+    soon = resign(genuine, claims={"nbf": issued + 20, "iat": issued + 10})  # within leeway
+    ttl = int(TTL.total_seconds())
+    offsets = [
+        *range(-LEEWAY_S - 25, -LEEWAY_S + 25),  # nbf/iat bounds (clock set back)
+        *range(ttl + LEEWAY_S - 3, ttl + LEEWAY_S + 3),  # exp bound
+    ]
+    verdicts: dict[bool, list[bool]] = {True: [], False: []}
+    for token in (genuine, soon):
+        assert remembering.verify(token)  # both remembered now
+        for offset in offsets:
+            at = FakeClock(clock.now() + timedelta(seconds=offset))
+            remembering._clock = at  # the same instance, its clock moved
+            fresh = JoseTokenIssuer(SECRET, TTL, at, leeway_s=LEEWAY_S)
+            for issuer, verdict in ((remembering, verdicts[True]), (fresh, verdicts[False])):
+                try:
+                    issuer.verify(token)
+                    verdict.append(True)
+                except InvalidToken:
+                    verdict.append(False)
+        remembering._clock = clock
+
+    assert verdicts[True] == verdicts[False]
+    assert True in verdicts[True]  # both sides of each bound
+    assert False in verdicts[True]
+
+
+def test_a_token_refused_for_its_time_is_not_remembered_as_refused(clock: FakeClock) -> None:
+    issuer = JoseTokenIssuer(SECRET, TTL, clock, leeway_s=LEEWAY_S)
+    user_id = new_user_id()
+    early = resign(issuer.issue(user_id), claims={"nbf": int(clock.now().timestamp()) + 90})
+    reject(issuer, early)
+
+    clock.advance(90)
+
+    assert issuer.verify(early).user_id == user_id
+
+
+def test_the_tokens_remembered_are_bounded(
+    issuer: JoseTokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import adapters.security.tokens as tokens
+
+    monkeypatch.setattr(tokens, "VERIFIED_TOKENS_REMEMBERED", 3)
+    first, *others = [issuer.issue(new_user_id()) for _ in range(5)]
+    for token in (first, *others):
+        issuer.verify(token)
+
+    assert len(issuer._verified) == 3
+    assert first not in issuer._verified  # the oldest went first
+    issuer.verify(first)  # and is checked in full again
