@@ -13,7 +13,7 @@ from adapters.http.webhooks import HttpxWebhookSender, SystemResolver
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.streams import InProcessPublisher
-from adapters.oidc.providers import HttpOpenIdProviders, NoOpenIdProviders, ProviderConfig
+from adapters.oidc.none import NoOpenIdProviders
 from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
 from adapters.redis.breaker import CircuitBreaker
 from adapters.redis.cache import RedisCache
@@ -405,6 +405,10 @@ def openid_providers(settings: Settings, infra: Infrastructure, clock: Clock) ->
     """OIDC_PROVIDERS over the lifespan's HTTP client; none configured, none offered."""
     if not settings.oidc_providers:
         return NoOpenIdProviders()
+    # Imported here: Authlib and the OpenID client's JOSE pieces are memory a server without
+    # providers would keep for nothing.
+    from adapters.oidc.providers import HttpOpenIdProviders, ProviderConfig
+
     if infra.oidc_http is None:
         raise RuntimeError("OIDC_PROVIDERS is set but no HTTP client was opened for it")
     configs = [

@@ -1,15 +1,12 @@
 """The in-process webhook delivery queue (a server without `conduit worker`): its tasks run the
-served handler, the tasks waiting are bounded, and taskiq is never imported for it."""
+served handler, and the tasks waiting are bounded (tests/unit/test_serving_imports.py: taskiq
+is not imported for it)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 
 from adapters.memory.queue import InProcessDeliveryQueue
-from tests.apps import TEST_SECRET
 
 
 class Gate:
@@ -75,25 +72,3 @@ async def test_stop_cancels_what_is_still_queued() -> None:
     await queue.stop()
     assert queue.waiting == 0
     assert handler.done == []
-
-
-def test_a_server_that_delivers_its_own_webhooks_never_imports_taskiq() -> None:
-    """taskiq imports aiohttp with it: ~8 MB of each worker's memory (issue 10)."""
-    program = (
-        "import asyncio, sys\n"
-        "from entrypoints.http.app import create_app\n"
-        "from entrypoints.settings import Settings\n"
-        f"app = create_app(Settings(environment='test', secret_key={TEST_SECRET!r},"
-        " database_url='memory://'))\n"
-        "async def main():\n"
-        "    async with app.router.lifespan_context(app):\n"
-        "        pass\n"
-        "asyncio.run(main())\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('taskiq', 'aiohttp'))))\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-    result = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
