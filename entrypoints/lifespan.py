@@ -7,15 +7,11 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx2
 import punq
 from loguru import logger
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
 from adapters.cache.callers import ProcessCallerCache
@@ -31,6 +27,9 @@ from entrypoints.settings import Settings
 from entrypoints.shutdown import Drain
 from entrypoints.storage.backend import StorageBackend
 from entrypoints.storage.registry import backend_for
+
+if TYPE_CHECKING:  # redis-py is imported where REDIS_URL is set only (open_redis)
+    from redis.asyncio import Redis
 
 # user:password@ in a URL quoted by an unexpected error: the password is masked.
 _USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -194,6 +193,11 @@ def open_redis(url: str, *, timeout_s: float = 0.05) -> Redis:
     # never hang it (redis-py's default retries with backoff take ~4 s to give up). A dropped
     # connection (Redis restarted: every pooled connection is dead) is retried once, at once.
     # The circuit breaker (adapters/redis/breaker.py) stops even these short waits.
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     return Redis.from_url(
         url,
         socket_timeout=timeout_s,

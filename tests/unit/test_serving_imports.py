@@ -1,6 +1,6 @@
 """What a serving worker does not import when its settings do not use it (issue 10: each of
-these is memory every worker keeps): taskiq and aiohttp without a separate webhook worker,
-Authlib without OpenID providers."""
+these is memory every worker keeps): redis-py without REDIS_URL, taskiq and aiohttp without a
+separate webhook worker, Authlib without OpenID providers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 
 from tests.apps import TEST_SECRET
 
-NOT_IMPORTED = ("taskiq", "aiohttp", "authlib")
+NOT_IMPORTED = ("taskiq", "aiohttp", "authlib", "redis")
 
 
 def test_a_started_server_without_them_never_imports_them() -> None:
