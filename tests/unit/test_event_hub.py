@@ -11,7 +11,7 @@ import pytest
 
 from adapters.memory.streams import InProcessPublisher
 from core.shared.live import ConnectionLimits, EventHub, Overflowed, TooManyConnections
-from core.shared.outbox import OutboxMessage, StoredMessage, StreamEntries
+from core.shared.outbox import JsonValue, OutboxMessage, StoredMessage, StreamEntries
 
 
 def _stored(outbox_id: int, topic: str = "article:a") -> StoredMessage:
@@ -143,7 +143,7 @@ def _article_published(outbox_id: int) -> StoredMessage:
     """What the relay publishes for each new article (core/shared/outbox.py), as the bench
     writes them: ~200 bytes of JSON."""
     article_id = f"01938f6e-{outbox_id:04x}-7000-8000-00000000{outbox_id:04x}"
-    payload = {
+    payload: dict[str, JsonValue] = {
         "v": 1,
         "articleId": article_id,
         "slug": f"a-title-of-five-or-six-words-{outbox_id}",
