@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import punq
 
@@ -13,14 +13,7 @@ from adapters.http.webhooks import HttpxWebhookSender, SystemResolver
 from adapters.memory.attempts import InMemoryAttemptCounter, InMemoryKnownAddresses
 from adapters.memory.rate_limiter import InMemoryRateLimiter
 from adapters.memory.streams import InProcessPublisher
-from adapters.oidc.providers import HttpOpenIdProviders, NoOpenIdProviders, ProviderConfig
-from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
-from adapters.redis.breaker import CircuitBreaker
-from adapters.redis.cache import RedisCache
-from adapters.redis.health import RedisHealthCheck
-from adapters.redis.one_time import RedisOneTimeStore
-from adapters.redis.rate_limiter import RedisRateLimiter
-from adapters.redis.streams import RedisStreamPublisher
+from adapters.oidc.none import NoOpenIdProviders
 from adapters.security.secret_box import AesGcmSecretBox, derive_key
 from adapters.security.tokens import JoseTokenIssuer
 from adapters.system import SystemClock
@@ -127,6 +120,12 @@ from entrypoints.settings import Settings
 from entrypoints.storage.backend import AppTransaction as AppTransaction  # re-exported, as
 from entrypoints.storage.backend import AppUnitOfWork as AppUnitOfWork  # the tests use them
 from entrypoints.storage.backend import StorageBackend
+
+if TYPE_CHECKING:
+    from adapters.redis.breaker import CircuitBreaker
+
+# The Redis adapters (and redis-py: ~6.5 MB of each worker's memory) are imported where
+# REDIS_URL is set only.
 
 # The unit of work under each context's own transaction type, as its use cases ask for it
 # (punq resolves a constructor by its type hints). UnitOfWork is covariant in the transaction,
@@ -246,8 +245,13 @@ def build_container(
     attempts: AttemptCounter
     known: KnownAddresses
     limiter: RateLimiter
-    breaker = redis_breaker(settings)  # one per process, shared by every Redis adapter
+    breaker: CircuitBreaker | None = None
     if infra.redis is not None:  # shared by every worker; else each process keeps its own
+        from adapters.redis.attempts import RedisAttemptCounter, RedisKnownAddresses
+        from adapters.redis.cache import RedisCache
+        from adapters.redis.rate_limiter import RedisRateLimiter
+
+        breaker = redis_breaker(settings)  # one per process, shared by every Redis adapter
         redis, prefix, on_error = infra.redis, settings.redis_key_prefix, metrics.count_redis_error
         attempts = RedisAttemptCounter(redis, prefix=prefix, on_error=on_error, breaker=breaker)
         known = RedisKnownAddresses(redis, prefix=prefix, on_error=on_error, breaker=breaker)
@@ -396,6 +400,8 @@ def register_oidc(
     container.register(OpenIdProviders, instance=providers)
     store: OneTimeStore = database_store
     if infra.redis is not None:
+        from adapters.redis.one_time import RedisOneTimeStore
+
         store = RedisOneTimeStore(infra.redis, prefix=settings.redis_key_prefix)
     container.register(OneTimeStore, instance=store)
     container.register(OidcPolicy, instance=OidcPolicy(settings.oidc_redirect_list))
@@ -405,6 +411,10 @@ def openid_providers(settings: Settings, infra: Infrastructure, clock: Clock) ->
     """OIDC_PROVIDERS over the lifespan's HTTP client; none configured, none offered."""
     if not settings.oidc_providers:
         return NoOpenIdProviders()
+    # Imported here: Authlib and the OpenID client's JOSE pieces are memory a server without
+    # providers would keep for nothing.
+    from adapters.oidc.providers import HttpOpenIdProviders, ProviderConfig
+
     if infra.oidc_http is None:
         raise RuntimeError("OIDC_PROVIDERS is set but no HTTP client was opened for it")
     configs = [
@@ -465,6 +475,8 @@ def wire_webhooks(
 def event_publisher(settings: Settings, infra: Infrastructure) -> EventPublisher:
     """Redis Streams when REDIS_URL is set (every process sees every event), else in process."""
     if infra.redis is not None:
+        from adapters.redis.streams import RedisStreamPublisher
+
         return RedisStreamPublisher(
             infra.redis,
             prefix=settings.redis_key_prefix,
@@ -480,11 +492,15 @@ def readiness_checks(
     storage opened by the lifespan, its schema revision) and, when configured, Redis."""
     checks = dict(infra.storage.health_checks())
     if infra.redis is not None:
+        from adapters.redis.health import RedisHealthCheck
+
         checks["redis"] = RedisHealthCheck(infra.redis, breaker=breaker)
     return checks
 
 
 def redis_breaker(settings: Settings) -> CircuitBreaker:
+    from adapters.redis.breaker import CircuitBreaker
+
     return CircuitBreaker(
         failures=settings.redis_breaker_failures,
         cooldown_s=settings.redis_breaker_cooldown_s,

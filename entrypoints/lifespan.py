@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
 import httpx2
 import punq
 from loguru import logger
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy.engine import make_url
 
 from adapters.cache.callers import ProcessCallerCache
 from adapters.filesystem.media import FileSystemMediaStore
 from adapters.http.webhooks import SenderLimits, SystemResolver, open_client
 from adapters.imaging.pillow import PillowImageProcessor
+from adapters.memory.queue import InProcessDeliveryQueue
 from adapters.security.passwords import Argon2PasswordHasher
 from adapters.sql.failures import explain_database_failure
-from adapters.taskiq.queue import TaskiqDeliveryQueue, memory_broker, redis_broker
 from core.media.ports import ImageProcessor, MediaStore
 from core.users.ports import PasswordHasher
 from entrypoints.settings import Settings
 from entrypoints.shutdown import Drain
 from entrypoints.storage.backend import StorageBackend
 from entrypoints.storage.registry import backend_for
+
+if TYPE_CHECKING:  # redis-py is imported where REDIS_URL is set only (open_redis)
+    from redis.asyncio import Redis
 
 # user:password@ in a URL quoted by an unexpected error: the password is masked.
 _USERINFO = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
@@ -110,14 +110,26 @@ class Infrastructure:
 
 
 # --- webhooks (issue 13): the outbound HTTP client and the delivery queue ---
+class WebhookQueue(Protocol):
+    """The delivery queue as the process runs it: DeliveryQueue's producer side, the handler
+    its tasks run, and its life (adapters/taskiq on Redis, adapters/memory in process)."""
+
+    async def enqueue(self, delivery_ids: Sequence[int]) -> None: ...
+    def serve(self, handler: Callable[[int], Awaitable[object]]) -> None: ...
+    async def settle(self) -> None: ...
+    async def start(self, *, worker: bool = False) -> None: ...
+    async def stop(self) -> None: ...
+    async def consume(self, stop: asyncio.Event, *, concurrency: int) -> None: ...
+
+
 @dataclass
 class WebhookClients:
-    """The one client for user-supplied URLs and the taskiq delivery queue (Redis streams in
-    a `conduit worker` setup, else in process)."""
+    """The one client for user-supplied URLs and the delivery queue (taskiq on Redis streams
+    in a `conduit worker` setup, else in process)."""
 
     http: httpx2.AsyncClient
     limits: SenderLimits
-    queue: TaskiqDeliveryQueue
+    queue: WebhookQueue
 
 
 def sender_limits(settings: Settings) -> SenderLimits:
@@ -136,20 +148,25 @@ def webhook_lease_s(settings: Settings) -> float:
 
 
 def webhook_clients(settings: Settings, *, worker: bool = False) -> WebhookClients:
-    """Built, not started (no I/O): `start_webhook_clients` connects the queue. The queue is
-    Redis when a worker process delivers (`worker`, or WEBHOOK_WORKER external), else local."""
+    """Built, not started (no I/O): `queue.start()` connects the queue. The queue is taskiq on
+    Redis when a worker process delivers (`worker`, or WEBHOOK_WORKER external), else in
+    process, without taskiq (not even imported: it and aiohttp are ~8 MB per worker)."""
     limits = sender_limits(settings)
     http = open_client(limits, SystemResolver(), allow_private=settings.webhook_allow_private)
+    queue: WebhookQueue
     if settings.redis_url and (worker or not settings.webhook_worker_embedded):
-        broker: Any = redis_broker(
+        from adapters.taskiq.queue import TaskiqDeliveryQueue, redis_broker
+
+        broker = redis_broker(
             settings.redis_url,
             prefix=settings.redis_key_prefix,
             reclaim_after_s=webhook_lease_s(settings),
             consumers=settings.webhook_concurrency,
         )
+        queue = TaskiqDeliveryQueue(broker)
     else:
-        broker = memory_broker(settings.webhook_concurrency)
-    return WebhookClients(http, limits, TaskiqDeliveryQueue(broker))
+        queue = InProcessDeliveryQueue()
+    return WebhookClients(http, limits, queue)
 
 
 async def close_webhook_clients(clients: WebhookClients) -> None:
@@ -176,6 +193,11 @@ def open_redis(url: str, *, timeout_s: float = 0.05) -> Redis:
     # never hang it (redis-py's default retries with backoff take ~4 s to give up). A dropped
     # connection (Redis restarted: every pooled connection is dead) is retried once, at once.
     # The circuit breaker (adapters/redis/breaker.py) stops even these short waits.
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     return Redis.from_url(
         url,
         socket_timeout=timeout_s,

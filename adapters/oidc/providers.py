@@ -348,20 +348,3 @@ def _identity_of(claims: dict[str, Any]) -> ProvidedIdentity:
         preferred_username=_text(claims, "preferred_username"),
         picture=_text(claims, "picture"),
     )
-
-
-class NoOpenIdProviders:
-    """OpenIdProviders when OIDC_PROVIDERS is empty: none to list, every id unknown."""
-
-    def configured(self) -> Sequence[ProviderInfo]:
-        return ()
-
-    async def authorization_url(
-        self, provider: str, *, callback_uri: str, state: str, nonce: str, code_verifier: str
-    ) -> str:
-        raise UnknownProvider()
-
-    async def redeem(
-        self, provider: str, *, code: str, callback_uri: str, code_verifier: str, nonce: str
-    ) -> ProvidedIdentity:
-        raise UnknownProvider()

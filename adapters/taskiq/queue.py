@@ -1,9 +1,10 @@
-"""TaskiqDeliveryQueue: one taskiq task, `deliver(delivery_id)`, on a Redis stream or in process.
+"""TaskiqDeliveryQueue: one taskiq task, `deliver(delivery_id)`, on a Redis stream.
 
 With Redis the broker is taskiq-redis's RedisStreamBroker: a consumer group, messages acked
 after the task ran, and an unacked message (its worker died) claimed again by another
 consumer once idle for `reclaim_after_s`. The deliveries table stays the truth either way:
-the task only says "this one is due now" (core/webhooks/delivery.py).
+the task only says "this one is due now" (core/webhooks/delivery.py). A server that delivers
+its own webhooks uses adapters/memory/queue.py instead, and never imports taskiq.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from taskiq import AsyncBroker, InMemoryBroker
+from taskiq import AsyncBroker
 from taskiq.acks import AcknowledgeType
 from taskiq.receiver import Receiver
 from taskiq_redis import RedisStreamBroker
@@ -40,13 +41,9 @@ def redis_broker(
     )
 
 
-def memory_broker(concurrency: int) -> InMemoryBroker:
-    return InMemoryBroker(max_async_tasks=concurrency, sync_tasks_pool_size=1)
-
-
 class TaskiqDeliveryQueue(DeliveryQueue):
-    """The queue's producer side, and (in a worker, or in process) its consumer side: the
-    task runs the handler bound with `serve`."""
+    """The queue's producer side, and (in a worker) its consumer side: the task runs the
+    handler bound with `serve`."""
 
     def __init__(self, broker: AsyncBroker) -> None:
         self.broker = broker
@@ -70,9 +67,7 @@ class TaskiqDeliveryQueue(DeliveryQueue):
             await self._task.kiq(delivery_id)
 
     async def settle(self) -> None:
-        """In process: wait for the tasks running now (tests; a Redis queue has none here)."""
-        if isinstance(self.broker, InMemoryBroker):
-            await self.broker.wait_all()
+        """Nothing runs here to wait for: the queue's tasks run in the worker processes."""
 
     async def start(self, *, worker: bool = False) -> None:
         self.broker.is_worker_process = worker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import functools
 from pathlib import Path
@@ -35,15 +36,52 @@ def alembic_config(url: str) -> Config:
 
 @functools.cache
 def code_migrations() -> Migrations:
-    """The head revision of migrations/versions and every revision there."""
-    from alembic.script import ScriptDirectory
+    """The head revision of migrations/versions and every revision there.
 
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    heads = script.get_heads()
+    Read from each file's `revision` and `down_revision` constants, as Alembic reads them,
+    without importing Alembic: it brings Mako and Pygments with it, about 9 MB that every
+    serving worker would keep for a check done once at start (issue 10). A test checks
+    that this agrees with Alembic's ScriptDirectory."""
+    return migrations_in(MIGRATIONS_DIR / "versions")
+
+
+def migrations_in(versions: Path) -> Migrations:
+    """The migration scripts in this folder: their one head, and every revision."""
+    parents: dict[str, tuple[str, ...]] = {}
+    for path in sorted(versions.glob("*.py")):
+        constants = _module_constants(path, ("revision", "down_revision"))
+        revision = constants.get("revision")
+        if not isinstance(revision, str):
+            continue  # not a migration script (Alembic skips it too)
+        down = constants.get("down_revision")
+        if isinstance(down, str):
+            parents[revision] = (down,)
+        elif isinstance(down, tuple | list):  # a merge of several revisions
+            parents[revision] = tuple(str(parent) for parent in down)
+        else:  # None: the first revision
+            parents[revision] = ()
+    children = {parent for ps in parents.values() for parent in ps}
+    heads = [revision for revision in parents if revision not in children]
     if len(heads) != 1:
         raise RuntimeError(f"migrations have {len(heads)} heads; merge them into one")
-    known = frozenset(revision.revision for revision in script.walk_revisions())
-    return Migrations(head=heads[0], known=known)
+    return Migrations(head=heads[0], known=frozenset(parents))
+
+
+def _module_constants(path: Path, names: tuple[str, ...]) -> dict[str, object]:
+    """The literal values a module assigns to these names at its top level."""
+    found: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8"), str(path)).body:
+        targets: list[ast.expr]
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        elif isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in names:
+                found[target.id] = ast.literal_eval(value)
+    return found
 
 
 async def migrate(engine: AsyncEngine) -> SchemaRevision:

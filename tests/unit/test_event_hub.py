@@ -11,7 +11,7 @@ import pytest
 
 from adapters.memory.streams import InProcessPublisher
 from core.shared.live import ConnectionLimits, EventHub, Overflowed, TooManyConnections
-from core.shared.outbox import OutboxMessage, StoredMessage, StreamEntries
+from core.shared.outbox import JsonValue, OutboxMessage, StoredMessage, StreamEntries
 
 
 def _stored(outbox_id: int, topic: str = "article:a") -> StoredMessage:
@@ -137,3 +137,56 @@ async def test_the_in_process_streams_keep_a_bounded_number_of_entries_over_all_
     await publisher.publish([_stored(131, "article:100")])  # a publish keeps a topic fresh
     await publisher.publish([_stored(132, "article:new")])
     assert [e[1] for e in await publisher.read("article:100")] == [100, 131]
+
+
+def _article_published(outbox_id: int) -> StoredMessage:
+    """What the relay publishes for each new article (core/shared/outbox.py), as the bench
+    writes them: ~200 bytes of JSON."""
+    article_id = f"01938f6e-{outbox_id:04x}-7000-8000-00000000{outbox_id:04x}"
+    payload: dict[str, JsonValue] = {
+        "v": 1,
+        "articleId": article_id,
+        "slug": f"a-title-of-five-or-six-words-{outbox_id}",
+        "title": f"A Title Of Five Or Six Words {outbox_id}",
+        "authorId": "01938f6e-0000-7000-8000-000000000001",
+    }
+    message = OutboxMessage(f"article:{article_id}", "article.published", payload)
+    return StoredMessage(outbox_id, message, datetime.now(UTC))
+
+
+async def test_the_in_process_streams_keep_a_bounded_number_of_bytes_over_all_topics() -> None:
+    publisher = InProcessPublisher(maxlen=10, max_entries=10_000, max_bytes=20_000)
+    for n in range(1, 501):
+        await publisher.publish([_article_published(n)])
+    assert 0 < publisher.size <= 20_000
+    assert publisher.entries < 100  # the bytes bound came first
+    assert await publisher.read(_article_published(1).message.topic) == []  # oldest went
+    newest = await publisher.read(_article_published(500).message.topic)
+    assert [(i, m.type, dict(m.payload)) for _, i, m in newest] == [
+        (500, "article.published", dict(_article_published(500).message.payload))
+    ]
+
+
+async def test_the_bytes_counted_are_the_memory_the_streams_hold() -> None:
+    """The bound is in real memory: what the entries hold (measured) is within what is
+    counted against max_bytes."""
+    import gc
+    import tracemalloc
+
+    messages = [_article_published(n) for n in range(1, 2001)]
+    publisher = InProcessPublisher()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for stored in messages:
+            await publisher.publish([stored])
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert publisher.entries == 2000  # 2,000 topics of one entry: the worst case per entry
+    assert held <= publisher.size
+    # The payload as right-sized JSON bytes in a list per topic: ~500 bytes a topic, where
+    # the message's dicts and strings in a deque took ~1,900 (and orjson's own output 4 KiB).
+    assert held < 2000 * 600

@@ -17,7 +17,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
-from adapters.oidc.providers import HttpOpenIdProviders, NoOpenIdProviders, ProviderConfig
+from adapters.oidc.none import NoOpenIdProviders
+from adapters.oidc.providers import HttpOpenIdProviders, ProviderConfig
 from adapters.system import SystemClock
 from core.identities.errors import (
     AuthorizationCodeRejected,
