@@ -6,9 +6,17 @@ after its last increment); a value is stored as
 the value only if the stamp is still current; a write stores only if it is. Invalidation is
 INCR of each dependency. Redis down: reads miss, writes and invalidations are dropped, a
 warning is logged and `on_error` is told; while the circuit breaker is open the same happens
-at once, without asking Redis (or logging). When Redis answers again after a failure or a
-skip, the cache first bumps a global epoch (part of every stamp), retiring whatever may have
-missed an invalidation meanwhile.
+at once, without asking Redis (or logging).
+
+When Redis answers again after an invalidation was lost (it failed, or the breaker skipped
+it), or after a dropped or refused connection (Redis may have restarted from a snapshot, which
+brings back values together with the generations they were stored under, and loses the
+invalidations since), the cache first bumps a global epoch (part of every stamp), retiring
+every value. A read or a write that merely timed out loses nothing: the read is a miss, and a
+write is checked against the generations inside Redis, so it stored only if still current.
+They do not retire the cache: under load (64 requests in flight on a busy machine, a reply
+waiting behind the event loop past REDIS_TIMEOUT_MS) timeouts come in bursts, and each bump
+turned every process's next reads into database reads, which made the next timeouts likelier.
 """
 
 from __future__ import annotations
@@ -19,8 +27,9 @@ from typing import Any
 from loguru import logger
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from adapters.redis.breaker import CircuitBreaker
+from adapters.redis.breaker import UNREACHABLE, CircuitBreaker
 from adapters.redis.errors import ErrorListener
 
 EPOCH = "epoch"
@@ -55,6 +64,11 @@ return 1
 """
 
 
+def _may_have_restarted(exc: BaseException) -> bool:
+    """A failure other than a timeout that says Redis did not answer: refused, reset, closed."""
+    return isinstance(exc, UNREACHABLE) and not isinstance(exc, (RedisTimeoutError, TimeoutError))
+
+
 class RedisCache:
     def __init__(
         self,
@@ -79,7 +93,8 @@ class RedisCache:
 
     def _failed(self, operation: str, exc: BaseException) -> None:
         self._breaker.failed(exc)
-        self._missed = True
+        if operation == "invalidate" or _may_have_restarted(exc):
+            self._missed = True
         logger.warning("cache unavailable during {} (bypassed): {}", operation, exc)
         if self._on_error is not None:
             self._on_error(f"cache.{operation}", exc)
@@ -91,11 +106,12 @@ class RedisCache:
             self._missed = False
             logger.info("cache reachable again: retired every value cached before the outage")
 
-    def _skipped(self) -> bool:
+    def _skipped(self, *, invalidation: bool = False) -> bool:
         """The breaker is open: Redis counts as failed, without asking it."""
         if self._breaker.allow():
             return False
-        self._missed = True  # an invalidation may be dropped meanwhile
+        if invalidation:
+            self._missed = True  # an invalidation dropped: retire everything on recovery
         return True
 
     async def read(self, key: str, deps: Sequence[str]) -> tuple[bytes | None, str]:
@@ -129,7 +145,7 @@ class RedisCache:
         self._breaker.succeeded()
 
     async def invalidate(self, deps: Sequence[str]) -> None:
-        if self._skipped():
+        if self._skipped(invalidation=True):
             return
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
