@@ -24,7 +24,9 @@ from core.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageReq
 from core.users.model import USERNAME_MAX
 from entrypoints.http.conditional import (
     NOT_MODIFIED,
+    RenderedOnce,
     article_etag_value,
+    conditional_body,
     conditional_json,
     versions_from_if_match,
 )
@@ -69,6 +71,7 @@ DeleteCommentDep = Annotated[DeleteComment, Depends(provide(DeleteComment))]
 ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 
 RENDERED_PAGES = RenderedPages()  # the JSON of hot list pages (see RenderedPages)
+RENDERED_ARTICLES = RenderedOnce()  # the JSON and ETag of hot anonymous articles
 
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
@@ -147,6 +150,13 @@ async def get_article(
     request: Request, slug: Slug, viewer: OptionalUser, get: GetArticleDep
 ) -> Response:
     view = await get.execute(slug, viewer.user_id if viewer else None)
+    if viewer is None:  # the cache's shared view (anonymous): rendered once per process
+        body, etag = RENDERED_ARTICLES.render(
+            view,
+            lambda: SingleArticleResponse.of(view),
+            lambda payload: article_etag_value(view, payload),
+        )
+        return conditional_body(request, body, etag)
     return conditional_json(
         request,
         SingleArticleResponse.of(view),
