@@ -18,17 +18,17 @@ DEPS = ["article:a"]
 
 
 class FailsOnce:
-    """Stands for one of the cache's scripts: raises `exc` once, then runs the real one."""
+    """Stands for one of the cache's Redis calls: raises `exc` once, then makes the real one."""
 
     def __init__(self, script: Any, exc: BaseException) -> None:
         self._script = script
         self._exc: BaseException | None = exc
 
-    async def __call__(self, **kwargs: Any) -> Any:
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._exc is not None:
             exc, self._exc = self._exc, None
             raise exc
-        return await self._script(**kwargs)
+        return await self._script(*args, **kwargs)
 
 
 async def cached(redis_client: Redis, redis_prefix: str) -> RedisCache:
