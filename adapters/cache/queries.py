@@ -161,9 +161,13 @@ class CachedArticleQueries:
         key = f"{CACHE_SCHEMA}:tags"
         raw, stamp = await self._cache.read(key, [TAGS])
         if raw is not None:
+            known: list[str] | None = self._decoded.get(raw)
+            if known is not None:
+                return known  # the same list while the value stays the same: never mutate it
             try:
                 tags = orjson.loads(raw)
                 if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+                    self._decoded.put(raw, tags)
                     return tags
             except orjson.JSONDecodeError:
                 pass

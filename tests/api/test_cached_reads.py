@@ -12,7 +12,7 @@ import pytest
 from adapters.memory.cache import InMemoryCache
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
-from entrypoints.http.schemas.articles import SingleArticleResponse
+from entrypoints.http.schemas.articles import SingleArticleResponse, TagsResponse
 from entrypoints.http.schemas.profiles import ProfileResponse
 from entrypoints.settings import Settings
 from tests.api.helpers import favorite, follow, publish, register
@@ -36,9 +36,9 @@ class Counted:
     def __init__(self, of: Any) -> None:
         self.of, self.calls = of, 0
 
-    def __call__(self, view: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
-        return self.of(view)
+        return self.of(*args, **kwargs)
 
 
 @pytest.mark.parametrize("path", ["/api/articles/{slug}", "/api/profiles/jake"])
@@ -111,3 +111,26 @@ async def test_a_change_is_answered_after_cached_anonymous_reads(
     assert after.headers["ETag"] != before.headers["ETag"]
     assert profile_after.json()["profile"]["bio"] == "new bio"
     assert profile_after.headers["ETag"] != profile_before.headers["ETag"]
+
+
+async def test_the_cached_tag_list_is_rendered_once_and_follows_a_new_tag(
+    cached_client: httpx2.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = cached_client
+    jake = await register(client, "jake")
+    await publish(client, jake, "One", tags=["dragons"])
+    renders = Counted(TagsResponse)
+    monkeypatch.setattr("entrypoints.http.routes.articles.TagsResponse", renders)
+    first = await client.get("/api/tags")  # read and cached
+
+    answers = [await client.get("/api/tags") for _ in range(3)]
+    rendered = renders.calls
+    await publish(client, jake, "Two", tags=["training"])
+    after = await client.get("/api/tags")
+
+    assert rendered <= 2  # the miss, then the first hit
+    assert {(a.content, a.headers["ETag"]) for a in answers} == {
+        (first.content, first.headers["ETag"])
+    }
+    assert after.json() == {"tags": ["dragons", "training"]}
+    assert after.headers["ETag"] != first.headers["ETag"]

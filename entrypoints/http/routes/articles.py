@@ -72,6 +72,7 @@ ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 
 RENDERED_PAGES = RenderedPages()  # the JSON of hot list pages (see RenderedPages)
 RENDERED_ARTICLES = RenderedOnce()  # the JSON and ETag of hot anonymous articles
+RENDERED_TAGS = RenderedOnce(entries=4)  # the tag list (one cached value)
 
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
@@ -285,7 +286,9 @@ async def delete_comment(
     responses=NOT_MODIFIED,
 )
 async def list_tags(request: Request, list_: ListTagsDep) -> Response:
-    return conditional_json(request, TagsResponse(tags=await list_.execute()))
+    tags = await list_.execute()  # the cache's shared list while it stays the same
+    body, etag = RENDERED_TAGS.render(tags, lambda: TagsResponse(tags=tags))
+    return conditional_body(request, body, etag)
 
 
 # What app.py adds under the API prefixes, in order: /articles/feed stays ahead of
