@@ -4,6 +4,8 @@ driven through the ASGI transport (no sockets to the client, no wrk), one reques
     .venv/bin/python bench/cpu.py                       # every endpoint, 2000 requests each
     .venv/bin/python bench/cpu.py --only article-token -n 5000
     CALLER_CACHE_ENABLED=false .venv/bin/python bench/cpu.py   # an A/B of one setting
+    REDIS_URL=redis://127.0.0.1:6379/0 CACHE_ENABLED=true REDIS_KEY_PREFIX=me: \
+        .venv/bin/python bench/cpu.py --only article-anonymous   # with the Redis cache
 
 Reports, per endpoint, the process's CPU time (user + system, `time.process_time`) per
 request, which moves far less with the machine's load than req/s does: a figure for a
@@ -113,6 +115,7 @@ def endpoints(data: dict[str, Any], rng: random.Random) -> dict[str, Request]:
         "comments-token": lambda http, i: http.get(
             f"/api/articles/{slugs[i % 10]}/comments", headers=auth(i)
         ),
+        "profile-anonymous": lambda http, i: http.get(f"/api/profiles/{names[i % len(names)]}"),
         "profile-token": lambda http, i: http.get(
             f"/api/profiles/{names[(i + 3) % len(names)]}", headers=auth(i)
         ),

@@ -161,9 +161,13 @@ class CachedArticleQueries:
         key = f"{CACHE_SCHEMA}:tags"
         raw, stamp = await self._cache.read(key, [TAGS])
         if raw is not None:
+            known: list[str] | None = self._decoded.get(raw)
+            if known is not None:
+                return known  # the same list while the value stays the same: never mutate it
             try:
                 tags = orjson.loads(raw)
                 if isinstance(tags, list) and all(isinstance(t, str) for t in tags):
+                    self._decoded.put(raw, tags)
                     return tags
             except orjson.JSONDecodeError:
                 pass
@@ -177,6 +181,7 @@ class CachedProfileQueries:
 
     def __init__(self, inner: ProfileQueries, cache: Cache, *, ttl_s: int = 300) -> None:
         self._inner, self._cache, self._ttl = inner, cache, ttl_s
+        self._decoded = DecodedValues()
 
     async def get_profile(self, username: str, viewer: UserId | None) -> ProfileView | None:
         key = f"{CACHE_SCHEMA}:{profile_dep(username)}"  # one entry for "Jake" and "jake"
@@ -184,10 +189,14 @@ class CachedProfileQueries:
         raw, stamp = await self._cache.read(key, deps)
         base: ProfileView | None = None
         if raw is not None:
-            try:
-                base = decode(ProfileView, orjson.loads(raw))
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-                base = None
+            base = self._decoded.get(raw)
+            if base is None:
+                try:
+                    base = decode(ProfileView, orjson.loads(raw))
+                except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                    base = None
+                else:
+                    self._decoded.put(raw, base)
         if base is None:
             base = await self._inner.get_profile(username, None)
             if base is None:

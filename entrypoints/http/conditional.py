@@ -5,6 +5,11 @@ where the body does (`favorited`, `following`). For articles it is `"<version>.<
 `version` is the article's content version (`ArticleView.version`, the core's), which is
 what If-Match compares, so a stale editor gets 412 while someone else's favorite (which
 changes the body, not the content) does not block an edit.
+
+`RenderedOnce` keeps the body and ETag of the last few views answered, by the view object
+itself: the cache hands out the same immutable view for as long as its cached value stays the
+same (adapters/cache/queries.py, DecodedValues), so a cached read is rendered and hashed once
+per process rather than per request.
 """
 
 from __future__ import annotations
@@ -70,11 +75,17 @@ def conditional_json(
     """The model as JSON with a strong ETag; 304 (no body) when If-None-Match matches."""
     # The bytes `model_dump_json().encode()` gives, without the str round trip.
     body = model.__pydantic_serializer__.to_json(model)
-    etag = f'"{etag_of(body)}"'
+    return conditional_body(request, body, etag_of(body))
+
+
+def conditional_body(request: Request, body: bytes, etag_value: str) -> Response:
+    """JSON `body` with the strong ETag `etag_value`; 304 (no body) when If-None-Match
+    matches."""
+    etag = f'"{etag_value}"'
     scope = request.scope
     if scope["method"] in _SAFE:
         wanted = parse_etags(_if_none_match(scope["headers"]))
-        if wanted is not None and ("*" in wanted or etag[1:-1] in wanted):
+        if wanted is not None and ("*" in wanted or etag_value in wanted):
             return Response(status_code=304, headers={"ETag": etag})
     return _TaggedJSON(body, etag.encode("latin-1"))
 
@@ -107,6 +118,39 @@ class _TaggedJSON(Response):
             (b"content-length", str(len(body)).encode("latin-1")),
             (b"content-type", b"application/json"),
         ]
+
+
+class RenderedOnce:
+    """The JSON body and ETag of the last few views answered, by view object.
+
+    A view is immutable, so the same object always renders to the same bytes. Only objects
+    answered again and again are worth keeping: the route passes the views the cache shares
+    between readers (anonymous ones), not the per-viewer copies, which would only push those
+    out. Holding `entries` views alive (bodies up to `max_body_bytes`) bounds the memory.
+    """
+
+    def __init__(self, entries: int = 64, max_body_bytes: int = 64 * 1024) -> None:
+        self._items: dict[int, tuple[object, bytes, str]] = {}
+        self._entries, self._max_body_bytes = entries, max_body_bytes
+
+    def render(
+        self,
+        view: object,
+        model: Callable[[], BaseModel],
+        etag_of: Callable[[bytes], str] = digest,
+    ) -> tuple[bytes, str]:
+        """(body, ETag value) of `view`, from `model()` the first time it is seen."""
+        known = self._items.get(id(view))
+        if known is not None and known[0] is view:
+            return known[1], known[2]
+        rendered = model()
+        body = rendered.__pydantic_serializer__.to_json(rendered)
+        value = etag_of(body)
+        if len(body) <= self._max_body_bytes:
+            if len(self._items) >= self._entries:
+                del self._items[next(iter(self._items))]  # the oldest
+            self._items[id(view)] = (view, body, value)
+        return body, value
 
 
 # For route decorators: the 304 answer a conditional GET may give.

@@ -24,7 +24,9 @@ from core.shared.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageReq
 from core.users.model import USERNAME_MAX
 from entrypoints.http.conditional import (
     NOT_MODIFIED,
+    RenderedOnce,
     article_etag_value,
+    conditional_body,
     conditional_json,
     versions_from_if_match,
 )
@@ -69,6 +71,8 @@ DeleteCommentDep = Annotated[DeleteComment, Depends(provide(DeleteComment))]
 ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 
 RENDERED_PAGES = RenderedPages()  # the JSON of hot list pages (see RenderedPages)
+RENDERED_ARTICLES = RenderedOnce()  # the JSON and ETag of hot anonymous articles
+RENDERED_TAGS = RenderedOnce(entries=4)  # the tag list (one cached value)
 
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
@@ -147,6 +151,13 @@ async def get_article(
     request: Request, slug: Slug, viewer: OptionalUser, get: GetArticleDep
 ) -> Response:
     view = await get.execute(slug, viewer.user_id if viewer else None)
+    if viewer is None:  # the cache's shared view (anonymous): rendered once per process
+        body, etag = RENDERED_ARTICLES.render(
+            view,
+            lambda: SingleArticleResponse.of(view),
+            lambda payload: article_etag_value(view, payload),
+        )
+        return conditional_body(request, body, etag)
     return conditional_json(
         request,
         SingleArticleResponse.of(view),
@@ -275,7 +286,9 @@ async def delete_comment(
     responses=NOT_MODIFIED,
 )
 async def list_tags(request: Request, list_: ListTagsDep) -> Response:
-    return conditional_json(request, TagsResponse(tags=await list_.execute()))
+    tags = await list_.execute()  # the cache's shared list while it stays the same
+    body, etag = RENDERED_TAGS.render(tags, lambda: TagsResponse(tags=tags))
+    return conditional_body(request, body, etag)
 
 
 # What app.py adds under the API prefixes, in order: /articles/feed stays ahead of

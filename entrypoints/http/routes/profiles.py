@@ -9,7 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 
 from core.profiles.use_cases import FollowUser, GetProfile, UnfollowUser
 from core.users.model import USERNAME_MAX
-from entrypoints.http.conditional import NOT_MODIFIED, conditional_json
+from entrypoints.http.conditional import (
+    NOT_MODIFIED,
+    RenderedOnce,
+    conditional_body,
+    conditional_json,
+)
 from entrypoints.http.deps import OptionalUser, SocialWriter, provide
 from entrypoints.http.errors import error_responses
 from entrypoints.http.schemas.profiles import ProfileResponse
@@ -20,6 +25,8 @@ Username = Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])]
 GetProfileDep = Annotated[GetProfile, Depends(provide(GetProfile))]
 FollowUserDep = Annotated[FollowUser, Depends(provide(FollowUser))]
 UnfollowUserDep = Annotated[UnfollowUser, Depends(provide(UnfollowUser))]
+
+RENDERED_PROFILES = RenderedOnce()  # the JSON and ETag of hot anonymous profiles
 
 
 @router.get(
@@ -34,6 +41,9 @@ async def get_profile(
     request: Request, username: Username, viewer: OptionalUser, get: GetProfileDep
 ) -> Response:
     view = await get.execute(username, viewer.user_id if viewer else None)
+    if viewer is None:  # the cache's shared view (anonymous): rendered once per process
+        body, etag = RENDERED_PROFILES.render(view, lambda: ProfileResponse.of(view))
+        return conditional_body(request, body, etag)
     return conditional_json(request, ProfileResponse.of(view))
 
 
