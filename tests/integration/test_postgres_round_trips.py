@@ -255,3 +255,18 @@ async def test_driver_reads_give_way_to_cursor_listeners(engine: AsyncEngine) ->
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert reads.direct()
     assert [s.split()[0] for s in seen] == ["SELECT"]
+
+
+async def test_publishing_an_article_writes_it_and_its_tags_in_one_round_trip(
+    client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    writer = await register(client, "writer")
+    await publish(client, writer, "Warm", tags=["one"])
+
+    with round_trips(engine) as log:
+        article = await publish(client, writer, "Counted", tags=["one", "two"])
+
+    assert article["tagList"] == ["one", "two"]
+    writes = [trip for trip in log if not trip.startswith("query")]
+    # The caller, the article with its tags (one statement), the outbox row, the read back.
+    assert writes == ["bind_execute"] * 4, log
