@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 
 from adapters.sql.engine import Statements
 from adapters.sql.tables import outbox
@@ -44,33 +44,49 @@ def stored_from_row(row: Any) -> StoredMessage:
 _UNSENT = outbox.c.sent_at.is_(None)
 
 
+def _claim_postgres() -> Select[Any]:
+    """Postgres, one statement: lock up to `limit` unsent rows in id order, skipping those
+    another relay holds (FOR UPDATE SKIP LOCKED: concurrent relays take disjoint batches,
+    without waiting), and keep each topic in order: a row whose topic has an earlier unsent
+    row we did not get (another relay's, its update not committed yet) waits until that one
+    is sent. What it leaves stays locked until this transaction ends, as before."""
+    locked = (
+        select(outbox)
+        .where(_UNSENT)
+        .order_by(outbox.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+        .cte("locked")
+    )
+    earlier = outbox.alias("earlier")
+    held = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.sent_at.is_(None),
+            earlier.c.topic == locked.c.topic,
+            earlier.c.id < locked.c.id,
+            earlier.c.id.not_in(select(locked.c.id).scalar_subquery()),
+        )
+        .exists()
+    )
+    return select(locked).where(~held).order_by(locked.c.id)
+
+
+_CLAIM_POSTGRES = _claim_postgres()
+
+
 class SqlOutboxRepository:
     def __init__(self, connection: Statements) -> None:
         self._connection = connection
 
     async def claim(self, limit: int) -> list[StoredMessage]:
         connection = self._connection
-        query = select(outbox).where(_UNSENT).order_by(outbox.c.id).limit(limit)
-        postgres = connection.dialect.name == "postgresql"
-        if postgres:  # concurrent relays take disjoint batches, without waiting
-            query = query.with_for_update(skip_locked=True)
+        if connection.dialect.name == "postgresql":
+            rows = await connection.execute(_CLAIM_POSTGRES, {"limit": limit})
+            return [stored_from_row(row) for row in rows]
         # SQLite (BEGIN IMMEDIATE) and memory: one writer, so nobody else holds a row.
-        claimed = [stored_from_row(row) for row in await connection.execute(query)]
-        if not postgres or not claimed:
-            return claimed
-        # Keep each topic in order: an earlier unsent row we did not get is another relay's
-        # (locked; its update not committed yet), so our later rows of that topic wait until
-        # it is sent. Rows past our limit have larger ids than all of ours and do not matter.
-        ids = [m.id for m in claimed]
-        held = select(outbox.c.topic, func.min(outbox.c.id).label("first")).where(
-            _UNSENT,
-            outbox.c.topic.in_({m.message.topic for m in claimed}),
-            outbox.c.id.not_in(ids),
-            outbox.c.id < max(ids),
-        )
-        rows = await connection.execute(held.group_by(outbox.c.topic))
-        first_held = {row.topic: row.first for row in rows}
-        return [m for m in claimed if m.id < first_held.get(m.message.topic, m.id + 1)]
+        query = select(outbox).where(_UNSENT).order_by(outbox.c.id).limit(limit)
+        return [stored_from_row(row) for row in await connection.execute(query)]
 
     async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
         if ids:

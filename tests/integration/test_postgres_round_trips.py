@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sql.engine import Reads
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.shared.errors import Unavailable
+from core.shared.events import UserFollowed
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -270,3 +271,21 @@ async def test_publishing_an_article_writes_it_and_its_tags_in_one_round_trip(
     writes = [trip for trip in log if not trip.startswith("query")]
     # The caller, the article with its tags (one statement), the outbox row, the read back.
     assert writes == ["bind_execute"] * 4, log
+
+
+async def test_a_relay_claim_is_one_statement(pg_storage: Storage, engine: AsyncEngine) -> None:
+    uow = pg_storage.infra.storage.adapters(listeners=()).uow
+    followee = a_user("followee")
+    async with uow.begin() as tx:
+        await tx.users.add(followee)
+        tx.record(UserFollowed(a_user("follower").id, followee.id))
+        tx.record(UserFollowed(a_user("other").id, followee.id))
+        await tx.commit()
+
+    with round_trips(engine) as log:
+        async with uow.begin() as tx:
+            claimed = await tx.outbox.claim(10)
+
+    assert [m.message.type for m in claimed] == ["user.followed"] * 2
+    # Locking the batch and keeping each topic in order: one statement (two before).
+    assert [trip for trip in log if trip.startswith("bind")] == ["bind_execute"], log
