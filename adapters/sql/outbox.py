@@ -7,13 +7,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
 from adapters.sql.engine import Statements
 from adapters.sql.tables import outbox
 from core.shared.outbox import OutboxMessage, StoredMessage
 
 _INSERT_OUTBOX = outbox.insert()
+# Postgres, several messages: one INSERT whatever their number, the columns as arrays (no
+# per-row executemany work), ids handed out in the messages' order.
+_INSERT_OUTBOX_ROWS = text(
+    """INSERT INTO outbox (topic, type, payload, created_at)
+SELECT topic, type, payload, CAST(:at AS TIMESTAMP WITH TIME ZONE)
+FROM unnest(CAST(:topics AS VARCHAR[]), CAST(:types AS VARCHAR[]), CAST(:payloads AS TEXT[]))
+ WITH ORDINALITY AS message(topic, type, payload, n)
+ORDER BY n"""
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("topics", type_=postgresql.ARRAY(String())),
+    bindparam("types", type_=postgresql.ARRAY(String())),
+    bindparam("payloads", type_=postgresql.ARRAY(String())),
+)
 
 
 async def write_outbox(
@@ -24,6 +50,15 @@ async def write_outbox(
     if not messages:
         return
     at = now or datetime.now(UTC)
+    if len(messages) > 1 and connection.dialect.name == "postgresql":
+        columns = {
+            "at": at,
+            "topics": [m.topic for m in messages],
+            "types": [m.type for m in messages],
+            "payloads": [orjson.dumps(dict(m.payload)).decode() for m in messages],
+        }
+        await connection.execute(_INSERT_OUTBOX_ROWS, columns)
+        return
     rows = [
         {
             "topic": m.topic,
@@ -73,6 +108,11 @@ def _claim_postgres() -> Select[Any]:
 
 
 _CLAIM_POSTGRES = _claim_postgres()
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == func.any(bindparam("ids", type_=postgresql.ARRAY(BigInteger()))))
+    .values(sent_at=bindparam("now", type_=outbox.c.sent_at.type))
+)
 
 
 class SqlOutboxRepository:
@@ -89,10 +129,16 @@ class SqlOutboxRepository:
         return [stored_from_row(row) for row in await connection.execute(query)]
 
     async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
-        if ids:
-            await self._connection.execute(
-                update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=now)
-            )
+        if not ids:
+            return
+        if self._connection.dialect.name == "postgresql":
+            # One array parameter: the same statement (prepared once per connection) whatever
+            # the batch's size, where IN (...) is new SQL text for each size.
+            await self._connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
+            return
+        await self._connection.execute(
+            update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=now)
+        )
 
     async def prune(self, sent_before: datetime) -> int:
         # Never the newest row: SQLite would hand its id out again, and a stream id repeated

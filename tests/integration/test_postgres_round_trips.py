@@ -289,3 +289,34 @@ async def test_a_relay_claim_is_one_statement(pg_storage: Storage, engine: Async
     assert [m.message.type for m in claimed] == ["user.followed"] * 2
     # Locking the batch and keeping each topic in order: one statement (two before).
     assert [trip for trip in log if trip.startswith("bind")] == ["bind_execute"], log
+
+
+async def test_outbox_writes_and_marks_are_one_prepared_statement_whatever_the_count(
+    pg_storage: Storage, engine: AsyncEngine
+) -> None:
+    uow = pg_storage.infra.storage.adapters(listeners=()).uow
+    followee = a_user("followee")
+    async with uow.begin() as tx:
+        await tx.users.add(followee)
+        await tx.commit()
+    trips: dict[int, tuple[list[str], list[str]]] = {}
+    for count in (2, 3, 4):  # 2 warms the connection up (statements and array types)
+        with round_trips(engine) as log:
+            async with uow.begin() as tx:
+                for _ in range(count):
+                    tx.record(UserFollowed(a_user("follower").id, followee.id))
+                await tx.commit()
+            written = [t for t in log if not t.startswith("query")]
+        with round_trips(engine) as log:
+            async with uow.begin() as tx:
+                claimed = await tx.outbox.claim(10)
+                claiming = len(log)
+                await tx.outbox.mark_sent([m.id for m in claimed], claimed[0].created_at)
+                marked = log[claiming:]
+                await tx.commit()
+        assert len(claimed) == count
+        trips[count] = written, marked
+
+    # The rows as arrays in one statement (no executemany), and one UPDATE text for any
+    # number of ids (IN (...) was new text, so a new prepare, for each count).
+    assert trips[3] == trips[4] == (["bind_execute"], ["bind_execute"]), trips
