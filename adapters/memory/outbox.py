@@ -112,6 +112,12 @@ class InMemoryNotificationRepository:
             added += self._add(follower, "article", article.author_id, at, article_id)
         return added
 
+    async def add_articles(self, published: Sequence[tuple[ArticleId, datetime]]) -> Added:
+        added: Added = []
+        for article_id, at in published:
+            added += await self.add_article(article_id, at)
+        return added
+
     async def mark_read(
         self, recipient_id: UserId, ids: Sequence[int] | None, now: datetime
     ) -> None:

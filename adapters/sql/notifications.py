@@ -7,7 +7,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Uuid, and_, exists, func, insert, literal, null, select, update
+from sqlalchemy import (
+    DateTime,
+    Uuid,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +46,27 @@ def _user(value: UserId) -> Any:
 
 def _user_exists(user_id: UserId) -> Any:
     return exists().where(users.c.id == user_id)
+
+
+# Postgres: the notifications of several published articles in one statement, in the order
+# the articles come (WITH ORDINALITY), each article's followers by id, as `add_article` does.
+_INSERT_ARTICLES = text(
+    """INSERT INTO notifications (recipient_id, type, actor_id, article_id, comment_id, created_at)
+SELECT follows.follower_id, 'article', articles.author_id, articles.id, NULL, published.at
+FROM unnest(CAST(:ids AS UUID[]), CAST(:ats AS TIMESTAMP WITH TIME ZONE[]))
+ WITH ORDINALITY AS published(article_id, at, n)
+JOIN articles ON articles.id = published.article_id
+JOIN follows ON follows.followee_id = articles.author_id
+ORDER BY published.n, follows.follower_id
+RETURNING notifications.recipient_id, notifications.id"""
+).bindparams(
+    bindparam("ids", type_=postgresql.ARRAY(Uuid())),
+    bindparam("ats", type_=postgresql.ARRAY(DateTime(timezone=True))),
+)
+
+
+def _by_id(pair: tuple[UserId, int]) -> int:
+    return pair[1]
 
 
 class SqlNotificationRepository:
@@ -104,6 +139,19 @@ class SqlNotificationRepository:
             .order_by(follows.c.follower_id)
         )
         return await self._insert_from(source)
+
+    async def add_articles(self, published: Sequence[tuple[ArticleId, datetime]]) -> Added:
+        if self._connection.dialect.name != "postgresql" or not published:
+            added: Added = []
+            for article_id, at in published:
+                added += await self.add_article(article_id, at)
+            return added
+        parameters = {"ids": [i for i, _ in published], "ats": [at for _, at in published]}
+        try:
+            result = await self._connection.execute(_INSERT_ARTICLES, parameters)
+        except IntegrityError as exc:
+            raise ConcurrentChange("a notification's subject was deleted meanwhile") from exc
+        return sorted(((UserId(row[0]), int(row[1])) for row in result.all()), key=_by_id)
 
     async def mark_read(
         self, recipient_id: UserId, ids: Sequence[int] | None, now: datetime

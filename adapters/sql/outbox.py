@@ -7,13 +7,39 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Select,
+    String,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
 from adapters.sql.engine import Statements
 from adapters.sql.tables import outbox
 from core.shared.outbox import OutboxMessage, StoredMessage
 
 _INSERT_OUTBOX = outbox.insert()
+# Postgres, several messages: one INSERT whatever their number, the columns as arrays (no
+# per-row executemany work), ids handed out in the messages' order.
+_INSERT_OUTBOX_ROWS = text(
+    """INSERT INTO outbox (topic, type, payload, created_at)
+SELECT topic, type, payload, CAST(:at AS TIMESTAMP WITH TIME ZONE)
+FROM unnest(CAST(:topics AS VARCHAR[]), CAST(:types AS VARCHAR[]), CAST(:payloads AS TEXT[]))
+ WITH ORDINALITY AS message(topic, type, payload, n)
+ORDER BY n"""
+).bindparams(
+    bindparam("at", type_=DateTime(timezone=True)),
+    bindparam("topics", type_=postgresql.ARRAY(String())),
+    bindparam("types", type_=postgresql.ARRAY(String())),
+    bindparam("payloads", type_=postgresql.ARRAY(String())),
+)
 
 
 async def write_outbox(
@@ -24,6 +50,15 @@ async def write_outbox(
     if not messages:
         return
     at = now or datetime.now(UTC)
+    if len(messages) > 1 and connection.dialect.name == "postgresql":
+        columns = {
+            "at": at,
+            "topics": [m.topic for m in messages],
+            "types": [m.type for m in messages],
+            "payloads": [orjson.dumps(dict(m.payload)).decode() for m in messages],
+        }
+        await connection.execute(_INSERT_OUTBOX_ROWS, columns)
+        return
     rows = [
         {
             "topic": m.topic,
@@ -44,39 +79,66 @@ def stored_from_row(row: Any) -> StoredMessage:
 _UNSENT = outbox.c.sent_at.is_(None)
 
 
+def _claim_postgres() -> Select[Any]:
+    """Postgres, one statement: lock up to `limit` unsent rows in id order, skipping those
+    another relay holds (FOR UPDATE SKIP LOCKED: concurrent relays take disjoint batches,
+    without waiting), and keep each topic in order: a row whose topic has an earlier unsent
+    row we did not get (another relay's, its update not committed yet) waits until that one
+    is sent. What it leaves stays locked until this transaction ends, as before."""
+    locked = (
+        select(outbox)
+        .where(_UNSENT)
+        .order_by(outbox.c.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True)
+        .cte("locked")
+    )
+    earlier = outbox.alias("earlier")
+    held = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.sent_at.is_(None),
+            earlier.c.topic == locked.c.topic,
+            earlier.c.id < locked.c.id,
+            earlier.c.id.not_in(select(locked.c.id).scalar_subquery()),
+        )
+        .exists()
+    )
+    return select(locked).where(~held).order_by(locked.c.id)
+
+
+_CLAIM_POSTGRES = _claim_postgres()
+_MARK_SENT = (
+    update(outbox)
+    .where(outbox.c.id == func.any(bindparam("ids", type_=postgresql.ARRAY(BigInteger()))))
+    .values(sent_at=bindparam("now", type_=outbox.c.sent_at.type))
+)
+
+
 class SqlOutboxRepository:
     def __init__(self, connection: Statements) -> None:
         self._connection = connection
 
     async def claim(self, limit: int) -> list[StoredMessage]:
         connection = self._connection
-        query = select(outbox).where(_UNSENT).order_by(outbox.c.id).limit(limit)
-        postgres = connection.dialect.name == "postgresql"
-        if postgres:  # concurrent relays take disjoint batches, without waiting
-            query = query.with_for_update(skip_locked=True)
+        if connection.dialect.name == "postgresql":
+            rows = await connection.execute(_CLAIM_POSTGRES, {"limit": limit})
+            return [stored_from_row(row) for row in rows]
         # SQLite (BEGIN IMMEDIATE) and memory: one writer, so nobody else holds a row.
-        claimed = [stored_from_row(row) for row in await connection.execute(query)]
-        if not postgres or not claimed:
-            return claimed
-        # Keep each topic in order: an earlier unsent row we did not get is another relay's
-        # (locked; its update not committed yet), so our later rows of that topic wait until
-        # it is sent. Rows past our limit have larger ids than all of ours and do not matter.
-        ids = [m.id for m in claimed]
-        held = select(outbox.c.topic, func.min(outbox.c.id).label("first")).where(
-            _UNSENT,
-            outbox.c.topic.in_({m.message.topic for m in claimed}),
-            outbox.c.id.not_in(ids),
-            outbox.c.id < max(ids),
-        )
-        rows = await connection.execute(held.group_by(outbox.c.topic))
-        first_held = {row.topic: row.first for row in rows}
-        return [m for m in claimed if m.id < first_held.get(m.message.topic, m.id + 1)]
+        query = select(outbox).where(_UNSENT).order_by(outbox.c.id).limit(limit)
+        return [stored_from_row(row) for row in await connection.execute(query)]
 
     async def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
-        if ids:
-            await self._connection.execute(
-                update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=now)
-            )
+        if not ids:
+            return
+        if self._connection.dialect.name == "postgresql":
+            # One array parameter: the same statement (prepared once per connection) whatever
+            # the batch's size, where IN (...) is new SQL text for each size.
+            await self._connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
+            return
+        await self._connection.execute(
+            update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=now)
+        )
 
     async def prune(self, sent_before: datetime) -> int:
         # Never the newest row: SQLite would hand its id out again, and a stream id repeated

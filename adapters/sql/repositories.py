@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import (
     Insert,
+    Select,
+    String,
     Text,
     Update,
     bindparam,
@@ -78,6 +80,27 @@ _INSERT_USER = insert(users)
 def _insert_article(dialect: str) -> Insert:
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert_for(articles).on_conflict_do_nothing(index_elements=[articles.c.slug])
+
+
+def _insert_article_with_tags() -> Select[int]:
+    """Postgres: the article and its tags in one statement (one round trip), counting the
+    articles inserted: 0 when the slug was taken (ON CONFLICT DO NOTHING: no tag either, as
+    the tags' INSERT selects from the inserted row). The tags come as one array parameter."""
+    article = (
+        postgresql.insert(articles)
+        .values({column.name: bindparam(column.name, type_=column.type) for column in articles.c})
+        .on_conflict_do_nothing(index_elements=[articles.c.slug])
+        .returning(articles.c.id)
+        .cte("article")
+    )
+    tags = insert(article_tags).from_select(
+        ["article_id", "tag"],
+        select(article.c.id, func.unnest(bindparam("tags", type_=postgresql.ARRAY(String)))),
+    )
+    return select(func.count()).select_from(article).add_cte(tags.cte("tags"))
+
+
+_INSERT_ARTICLE_WITH_TAGS = _insert_article_with_tags()
 
 
 _SLUG_EXISTS = select(exists().where(articles.c.slug == bindparam("slug")))
@@ -219,8 +242,15 @@ class SqlArticleRepository:
         # ON CONFLICT (slug) DO NOTHING: a taken slug inserts nothing and fails no statement,
         # so the transaction goes on (Postgres would abort it on a unique violation); a writer
         # holding the slug uncommitted is waited for, as the unique index does.
+        values = article_to_values(article)
+        if self._connection.dialect.name == "postgresql":
+            values["tags"] = list(article.tags)
+            result = await execute_mapped(self._connection, _INSERT_ARTICLE_WITH_TAGS, values)
+            if result.scalar_one() == 0:
+                raise SlugTaken()
+            return
         statement = _insert_article(self._connection.dialect.name)
-        result = await execute_mapped(self._connection, statement, article_to_values(article))
+        result = await execute_mapped(self._connection, statement, values)
         if result.rowcount == 0:
             raise SlugTaken()
         await self._write_tags(article)

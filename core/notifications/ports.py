@@ -35,6 +35,11 @@ class NotificationRepository(Protocol):
         """One notification to each follower of the article's author."""
         ...
 
+    async def add_articles(self, published: Sequence[tuple[ArticleId, datetime]]) -> Added:
+        """`add_article` of each (article, at), in the order given: the same notifications
+        and order as one call each (one statement on Postgres, whatever their number)."""
+        ...
+
     async def mark_read(
         self, recipient_id: UserId, ids: Sequence[int] | None, now: datetime
     ) -> None: ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from core.notifications.ports import Added, NotificationQueries, NotificationsTransaction
 from core.notifications.views import NotificationPage
@@ -30,8 +31,16 @@ class NotificationWriter:
         self, tx: NotificationsTransaction, messages: Sequence[StoredMessage]
     ) -> None:
         notifications = tx.notifications
+        # Articles published one after the other in the batch are written together (one
+        # statement for the run of them); any other message ends the run, so notifications
+        # keep the batch's order.
+        published: list[tuple[ArticleId, datetime]] = []
         for stored in messages:
             payload, at = stored.message.payload, stored.created_at
+            if stored.message.type == "article.published":
+                published.append((ArticleId(uuid.UUID(str(payload["articleId"]))), at))
+                continue
+            await _add_articles(tx, published)
             added: Added = []
             match stored.message.type:
                 case "user.followed":
@@ -50,12 +59,21 @@ class NotificationWriter:
                     added = await notifications.add_comment(
                         CommentId(int(str(payload["commentId"]))), at
                     )
-                case "article.published":
-                    added = await notifications.add_article(
-                        ArticleId(uuid.UUID(str(payload["articleId"]))), at
-                    )
             for recipient_id, notification_id in added:
                 tx.record(NotificationAdded(recipient_id, notification_id))
+        await _add_articles(tx, published)
+
+
+async def _add_articles(
+    tx: NotificationsTransaction, published: list[tuple[ArticleId, datetime]]
+) -> None:
+    """The notifications of a run of published articles; empties the run."""
+    if not published:
+        return
+    added = await tx.notifications.add_articles(published)
+    published.clear()
+    for recipient_id, notification_id in added:
+        tx.record(NotificationAdded(recipient_id, notification_id))
 
 
 class ListNotifications:

@@ -314,9 +314,14 @@ class RelayOutbox(Generic[TxT]):
         self._on_relayed([(now - m.created_at).total_seconds() for m in claimed])
         return len(claimed)
 
-    async def drain(self) -> int:
+    async def drain(self, *, until_empty: bool = True) -> int:
         """Relay batches until none is left (tests, shutdown); returns how many in all. A
-        batch that lost a race to a delete (ConcurrentChange) runs again at once, a few times."""
+        batch that lost a race to a delete (ConcurrentChange) runs again at once, a few times.
+
+        `until_empty=False` (the background loop) stops after a batch shorter than the batch
+        size instead of claiming once more to find nothing (a transaction per wake-up): what
+        this process commits meanwhile (the relay's own notifications included) nudges it,
+        what other processes commit waits for the next poll, as it always did."""
         total, races = 0, 0
         while True:
             try:
@@ -327,9 +332,9 @@ class RelayOutbox(Generic[TxT]):
                     raise
                 logger.info("outbox relay: %s; relaying the batch again", exc)
                 continue
-            if done == 0:
-                return total
             total += done
+            if done == 0 or (not until_empty and done < self._policy.batch_size):
+                return total
 
     async def prune(self) -> int:
         async with self._uow.begin() as tx:
@@ -343,7 +348,7 @@ class RelayOutbox(Generic[TxT]):
         polls, failing = 0, False
         while not stop.is_set():
             try:
-                await self.drain()
+                await self.drain(until_empty=False)
                 polls += 1
                 if polls % 600 == 1:
                     await self.prune()

@@ -217,3 +217,29 @@ async def test_each_add_returns_the_recipient_and_id_of_what_it_added(
     assert own == []
     assert followed + commented == [(cast.jake.id, n.id) for n in reversed(jakes.items)]
     assert published == [(cast.bob.id, bobs.id)]
+
+
+async def test_add_articles_adds_what_one_add_article_each_would_in_that_order(
+    uow: AppUnitOfWork, notification_queries: NotificationQueries, cast: Cast
+) -> None:
+    later = an_article(cast.jake.id, title="Wyverns")
+    elsewhere = an_article(cast.jane.id, title="Unfollowed")
+    await store(uow, later, elsewhere)
+    await follow(uow, cast.jane, cast.jake)
+    async with uow.begin() as tx:
+        added = await tx.notifications.add_articles(
+            [(later.id, WHEN), (elsewhere.id, WHEN), (cast.article.id, WHEN + timedelta(1))]
+        )
+        none = await tx.notifications.add_articles([])
+        await tx.commit()
+
+    followers = sorted([cast.bob, cast.jane], key=lambda user: user.id)
+    # jake's followers for `later`, then for `article`; nobody follows jane.
+    assert [recipient for recipient, _ in added] == [u.id for u in followers] * 2
+    assert [i for _, i in added] == sorted(i for _, i in added)
+    assert none == []
+    [bobs_latest, bobs_first] = (await _page(notification_queries, cast.bob)).items
+    assert (bobs_first.article, bobs_latest.article) == (
+        (later.slug, later.title),
+        (cast.article.slug, cast.article.title),
+    )

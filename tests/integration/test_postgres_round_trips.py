@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.sql.engine import Reads
 from adapters.sql.uow import SqlAlchemyUnitOfWork
 from core.shared.errors import Unavailable
+from core.shared.events import UserFollowed
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
@@ -255,3 +256,67 @@ async def test_driver_reads_give_way_to_cursor_listeners(engine: AsyncEngine) ->
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert reads.direct()
     assert [s.split()[0] for s in seen] == ["SELECT"]
+
+
+async def test_publishing_an_article_writes_it_and_its_tags_in_one_round_trip(
+    client: httpx2.AsyncClient, engine: AsyncEngine
+) -> None:
+    writer = await register(client, "writer")
+    await publish(client, writer, "Warm", tags=["one"])
+
+    with round_trips(engine) as log:
+        article = await publish(client, writer, "Counted", tags=["one", "two"])
+
+    assert article["tagList"] == ["one", "two"]
+    writes = [trip for trip in log if not trip.startswith("query")]
+    # The caller, the article with its tags (one statement), the outbox row, the read back.
+    assert writes == ["bind_execute"] * 4, log
+
+
+async def test_a_relay_claim_is_one_statement(pg_storage: Storage, engine: AsyncEngine) -> None:
+    uow = pg_storage.infra.storage.adapters(listeners=()).uow
+    followee = a_user("followee")
+    async with uow.begin() as tx:
+        await tx.users.add(followee)
+        tx.record(UserFollowed(a_user("follower").id, followee.id))
+        tx.record(UserFollowed(a_user("other").id, followee.id))
+        await tx.commit()
+
+    with round_trips(engine) as log:
+        async with uow.begin() as tx:
+            claimed = await tx.outbox.claim(10)
+
+    assert [m.message.type for m in claimed] == ["user.followed"] * 2
+    # Locking the batch and keeping each topic in order: one statement (two before).
+    assert [trip for trip in log if trip.startswith("bind")] == ["bind_execute"], log
+
+
+async def test_outbox_writes_and_marks_are_one_prepared_statement_whatever_the_count(
+    pg_storage: Storage, engine: AsyncEngine
+) -> None:
+    uow = pg_storage.infra.storage.adapters(listeners=()).uow
+    followee = a_user("followee")
+    async with uow.begin() as tx:
+        await tx.users.add(followee)
+        await tx.commit()
+    trips: dict[int, tuple[list[str], list[str]]] = {}
+    for count in (2, 3, 4):  # 2 warms the connection up (statements and array types)
+        with round_trips(engine) as log:
+            async with uow.begin() as tx:
+                for _ in range(count):
+                    tx.record(UserFollowed(a_user("follower").id, followee.id))
+                await tx.commit()
+            written = [t for t in log if not t.startswith("query")]
+        with round_trips(engine) as log:
+            async with uow.begin() as tx:
+                claimed = await tx.outbox.claim(10)
+                claiming = len(log)
+                await tx.outbox.mark_sent([m.id for m in claimed], claimed[0].created_at)
+                marked = log[claiming:]
+                await tx.commit()
+        assert len(claimed) == count
+        trips[count] = written, marked
+
+    # The rows as arrays in one statement (no executemany), and one UPDATE text for any
+    # number of ids (IN (...) was new text, so a new prepare, for each count).
+    assert trips[3] == trips[4] == (["bind_execute"], ["bind_execute"]), trips

@@ -132,3 +132,30 @@ async def test_a_batch_that_keeps_losing_races_gives_up_for_this_poll() -> None:
     with pytest.raises(ConcurrentChange):
         await _relay(uow, RacingPublisher(times=RACE_RETRIES + 1)).drain()
     assert uow.db.state.notifications == {}
+
+
+class CountingUnitOfWork(InMemoryUnitOfWork):
+    """Counts the transactions begun (each one a BEGIN ... COMMIT or ROLLBACK on SQL)."""
+
+    begun = 0
+
+    def begin(self, *, read_only: bool = False) -> Any:
+        self.begun += 1
+        return super().begin(read_only=read_only)
+
+
+async def test_a_wake_up_with_a_short_batch_runs_one_transaction() -> None:
+    uow = CountingUnitOfWork()
+    jake, jane = a_user("jake"), a_user("jane")
+    await store(uow, jake, jane)
+    async with uow.begin() as tx:
+        tx.record(UserFollowed(jane.id, jake.id))
+        await tx.commit()
+    relay, before = _relay(uow, InProcessPublisher()), uow.begun
+
+    relayed = await relay.drain(until_empty=False)
+
+    # The follow's batch only: no second claim that finds nothing. The notification it wrote
+    # is in the outbox, for the next wake-up (its commit nudged the relay).
+    assert (relayed, uow.begun - before) == (1, 1)
+    assert await relay.drain() == 1
