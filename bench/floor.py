@@ -16,7 +16,9 @@ Started by bench/run.py:
 
 When Conduit's SQL changes, rerun bench/capture_sql.py (and with --sqlite) and update the
 statements below; the floor is the data statements, so caller lookups and BEGIN/COMMIT stay out.
-Captured at commit e47fd08: an article's tags ride in its row (array_agg on Postgres,
+Captured at commit e47fd08, creation again at 65ff59b (on Postgres the article and its tags
+are one statement; a taken slug is found by ON CONFLICT DO NOTHING, no lookup first): an
+article's tags ride in its row (array_agg on Postgres,
 json_group_array on SQLite), a list page carries its total as count(*) OVER (), so a list,
 a feed page and an article are one statement each.
 
@@ -124,6 +126,20 @@ PG["insert_article"] = """INSERT INTO articles (id, author_id, slug, title, desc
  created_at, updated_at) VALUES ($1::UUID, $2::UUID, $3::VARCHAR, $4::VARCHAR, $5::VARCHAR,
  $6::VARCHAR, $7::TIMESTAMP WITH TIME ZONE, $8::TIMESTAMP WITH TIME ZONE)"""
 PG["insert_tag"] = """INSERT INTO article_tags (article_id, tag) VALUES ($1::UUID, $2::VARCHAR)"""
+# Postgres: the article and its tags in one statement, as Conduit sends it since 65ff59b
+# (a taken slug inserts nothing and counts 0: the id-suffixed slug goes next, in the same
+# transaction). SQLite keeps the statements above (no data-modifying CTEs there).
+PG_INSERT_ARTICLE_WITH_TAGS = """WITH article AS
+(INSERT INTO articles (id, author_id, slug, title, description, body, created_at, updated_at)
+ VALUES ($2::UUID, $3::UUID, $4::VARCHAR, $5::VARCHAR, $6::VARCHAR, $7::VARCHAR,
+ $8::TIMESTAMP WITH TIME ZONE, $9::TIMESTAMP WITH TIME ZONE) ON CONFLICT (slug) DO NOTHING
+ RETURNING articles.id),
+tags AS
+(INSERT INTO article_tags (article_id, tag) SELECT article.id AS id, unnest($1::VARCHAR[]) AS
+ unnest_1
+FROM article)
+ SELECT count(*) AS count_1
+FROM article"""
 
 
 def _sqlite_dialect(statement: str) -> str:
@@ -172,13 +188,12 @@ class PostgresDatabase:
         self, author: Any, values: Sequence[Any], tags: Sequence[str], viewer: tuple[Any, ...]
     ) -> Row | None:
         article_id, slug = values[0], values[2]
+        insert = PG_INSERT_ARTICLE_WITH_TAGS
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                if await conn.fetchval(PG["slug_exists"], slug):
+                if not await conn.fetchval(insert, tags, article_id, author, slug, *values[3:]):
                     slug = f"{slug}-{article_id.hex[-8:]}"
-                await conn.execute(PG["insert_article"], article_id, author, slug, *values[3:])
-                if tags:
-                    await conn.executemany(PG["insert_tag"], [(article_id, t) for t in tags])
+                    await conn.fetchval(insert, tags, article_id, author, slug, *values[3:])
             row: Row | None = await conn.fetchrow(PG["article"], *viewer, slug)
         return row
 
@@ -232,12 +247,14 @@ class SqliteDatabase:
         async with self._conn() as conn:
             await conn.execute("BEGIN IMMEDIATE")
             try:
-                found = await conn.execute_fetchall(SQLITE["slug_exists"], (slug,))
-                if next(iter(found))[0]:
-                    slug = f"{slug}-{article_id[-8:]}"
-                await conn.execute(
-                    SQLITE["insert_article"], (article_id, author, slug, *values[3:6], *stamps)
+                # As Conduit: the plain slug, ON CONFLICT DO NOTHING; the suffixed one if taken.
+                insert = SQLITE["insert_article"] + " ON CONFLICT (slug) DO NOTHING"
+                cursor = await conn.execute(
+                    insert, (article_id, author, slug, *values[3:6], *stamps)
                 )
+                if cursor.rowcount == 0:
+                    slug = f"{slug}-{article_id[-8:]}"
+                    await conn.execute(insert, (article_id, author, slug, *values[3:6], *stamps))
                 if tags:
                     await conn.executemany(SQLITE["insert_tag"], [(article_id, t) for t in tags])
                 await conn.execute("COMMIT")
