@@ -135,8 +135,16 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
     # instrumentation (on only when tracing is configured) wraps this function in its module.
     create_async_engine = sqlalchemy.ext.asyncio.create_async_engine
     if url.startswith("sqlite"):
+        # Every pooled aiosqlite connection is a thread with its own SQLite page cache (up to
+        # 2 MiB), and writers queue on the one write lock anyway: the same bound as Postgres,
+        # with no overflow (SQLAlchemy's default let 15 open under load).
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, poolclass=WaitCountingPool
+            url,
+            echo=echo,
+            connect_args={"timeout": 30},
+            pool_size=pool_size,
+            max_overflow=0,
+            poolclass=WaitCountingPool,
         )
         _configure_sqlite(engine)
         return engine
