@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 
 from core.auth.ports import CallerCache
+from core.shared.fifo import remember
 from core.shared.ids import UserId
 from core.users.model import User
 
@@ -80,9 +81,7 @@ class ProcessCallerCache(CallerCache):
             return  # a change (or a lost signal) since the ticket: this row may be stale
         entries = self._entries
         entries.pop(user.id, None)  # re-inserted last: the oldest entry is evicted first
-        if len(entries) >= self._max_entries:
-            del entries[next(iter(entries))]
-        entries[user.id] = (self._clock() + self._ttl_s, user)
+        remember(entries, user.id, (self._clock() + self._ttl_s, user), self._max_entries)
 
     async def forget(self, user_ids: Collection[UserId]) -> None:
         self.drop(user_ids)

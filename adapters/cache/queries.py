@@ -29,6 +29,7 @@ from core.shared.cache import (
     article_dep,
     profile_dep,
 )
+from core.shared.fifo import remember
 from core.shared.ids import CommentId, UserId
 from core.shared.pagination import Page, PageRequest
 from core.shared.views import View
@@ -70,9 +71,7 @@ class DecodedValues:
     def put(self, raw: bytes, value: Any) -> None:
         if len(raw) > self._max_value_bytes:
             return
-        if len(self._values) >= self._entries:
-            del self._values[next(iter(self._values))]  # the oldest
-        self._values[raw] = value
+        remember(self._values, raw, value, self._entries)
 
 
 def _anonymous(view: ArticleView) -> ArticleView:

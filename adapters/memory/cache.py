@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from core.shared.fifo import remember
+
 
 class InMemoryCache:
     def __init__(self, monotonic: Callable[[], float] = time.monotonic, max_entries: int = 10_000):
@@ -28,9 +30,7 @@ class InMemoryCache:
     ) -> None:
         if stamp != self._stamp(deps):
             return  # a dependency changed since the reader took its stamp
-        if len(self._values) >= self._max and key not in self._values:
-            self._values.pop(next(iter(self._values)))  # oldest insertion first
-        self._values[key] = (stamp, value, self._now() + ttl_s)
+        remember(self._values, key, (stamp, value, self._now() + ttl_s), self._max)
 
     async def invalidate(self, deps: Sequence[str]) -> None:
         for dep in deps:

@@ -42,6 +42,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters.redis.breaker import UNREACHABLE, CircuitBreaker
 from adapters.redis.errors import ErrorListener
+from core.shared.fifo import remember
 
 EPOCH = "epoch"
 # A generation counter lives this long after its last increment, then goes (and reads as 0),
@@ -82,9 +83,7 @@ class Payloads:
             return known
         value = stored[start + TAG_BYTES + 1 :]
         if len(value) <= self._max_value_bytes:
-            if len(self._values) >= self._entries:
-                del self._values[next(iter(self._values))]  # the oldest
-            self._values[tag] = value
+            remember(self._values, tag, value, self._entries)
         return value
 
 

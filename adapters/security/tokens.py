@@ -23,6 +23,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from core.auth.errors import InvalidToken
 from core.auth.model import AccessClaims
 from core.shared.clock import Clock
+from core.shared.fifo import remember
 from core.shared.ids import UserId
 
 # Longer than any token we issue; rejects junk before any parsing work.
@@ -146,9 +147,8 @@ class JoseTokenIssuer:
             access = AccessClaims(UserId(uuid.UUID(str(claims["sub"]))), version, expires_at)
         except (JoseError, ValueError, TypeError, KeyError, UnicodeError) as exc:
             raise InvalidToken() from exc
-        if len(self._verified) >= VERIFIED_TOKENS_REMEMBERED:
-            del self._verified[next(iter(self._verified))]  # the oldest
-        self._verified[token] = _Verified(access, claims["exp"], claims["nbf"], claims["iat"])
+        verified = _Verified(access, claims["exp"], claims["nbf"], claims["iat"])
+        remember(self._verified, token, verified, VERIFIED_TOKENS_REMEMBERED)
         return access
 
     def _signed_claims(self, token: str) -> dict[str, Any]:

@@ -9,7 +9,8 @@ changes the body, not the content) does not block an edit.
 `RenderedOnce` keeps the body and ETag of the last few views answered, by the view object
 itself: the cache hands out the same immutable view for as long as its cached value stays the
 same (adapters/cache/queries.py, DecodedValues), so a cached read is rendered and hashed once
-per process rather than per request.
+per process rather than per request. List pages go through it too, without the ETag (the list
+response sends none).
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
 from pydantic import BaseModel
 
 from core.articles.views import ArticleView
+from core.shared.fifo import remember
 
 # RFC 9110 entity-tag: optional W/, then a quoted string of etagc characters.
 _ETAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*')
 MAX_HEADER = 4_096
+V = TypeVar("V")
 
 
 def parse_etags(header: str | None) -> set[str] | None:
@@ -73,8 +76,7 @@ def conditional_json(
     request: Request, model: BaseModel, *, etag_of: Callable[[bytes], str] = digest
 ) -> Response:
     """The model as JSON with a strong ETag; 304 (no body) when If-None-Match matches."""
-    # The bytes `model_dump_json().encode()` gives, without the str round trip.
-    body = model.__pydantic_serializer__.to_json(model)
+    body = _json(model)
     return conditional_body(request, body, etag_of(body))
 
 
@@ -120,37 +122,74 @@ class _TaggedJSON(Response):
         ]
 
 
-class RenderedOnce:
-    """The JSON body and ETag of the last few views answered, by view object.
+def digest_of(view: object, body: bytes) -> str:
+    """The ETag value of a view's body that carries no version of its own."""
+    return digest(body)
 
-    A view is immutable, so the same object always renders to the same bytes. Only objects
-    answered again and again are worth keeping: the route passes the views the cache shares
-    between readers (anonymous ones), not the per-viewer copies, which would only push those
-    out. Holding `entries` views alive (bodies up to `max_body_bytes`) bounds the memory.
+
+class RenderedOnce(Generic[V]):
+    """The JSON body (and, for `render`, the ETag) of the last few views answered, by view
+    object.
+
+    A view is immutable, so the same object always renders to the same bytes, and the cache
+    decorator hands out the same object for as long as its cached value stays the same
+    (adapters/cache/queries.py, DecodedValues): a hot article, profile, tag list or list page
+    is turned into JSON once per process rather than per request (for a list page, twenty
+    items built and serialised were most of a cached request's CPU). Views read from the
+    database are new objects each time and simply miss. Only objects answered again and again
+    are worth keeping: routes pass the views the cache shares between readers (anonymous
+    ones), not the per-viewer copies, which would only push those out. Holding `entries`
+    views alive, with bodies up to `max_body_bytes` (None: any size), bounds the memory.
+
+    `model` and `etag_of` are given once, here: a hit then builds no closure. The ETag is
+    computed the first time `render` asks for it, never for `body` (responses without one).
     """
 
-    def __init__(self, entries: int = 64, max_body_bytes: int = 64 * 1024) -> None:
-        self._items: dict[int, tuple[object, bytes, str]] = {}
+    def __init__(
+        self,
+        model: Callable[[V], BaseModel],
+        *,
+        etag_of: Callable[[V, bytes], str] = digest_of,
+        entries: int = 64,
+        max_body_bytes: int | None = 64 * 1024,
+    ) -> None:
+        self._model, self._etag_of = model, etag_of
+        # id(view) -> (view, body, ETag value or None until `render` asks for it)
+        self._items: dict[int, tuple[V, bytes, str | None]] = {}
         self._entries, self._max_body_bytes = entries, max_body_bytes
 
-    def render(
-        self,
-        view: object,
-        model: Callable[[], BaseModel],
-        etag_of: Callable[[bytes], str] = digest,
-    ) -> tuple[bytes, str]:
-        """(body, ETag value) of `view`, from `model()` the first time it is seen."""
+    def render(self, view: V) -> tuple[bytes, str]:
+        """(body, ETag value) of `view`, rendered the first time it is seen."""
         known = self._items.get(id(view))
         if known is not None and known[0] is view:
-            return known[1], known[2]
-        rendered = model()
-        body = rendered.__pydantic_serializer__.to_json(rendered)
-        value = etag_of(body)
-        if len(body) <= self._max_body_bytes:
-            if len(self._items) >= self._entries:
-                del self._items[next(iter(self._items))]  # the oldest
-            self._items[id(view)] = (view, body, value)
+            value = known[2]
+            if value is None:  # kept by `body`: hashed now, once
+                value = self._etag_of(view, known[1])
+                self._items[id(view)] = (view, known[1], value)
+            return known[1], value
+        body = _json(self._model(view))
+        value = self._etag_of(view, body)
+        self._keep(view, body, value)
         return body, value
+
+    def body(self, view: V) -> bytes:
+        """The body of `view`, rendered the first time it is seen; no ETag is computed."""
+        known = self._items.get(id(view))
+        if known is not None and known[0] is view:
+            return known[1]
+        body = _json(self._model(view))
+        self._keep(view, body, None)
+        return body
+
+    def _keep(self, view: V, body: bytes, value: str | None) -> None:
+        cap = self._max_body_bytes
+        if cap is None or len(body) <= cap:
+            remember(self._items, id(view), (view, body, value), self._entries)
+
+
+def _json(model: BaseModel) -> bytes:
+    """The bytes `model_dump_json().encode()` gives, without the str round trip."""
+    return model.__pydantic_serializer__.to_json(model)
 
 
 # For route decorators: the 304 answer a conditional GET may give.

@@ -45,7 +45,6 @@ from entrypoints.http.schemas.articles import (
     MultipleCommentsResponse,
     NewArticleRequest,
     NewCommentRequest,
-    RenderedPages,
     SingleArticleResponse,
     SingleCommentResponse,
     TagsResponse,
@@ -70,9 +69,11 @@ AddCommentDep = Annotated[AddComment, Depends(provide(AddComment))]
 DeleteCommentDep = Annotated[DeleteComment, Depends(provide(DeleteComment))]
 ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 
-RENDERED_PAGES = RenderedPages()  # the JSON of hot list pages (see RenderedPages)
-RENDERED_ARTICLES = RenderedOnce()  # the JSON and ETag of hot anonymous articles
-RENDERED_TAGS = RenderedOnce(entries=4)  # the tag list (one cached value)
+# The JSON (and ETag) of hot views the cache shares: list pages (no ETag sent, any size),
+# anonymous articles, the tag list (one cached value).
+RENDERED_PAGES = RenderedOnce(MultipleArticlesResponse.of, entries=8, max_body_bytes=None)
+RENDERED_ARTICLES = RenderedOnce(SingleArticleResponse.of, etag_of=article_etag_value)
+RENDERED_TAGS = RenderedOnce(TagsResponse.of, entries=4)
 
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
@@ -152,11 +153,7 @@ async def get_article(
 ) -> Response:
     view = await get.execute(slug, viewer.user_id if viewer else None)
     if viewer is None:  # the cache's shared view (anonymous): rendered once per process
-        body, etag = RENDERED_ARTICLES.render(
-            view,
-            lambda: SingleArticleResponse.of(view),
-            lambda payload: article_etag_value(view, payload),
-        )
+        body, etag = RENDERED_ARTICLES.render(view)
         return conditional_body(request, body, etag)
     return conditional_json(
         request,
@@ -287,7 +284,7 @@ async def delete_comment(
 )
 async def list_tags(request: Request, list_: ListTagsDep) -> Response:
     tags = await list_.execute()  # the cache's shared list while it stays the same
-    body, etag = RENDERED_TAGS.render(tags, lambda: TagsResponse(tags=tags))
+    body, etag = RENDERED_TAGS.render(tags)
     return conditional_body(request, body, etag)
 
 

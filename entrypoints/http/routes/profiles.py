@@ -26,7 +26,7 @@ GetProfileDep = Annotated[GetProfile, Depends(provide(GetProfile))]
 FollowUserDep = Annotated[FollowUser, Depends(provide(FollowUser))]
 UnfollowUserDep = Annotated[UnfollowUser, Depends(provide(UnfollowUser))]
 
-RENDERED_PROFILES = RenderedOnce()  # the JSON and ETag of hot anonymous profiles
+RENDERED_PROFILES = RenderedOnce(ProfileResponse.of)  # hot anonymous profiles: JSON, ETag
 
 
 @router.get(
@@ -42,7 +42,7 @@ async def get_profile(
 ) -> Response:
     view = await get.execute(username, viewer.user_id if viewer else None)
     if viewer is None:  # the cache's shared view (anonymous): rendered once per process
-        body, etag = RENDERED_PROFILES.render(view, lambda: ProfileResponse.of(view))
+        body, etag = RENDERED_PROFILES.render(view)
         return conditional_body(request, body, etag)
     return conditional_json(request, ProfileResponse.of(view))
 

@@ -165,31 +165,6 @@ class MultipleArticlesResponse(BaseModel):
         return cls(articles=items, articlesCount=page.total)
 
 
-class RenderedPages:
-    """The JSON of the last few list pages answered, by page object.
-
-    The cache decorator hands out the same page object for as long as its cached value stays
-    the same (adapters/cache/queries.py, DecodedValues), so a hot page is turned into JSON
-    once rather than per request: twenty items built and serialised were most of a cached
-    list request's CPU. Pages read from the database are new objects each time and simply
-    miss. Holding `entries` pages alive bounds the memory this keeps.
-    """
-
-    def __init__(self, entries: int = 8) -> None:
-        self._bodies: dict[int, tuple[Page[ArticleView], bytes]] = {}
-        self._entries = entries
-
-    def body(self, page: Page[ArticleView]) -> bytes:
-        known = self._bodies.get(id(page))
-        if known is not None and known[0] is page:
-            return known[1]
-        body = MultipleArticlesResponse.of(page).model_dump_json().encode()
-        if len(self._bodies) >= self._entries:
-            del self._bodies[next(iter(self._bodies))]  # the oldest
-        self._bodies[id(page)] = (page, body)
-        return body
-
-
 class NewComment(BaseModel):
     body: CommentBody = Field(examples=["Thank you so much!"])
 
@@ -235,3 +210,7 @@ class TagsResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"tags": ["dragons", "training"]}]})
 
     tags: list[str]
+
+    @classmethod
+    def of(cls, tags: list[str]) -> TagsResponse:
+        return cls(tags=tags)
