@@ -188,24 +188,39 @@ def describe_database_failure(exc: BaseException, settings: Settings) -> str:
     return f"{type(exc).__name__}: {detail} {hint}" if detail else f"{type(exc).__name__} {hint}"
 
 
-def open_redis(url: str, *, timeout_s: float = 0.05) -> Redis:
-    # Short timeouts and no retry of a timeout: a slow or hung Redis must degrade a request,
-    # never hang it (redis-py's default retries with backoff take ~4 s to give up). A dropped
-    # connection (Redis restarted: every pooled connection is dead) is retried once, at once.
-    # The circuit breaker (adapters/redis/breaker.py) stops even these short waits.
+def open_redis(
+    url: str,
+    *,
+    timeout_s: float = 0.05,
+    connect_timeout_s: float = 0.5,
+    max_connections: int = 64,
+) -> Redis:
+    # Short reply timeouts and no retry of a timeout: a slow or hung Redis must degrade a
+    # request, never hang it (redis-py's default retries with backoff take ~4 s to give up). A
+    # dropped connection (Redis restarted: every pooled connection is dead) is retried once, at
+    # once. The circuit breaker (adapters/redis/breaker.py) stops even these short waits.
+    # Opening a connection has its own, longer timeout: connections are opened ahead
+    # (open_ahead, at start) into a capped pool, so under load a command waits for a pooled
+    # connection (at most `timeout_s`) rather than connecting while the event loop lags. A hung
+    # Redis still accepts connections (the kernel does): it costs the reply timeout, not this.
     from redis.asyncio import Redis
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
     from redis.exceptions import ConnectionError as RedisConnectionError
 
-    return Redis.from_url(
+    from adapters.redis.pool import CappedConnectionPool
+
+    pool = CappedConnectionPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=timeout_s,
         socket_timeout=timeout_s,
-        socket_connect_timeout=timeout_s,
+        socket_connect_timeout=connect_timeout_s,
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         health_check_interval=30,
         decode_responses=False,
     )
+    return Redis.from_pool(pool)
 
 
 async def open_infrastructure(settings: Settings, *, check_schema: bool = True) -> Infrastructure:
@@ -219,9 +234,18 @@ async def open_infrastructure(settings: Settings, *, check_schema: bool = True) 
     )
     redis: Redis | None = None
     if settings.redis_url:
-        redis = open_redis(settings.redis_url, timeout_s=settings.redis_timeout_ms / 1000)
+        redis = open_redis(
+            settings.redis_url,
+            timeout_s=settings.redis_timeout_ms / 1000,
+            connect_timeout_s=settings.redis_connect_timeout_ms / 1000,
+            max_connections=settings.redis_max_connections,
+        )
         logger.info("redis: {}", settings.redis_url.split("@")[-1])
     try:
+        if redis is not None:
+            from adapters.redis.pool import open_ahead
+
+            await open_ahead(redis.connection_pool)
         backend = backend_for(settings.database_url)
         storage = await backend.open(settings, check_schema=check_schema)
     except BaseException:  # a failed start leaves nothing open

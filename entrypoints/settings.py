@@ -123,7 +123,22 @@ class Settings(BaseSettings):
         default=50,
         ge=1,
         le=60_000,
-        description="Longest wait for a Redis connection or reply (every command), in ms.",
+        description="Longest wait for a Redis reply, or for a free pooled connection (every "
+        "command), in ms.",
+    )
+    redis_connect_timeout_ms: int = Field(
+        default=500,
+        ge=1,
+        le=60_000,
+        description="Longest wait to open a Redis connection, in ms. Connections are opened at "
+        "start (REDIS_MAX_CONNECTIONS), so a command pays it only to replace a dropped one.",
+    )
+    redis_max_connections: int = Field(
+        default=64,
+        ge=1,
+        le=10_000,
+        description="Redis connections per process, opened at start; a command that finds every "
+        "one busy waits up to REDIS_TIMEOUT_MS for one.",
     )
     redis_breaker_failures: int = Field(
         default=5,

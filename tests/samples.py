@@ -7,6 +7,8 @@ import typing
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from core.articles.views import ArticleView
+from core.shared.pagination import Page
 from core.shared.views import View
 from tests.builders import WHEN
 
@@ -18,6 +20,12 @@ def a_full_view(kind: type[V]) -> V:
     hints = typing.get_type_hints(kind)
     names = kind.field_names()
     return kind(**{name: _sample(hints[name], i + 1) for i, name in enumerate(names)})
+
+
+def listed(page: Page[ArticleView]) -> Page[ArticleView]:
+    """A page as a list response renders it: its articles without their bodies (a list
+    response has no `body`, and a cached page holds none: adapters/cache/queries.py)."""
+    return Page(tuple(dataclasses.replace(item, body="") for item in page.items), page.total)
 
 
 def changed(value: Any) -> Any:

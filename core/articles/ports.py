@@ -66,7 +66,10 @@ class ArticleQueries(Protocol):
 
     async def list_articles(
         self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
-    ) -> Page[ArticleView]: ...
+    ) -> Page[ArticleView]:
+        """An item's `body` may be empty: a list never shows it (the cache stores none)."""
+        ...
+
     async def feed(self, viewer: UserId, page: PageRequest) -> Page[ArticleView]: ...
     async def list_comments(self, slug: str, viewer: UserId | None) -> list[CommentView] | None:
         """Newest first (created_at, then id, descending); None when the article does not exist."""

@@ -179,8 +179,10 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory entrypoints.http.app:app_from_env`."""
+    from entrypoints.arenas import limit_malloc_arenas
     from entrypoints.supervision import end_with_supervisor
 
+    limit_malloc_arenas()  # first: before any thread allocates (bare uvicorn; else a no-op)
     end_with_supervisor()  # a worker of `conduit serve --workers N` is no orphan
     settings = load_settings()
     configure_logging(settings.log_level, settings.effective_log_format)

@@ -6,6 +6,7 @@ a view is covered here without touching this file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import orjson
@@ -81,17 +82,54 @@ async def test_a_cached_article_reads_back_whole(cache: Cache) -> None:
 
 
 async def test_a_cached_page_reads_back_whole_for_anonymous_readers(cache: Cache) -> None:
+    """Whole as a list renders it: every field but `body`, which list responses omit."""
     inner = OneArticle()
     cached = CachedArticleQueries(inner, cache)
-    anonymous = replace(
-        inner.article, favorited=False, author=replace(inner.article.author, following=False)
+    listed = replace(
+        inner.article,
+        body="",
+        favorited=False,
+        author=replace(inner.article.author, following=False),
     )
 
-    await cached.list_articles(ArticleFilter(), PageRequest(20, 0), None)
+    first = await cached.list_articles(ArticleFilter(), PageRequest(20, 0), None)
     again = await cached.list_articles(ArticleFilter(), PageRequest(20, 0), None)
 
     assert inner.calls == 1
-    assert again == Page((anonymous,), 1)
+    assert again == first == Page((listed,), 1)
+
+
+class Recording:
+    """A Cache that keeps what is written to it, by key."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.inner = cache
+        self.written: dict[str, bytes] = {}
+
+    async def read(self, key: str, deps: Sequence[str]) -> tuple[bytes | None, str]:
+        return await self.inner.read(key, deps)
+
+    async def write(
+        self, key: str, deps: Sequence[str], stamp: str, value: bytes, ttl_s: int
+    ) -> None:
+        self.written[key] = value
+        await self.inner.write(key, deps, stamp, value, ttl_s)
+
+    async def invalidate(self, deps: Sequence[str]) -> None:
+        await self.inner.invalidate(deps)
+
+
+async def test_a_cached_page_holds_no_article_body(cache: Cache) -> None:
+    inner = OneArticle()
+    inner.article = replace(inner.article, body="It takes a Jacobian. " * 1000)  # ~21 KB
+    recording = Recording(cache)
+    cached = CachedArticleQueries(inner, recording)
+
+    await cached.list_articles(ArticleFilter(), PageRequest(20, 0), None)
+
+    (entry,) = recording.written.values()
+    assert b"Jacobian" not in entry
+    assert len(entry) < 2_000
 
 
 async def test_a_cached_profile_reads_back_whole(cache: Cache) -> None:
