@@ -91,6 +91,9 @@ def serve(args: argparse.Namespace) -> None:
         # On SIGTERM, after SHUTDOWN_DRAIN_DELAY (entrypoints/shutdown.py): stop accepting,
         # let in-flight requests finish within this, then exit.
         timeout_graceful_shutdown=settings.shutdown_timeout,
+        # uvloop, taking every pending connection at once where this process alone accepts
+        # (entrypoints/eventloop.py): one per loop iteration left a burst waiting seconds.
+        loop="entrypoints.eventloop:new_event_loop",
         http="entrypoints.serving:BoundedHeadersProtocol",
         header_timeout_s=settings.request_header_timeout,
         # WebSockets (/api/ws): close 1001 on shutdown; protocol pings find dead peers (no
