@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import sys
+import time
 from typing import Any
 
 import uvicorn
@@ -22,11 +24,13 @@ from loguru import logger
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from entrypoints.shutdown import drain_on_server_shutdown
 
 DEFAULT_HEADER_TIMEOUT_S = 10.0
+# How long a worker of `--workers N` may take to answer its first health check (`Supervisor`).
+START_GRACE_S = 60.0
 
 
 class ServeConfig(uvicorn.Config):
@@ -116,7 +120,78 @@ class GoingAwayWebSocketProtocol(WebSocketsSansIOProtocol):
 
 
 class Supervisor(Multiprocess):
-    """uvicorn's supervisor of `--workers N`, giving up the listening socket as it shuts down."""
+    """uvicorn's supervisor of `--workers N` (its `Multiprocess`, uvicorn 0.54), giving a
+    starting worker START_GRACE_S to answer its first health check (`_answers`) and up the
+    listening socket as it shuts down."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        # Workers started, not yet heard from: when each started.
+        self._unanswered: dict[Process, float] = {}
+
+    def _start_worker(self) -> Process:
+        """A worker, started, asked for its first health check answer."""
+        process = Process(self.config, self.sockets)
+        process.start()
+        process.parent_conn.send(b"ping")
+        self._unanswered[process] = time.monotonic()
+        return process
+
+    def _answers(self, process: Process) -> bool:
+        """uvicorn's check (alive, and answering a health check within the timeout), except
+        that a worker that has not answered its first one yet gets START_GRACE_S: it answers
+        from a thread it starts after the interpreter's start and the imports, which take
+        longer than uvicorn's 5 s on a busy machine (every worker was killed in its start-up,
+        again and again, on two cores at a load of 10)."""
+        since = self._unanswered.get(process)
+        if since is None:
+            return process.is_alive(timeout=self.config.timeout_worker_healthcheck)
+        if not process.process.is_alive():
+            del self._unanswered[process]
+            return False
+        with contextlib.suppress(OSError, EOFError):
+            if process.parent_conn.poll(0):
+                process.parent_conn.recv()
+                del self._unanswered[process]
+                return True
+        return time.monotonic() - since < START_GRACE_S
+
+    # uvicorn's methods that start workers, with `_start_worker`.
+
+    def init_processes(self) -> None:
+        for _ in range(self.processes_num):
+            self.processes.append(self._start_worker())
+
+    def keep_subprocess_alive(self) -> None:
+        if self.should_exit.is_set():
+            return
+        for idx, process in enumerate(self.processes):
+            if self._answers(process):
+                continue
+            process.kill()  # hung: gone; dead: reaped
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:
+                # Broken before serving (app, settings): every restart would fail the same.
+                logger.error(
+                    "Child process [{}] failed to start, stopping the parent process.", process.pid
+                )
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            logger.info("Child process [{}] died", process.pid)
+            self._unanswered.pop(process, None)
+            self.processes[idx] = self._start_worker()
+
+    def handle_ttin(self) -> None:
+        logger.info("Received SIGTTIN, increasing the number of processes.")
+        self.processes_num += 1
+        self.processes.append(self._start_worker())
+
+    def handle_ttou(self) -> None:
+        if len(self.processes) > 1:
+            self._unanswered.pop(self.processes[-1], None)
+        super().handle_ttou()
 
     def terminate_all(self) -> None:
         # Only `run` calls this, once the supervisor is leaving: no worker is started after.
