@@ -479,3 +479,32 @@ async def cached(request: Request, name: str) -> Response:
     if value is None:
         return _not_found()
     return Response(value, media_type="application/json")
+
+
+if __name__ == "__main__":
+    # `python bench/floor.py --host H --port P --workers N` (bench/servers.py): uvicorn with the
+    # event loop and HTTP parser Conduit's `serve` gives it. On plain uvloop the floor would
+    # accept a burst of wrk's connections one per loop iteration (entrypoints/eventloop.py),
+    # its first requests waiting seconds: worse figures than this machine's. uvicorn's command
+    # line takes no loop factory, hence this.
+    import argparse
+    import os
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    given = parser.parse_args()
+    uvicorn.run(
+        "floor:app",
+        app_dir=os.path.dirname(os.path.abspath(__file__)),
+        host=given.host,
+        port=given.port,
+        workers=given.workers,
+        access_log=False,
+        log_level="warning",
+        http="httptools",
+        loop="entrypoints.eventloop:new_event_loop",
+    )

@@ -164,23 +164,17 @@ def conduit_command(port: int, workers: int) -> list[str]:
 
 
 def floor_command(port: int, workers: int) -> list[str]:
-    """bench/floor.py under uvicorn, with the loop and HTTP parser Conduit's uvicorn picks."""
+    """bench/floor.py under uvicorn, with the event loop and HTTP parser Conduit's `serve`
+    gives uvicorn (see the end of floor.py)."""
     return [
         str(CONDUIT.parent / "python"),
-        "-m",
-        "uvicorn",
-        "--app-dir",
-        str(ROOT / "bench"),
-        "floor:app",
+        str(ROOT / "bench" / "floor.py"),
         "--host",
         HOST,
         "--port",
         str(port),
         "--workers",
         str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
     ]
 
 
