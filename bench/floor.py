@@ -51,10 +51,11 @@ SQLITE_CONNECTIONS = 4
 
 # ----------------------------------------------------------------------- SQL, Postgres
 # The statements Conduit sent (bench/capture_sql.py), as text. {favorited} and {following}
-# differ between an anonymous and a signed-in reader; {total} is the window count of a page.
+# differ between an anonymous and a signed-in reader; {total} is the window count of a page;
+# a page reads no body ({body}: '' AS body), a single article reads it.
 
 _ARTICLE_COLUMNS = """SELECT articles.id, articles.slug, articles.title, articles.description,
- articles.body, articles.created_at, articles.updated_at, (SELECT count(*) AS count_1
+ {body}, articles.created_at, articles.updated_at, (SELECT count(*) AS count_1
 FROM favorites
 WHERE favorites.article_id = articles.id) AS favorites_count, {favorited} AS favorited,
  (SELECT array_agg(article_tags.tag) AS array_agg_1
@@ -64,6 +65,7 @@ WHERE article_tags.article_id = articles.id) AS tag_list,
  {following} AS author_following{total}
 FROM articles JOIN users ON users.id = articles.author_id"""
 _TOTAL = ", count(*) OVER () AS total_matches"
+_BODY, _NO_BODY = "articles.body", "'' AS body"
 
 PG: dict[str, str] = {}
 PG["favorited"] = """EXISTS (SELECT *
@@ -73,17 +75,21 @@ PG["following"] = """EXISTS (SELECT *
 FROM follows
 WHERE follows.follower_id = $2::UUID AND follows.followee_id = articles.author_id)"""
 PG["list_anonymous"] = (
-    _ARTICLE_COLUMNS.format(favorited="false", following="false", total=_TOTAL)
+    _ARTICLE_COLUMNS.format(favorited="false", following="false", total=_TOTAL, body=_NO_BODY)
     + """ ORDER BY articles.created_at DESC, articles.id DESC
  LIMIT $1::INTEGER OFFSET $2::INTEGER"""
 )
 PG["list"] = (
-    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"], total=_TOTAL)
+    _ARTICLE_COLUMNS.format(
+        favorited=PG["favorited"], following=PG["following"], total=_TOTAL, body=_NO_BODY
+    )
     + """ ORDER BY articles.created_at DESC, articles.id DESC
  LIMIT $3::INTEGER OFFSET $4::INTEGER"""
 )
 PG["feed"] = (
-    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"], total=_TOTAL)
+    _ARTICLE_COLUMNS.format(
+        favorited=PG["favorited"], following=PG["following"], total=_TOTAL, body=_NO_BODY
+    )
     + """
 WHERE articles.author_id IN (SELECT follows.followee_id
 FROM follows
@@ -91,12 +97,14 @@ WHERE follows.follower_id = $3::UUID) ORDER BY articles.created_at DESC, article
  LIMIT $4::INTEGER OFFSET $5::INTEGER"""
 )
 PG["article_anonymous"] = (
-    _ARTICLE_COLUMNS.format(favorited="false", following="false", total="")
+    _ARTICLE_COLUMNS.format(favorited="false", following="false", total="", body=_BODY)
     + """
 WHERE articles.slug = $1::VARCHAR"""
 )
 PG["article"] = (
-    _ARTICLE_COLUMNS.format(favorited=PG["favorited"], following=PG["following"], total="")
+    _ARTICLE_COLUMNS.format(
+        favorited=PG["favorited"], following=PG["following"], total="", body=_BODY
+    )
     + """
 WHERE articles.slug = $3::VARCHAR"""
 )

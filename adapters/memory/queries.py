@@ -19,7 +19,9 @@ def _profile(state: MemoryState, user: User, viewer: UserId | None) -> ProfileVi
     return ProfileView.of(user, following=following)
 
 
-def _article_view(state: MemoryState, article: Article, viewer: UserId | None) -> ArticleView:
+def _article_view(
+    state: MemoryState, article: Article, viewer: UserId | None, *, body: bool = True
+) -> ArticleView:
     count = sum(1 for (_, aid) in state.favorites if aid == article.id)
     favorited = viewer is not None and (viewer, article.id) in state.favorites
     author = state.users[article.author_id]
@@ -29,6 +31,7 @@ def _article_view(state: MemoryState, article: Article, viewer: UserId | None) -
         favorited=favorited,
         favorites_count=count,
         author=_profile(state, author, viewer),
+        **({} if body else {"body": ""}),
     )
 
 
@@ -41,7 +44,7 @@ def _page(
 ) -> Page[ArticleView]:
     ordered = _newest_first(matches)
     window = ordered[page.offset : page.offset + page.limit]
-    return Page(tuple(_article_view(state, a, viewer) for a in window), len(ordered))
+    return Page(tuple(_article_view(state, a, viewer, body=False) for a in window), len(ordered))
 
 
 def _comment_view(state: MemoryState, comment: Comment, viewer: UserId | None) -> CommentView:

@@ -29,6 +29,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal_column,
     select,
 )
 from sqlalchemy.dialects import postgresql
@@ -110,7 +111,9 @@ def _tag_list(dialect: str) -> ColumnElement[Any]:
     return select(aggregate).where(article_tags.c.article_id == articles.c.id).scalar_subquery()
 
 
-def _article_columns(signed_in: bool, dialect: str) -> Select[Any]:
+def _article_columns(signed_in: bool, dialect: str, *, body: bool = True) -> Select[Any]:
+    """An article's view columns; a list page's (`body=False`) read an empty body instead of
+    the article's, which a list never shows (ArticleQueries.list_articles)."""
     favorites_count = (
         select(func.count())
         .select_from(favorites)
@@ -124,9 +127,13 @@ def _article_columns(signed_in: bool, dialect: str) -> Select[Any]:
         if signed_in
         else false()
     )
+    columns = [
+        c if body or c.key != "body" else literal_column("''").label("body")
+        for c in _ARTICLE_VIEW_COLUMNS
+    ]
     return select(
         articles.c.id,
-        *_ARTICLE_VIEW_COLUMNS,
+        *columns,
         favorites_count.label("favorites_count"),
         favorited.label("favorited"),
         _tag_list(dialect).label(_TAGS),
@@ -184,7 +191,9 @@ def _page_conditions(
 @functools.cache
 def _page_rows(signed_in: bool, dialect: str, matching: _PageShape) -> Select[Any]:
     # The window count runs over every match before LIMIT/OFFSET: the total rides along.
-    query = _article_columns(signed_in, dialect).add_columns(func.count().over().label(_TOTAL))
+    query = _article_columns(signed_in, dialect, body=False).add_columns(
+        func.count().over().label(_TOTAL)
+    )
     where = _page_conditions(*matching)
     if where is not None:
         query = query.where(where)

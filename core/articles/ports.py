@@ -67,7 +67,8 @@ class ArticleQueries(Protocol):
     async def list_articles(
         self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None
     ) -> Page[ArticleView]:
-        """An item's `body` may be empty: a list never shows it (the cache stores none)."""
+        """Items carry no body (`body` is ""): a list never shows it, so no adapter reads or
+        stores it. The same for `feed`."""
         ...
 
     async def feed(self, viewer: UserId, page: PageRequest) -> Page[ArticleView]: ...

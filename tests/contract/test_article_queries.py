@@ -370,6 +370,26 @@ async def test_list_articles_gives_each_article_its_own_sorted_tags(
 # --- feed ----------------------------------------------------------------------------------
 
 
+async def test_list_and_feed_items_carry_no_body_and_the_article_keeps_it(
+    uow: AppUnitOfWork, article_queries: ArticleQueries
+) -> None:
+    reader, jake = a_user("reader"), a_user("jake")
+    await store(uow, reader, jake, an_article(jake.id, title="long", body="x" * 5000))
+    await follow(uow, reader, jake)
+
+    listed = await article_queries.list_articles(ArticleFilter(), EVERYTHING, None)
+    signed_in = await article_queries.list_articles(
+        ArticleFilter(author="jake"), EVERYTHING, reader.id
+    )
+    fed = await article_queries.feed(reader.id, EVERYTHING)
+    article = await article_queries.get_article("long", None)
+
+    assert [v.body for v in (*listed.items, *signed_in.items, *fed.items)] == ["", "", ""]
+    assert [v.title for v in (*listed.items, *signed_in.items, *fed.items)] == ["long"] * 3
+    assert article is not None
+    assert article.body == "x" * 5000
+
+
 async def test_feed_lists_articles_of_followed_authors_newest_first(
     uow: AppUnitOfWork, article_queries: ArticleQueries
 ) -> None:
