@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from adapters.sql.engine import Statements
+from adapters.sql.engine import Statements, WriteConnection
 from adapters.sql.tables import outbox
 from core.shared.outbox import OutboxMessage, StoredMessage
 
@@ -50,14 +50,19 @@ async def write_outbox(
     if not messages:
         return
     at = now or datetime.now(UTC)
-    if len(messages) > 1 and connection.dialect.name == "postgresql":
+    if isinstance(connection, WriteConnection) or (
+        len(messages) > 1 and connection.dialect.name == "postgresql"
+    ):
         columns = {
             "at": at,
             "topics": [m.topic for m in messages],
             "types": [m.type for m in messages],
             "payloads": [orjson.dumps(dict(m.payload)).decode() for m in messages],
         }
-        await connection.execute(_INSERT_OUTBOX_ROWS, columns)
+        if isinstance(connection, WriteConnection):  # straight to asyncpg, any count
+            await connection.run(_INSERT_OUTBOX_ROWS, columns)
+        else:
+            await connection.execute(_INSERT_OUTBOX_ROWS, columns)
         return
     rows = [
         {
