@@ -482,11 +482,12 @@ class WriteConnection:
 
     async def run(
         self, statement: Executable, parameters: Mapping[str, Any]
-    ) -> list[Sequence[Any]]:
-        """The rows a hot write statement returns (none without RETURNING), as tuples."""
+    ) -> list[dict[str, Any]]:
+        """The rows a hot write statement returns (none without RETURNING), each a dict by
+        column label."""
         if self._connection is not None or not self._writes.direct():
             result = await self.execute(statement, parameters)
-            return [tuple(row) for row in result] if result.returns_rows else []
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
         raw = self._raw
         if raw is None:
             raw = self._raw = await self._writes.raw_connection()
@@ -496,7 +497,8 @@ class WriteConnection:
         try:
             if adapter._transaction is None:  # type: ignore[union-attr]
                 await adapter._start_transaction()  # type: ignore[union-attr]
-            return list(await driver.fetch(sql.text, *sql.arguments(parameters)))
+            records = await driver.fetch(sql.text, *sql.arguments(parameters))
+            return [dict(record.items()) for record in records]
         except BaseException as exc:
             error = await self._failed(exc, sql.text, parameters)
             if error is exc:

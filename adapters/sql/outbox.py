@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -126,6 +127,9 @@ class SqlOutboxRepository:
 
     async def claim(self, limit: int) -> list[StoredMessage]:
         connection = self._connection
+        if isinstance(connection, WriteConnection):  # the relay's hot path: straight to asyncpg
+            found = await connection.run(_CLAIM_POSTGRES, {"limit": limit})
+            return [stored_from_row(SimpleNamespace(**row)) for row in found]
         if connection.dialect.name == "postgresql":
             rows = await connection.execute(_CLAIM_POSTGRES, {"limit": limit})
             return [stored_from_row(row) for row in rows]
@@ -139,7 +143,10 @@ class SqlOutboxRepository:
         if self._connection.dialect.name == "postgresql":
             # One array parameter: the same statement (prepared once per connection) whatever
             # the batch's size, where IN (...) is new SQL text for each size.
-            await self._connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
+            if isinstance(self._connection, WriteConnection):
+                await self._connection.run(_MARK_SENT, {"ids": list(ids), "now": now})
+            else:
+                await self._connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
             return
         await self._connection.execute(
             update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=now)

@@ -97,7 +97,7 @@ def _insert_article_with_tags() -> Select[int]:
         ["article_id", "tag"],
         select(article.c.id, func.unnest(bindparam("tags", type_=postgresql.ARRAY(String)))),
     )
-    return select(func.count()).select_from(article).add_cte(tags.cte("tags"))
+    return select(func.count().label("inserted")).select_from(article).add_cte(tags.cte("tags"))
 
 
 _INSERT_ARTICLE_WITH_TAGS = _insert_article_with_tags()
@@ -248,7 +248,8 @@ class SqlArticleRepository:
             values["tags"] = list(article.tags)
             if isinstance(connection, WriteConnection):  # the hot path: straight to asyncpg
                 try:
-                    (inserted,) = (await connection.run(_INSERT_ARTICLE_WITH_TAGS, values))[0]
+                    rows = await connection.run(_INSERT_ARTICLE_WITH_TAGS, values)
+                    inserted = rows[0]["inserted"]
                 except IntegrityError as exc:
                     raise domain_error_for(exc) or exc from exc
             else:
