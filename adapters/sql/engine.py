@@ -471,9 +471,9 @@ class WriteConnection:
     Unavailable, as `unavailable_on_disconnect` does for SQLAlchemy's path.
     """
 
-    def __init__(self, writes: Writes) -> None:
+    def __init__(self, writes: Writes, raw: PoolProxiedConnection | None = None) -> None:
         self._writes = writes
-        self._raw: PoolProxiedConnection | None = None
+        self._raw: PoolProxiedConnection | None = raw
         self._connection: AsyncConnection | None = None
 
     @property
@@ -601,7 +601,9 @@ class Writes:
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[WriteConnection]:
-        connection = WriteConnection(self)
+        """A write connection, checked out at once (a database that cannot be reached answers
+        Unavailable here, as SQLAlchemy's path does)."""
+        connection = WriteConnection(self, await self.raw_connection())
         try:
             yield connection
         finally:
