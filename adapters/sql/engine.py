@@ -17,8 +17,8 @@ import asyncpg
 import sqlalchemy.ext.asyncio
 from loguru import logger
 from sqlalchemy import ClauseElement, CursorResult, Executable, ScalarResult, Select, event
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -461,8 +461,165 @@ def _driver_sql(statement: Executable, dialect: Dialect) -> DriverSql:
     return DriverSql(done.string, names, bind, keys, results)
 
 
+class WriteConnection:
+    """The statements of one write transaction on Postgres (asyncpg).
+
+    `run()` takes the write path's hot statements (built once, module-level: an article with
+    its tags, the outbox rows) straight to the driver, as `ReadConnection.rows` does for reads:
+    the pool's raw connection, SQL compiled once, BEGIN through SQLAlchemy's own asyncpg
+    adapter (so it knows a transaction is open), no SQLAlchemy Connection, execution context
+    or greenlet hop per statement. `execute()` is SQLAlchemy's: the first one adopts the raw
+    connection (and its open transaction) into an AsyncConnection, and every statement after
+    it goes that way, `run()`'s included; so does every statement while anything listens to
+    the engine's cursor events (statement counters, capture_sql, tracing).
+
+    `commit()` commits whichever holds the transaction; closing without it rolls back (the
+    pool's reset on return). A known constraint violation raises SQLAlchemy's IntegrityError,
+    as on SQLAlchemy's path (adapters.sql.constraints maps it); a lost connection answers
+    Unavailable, as `unavailable_on_disconnect` does for SQLAlchemy's path.
+    """
+
+    def __init__(self, writes: Writes, raw: PoolProxiedConnection | None = None) -> None:
+        self._writes = writes
+        self._raw: PoolProxiedConnection | None = raw
+        self._connection: AsyncConnection | None = None
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._writes.engine.dialect
+
+    async def run(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows a hot write statement returns (none without RETURNING), each a dict by
+        column label."""
+        if self._connection is not None or not self._writes.direct():
+            result = await self.execute(statement, parameters)
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = await self._writes.raw_connection()
+        sql = self._writes.driver_sql(statement)
+        adapter = raw.dbapi_connection
+        driver: asyncpg.Connection[Any] = raw.driver_connection
+        try:
+            if adapter._transaction is None:  # type: ignore[union-attr]
+                await adapter._start_transaction()  # type: ignore[union-attr]
+            records = await driver.fetch(sql.text, *sql.arguments(parameters))
+            return [dict(record.items()) for record in records]
+        except BaseException as exc:
+            error = await self._failed(exc, sql.text, parameters)
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def _failed(
+        self, exc: BaseException, text: str, parameters: Mapping[str, Any]
+    ) -> BaseException:
+        """What a failed direct statement (or commit) raises; a connection that died, or that a
+        cancellation left mid-statement, never goes back to the pool."""
+        cause = getattr(exc, "orig", None) or exc  # the adapter's translated error, if any
+        if isinstance(cause, asyncpg.IntegrityConstraintViolationError):
+            return IntegrityError(text, dict(parameters), cause)
+        if isinstance(exc, Exception) and not is_driver_disconnect(cause):
+            return exc  # an error in the statement: the connection is reusable (rolled back)
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            if isinstance(exc, Exception):  # dead: retire every connection as old as it
+                pool = self._writes.engine.sync_engine.pool
+                await greenlet_spawn(pool._invalidate, raw, exc)
+            else:
+                await asyncio.shield(greenlet_spawn(raw.invalidate))
+        if not isinstance(exc, Exception):
+            return exc
+        return Unavailable("the database connection was lost; retry")
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    ) -> CursorResult[Any]:
+        connection = self._connection
+        if connection is None:
+            raw, self._raw = self._raw, None
+            if raw is None:
+                connection = await open_connection(self._writes.engine)
+            else:  # the direct statements' transaction goes on under SQLAlchemy
+                engine = self._writes.engine
+                connection = AsyncConnection(engine, Connection(engine.sync_engine, raw))
+            self._connection = connection
+        async with unavailable_on_disconnect():
+            return await connection.execute(statement, parameters)
+
+    async def scalars(self, statement: Executable) -> ScalarResult[Any]:
+        return (await self.execute(statement)).scalars()
+
+    async def commit(self) -> None:
+        if self._connection is not None:
+            async with unavailable_on_disconnect():
+                await self._connection.commit()
+            return
+        raw = self._raw
+        if raw is None:
+            return  # nothing was sent: nothing to commit
+        adapter = raw.dbapi_connection
+        transaction = adapter._transaction  # type: ignore[union-attr]
+        if transaction is None:
+            return
+        try:
+            await adapter._call_and_discard(transaction.commit)  # type: ignore[union-attr]
+        except BaseException as exc:
+            error = await self._failed(exc, "COMMIT", {})
+            if error is exc:
+                raise
+            raise error from exc
+
+    async def close(self) -> None:
+        raw, self._raw = self._raw, None
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await asyncio.shield(connection.close())
+        elif raw is not None:  # the pool's reset rolls back what was not committed
+            await asyncio.shield(greenlet_spawn(raw.close))
+
+
+class Writes:
+    """Connections for write transactions on Postgres (`WriteConnection`)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._driver = (engine.dialect.name, engine.dialect.driver) == ("postgresql", "asyncpg")
+        self._compiled: dict[Executable, DriverSql] = {}
+
+    def direct(self) -> bool:
+        """Whether `WriteConnection.run` may bypass SQLAlchemy now (as `Reads.direct`)."""
+        return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
+
+    async def raw_connection(self) -> PoolProxiedConnection:
+        try:
+            return await greenlet_spawn(self.engine.sync_engine.raw_connection)
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+
+    def driver_sql(self, statement: Executable) -> DriverSql:
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            compiled = self._compiled[statement] = _driver_sql(statement, self.engine.dialect)
+        return compiled
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[WriteConnection]:
+        """A write connection, checked out at once (a database that cannot be reached answers
+        Unavailable here, as SQLAlchemy's path does)."""
+        connection = WriteConnection(self, await self.raw_connection())
+        try:
+            yield connection
+        finally:
+            await connection.close()
+
+
 # What repositories run their statements on: a write transaction's connection, or a read one.
-Statements = AsyncConnection | ReadConnection
+Statements = AsyncConnection | ReadConnection | WriteConnection
 
 
 class Reads:

@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sql.engine import Reads, Statements
+from adapters.sql.engine import Reads, Statements, WriteConnection
 from adapters.sql.tables import UtcDateTime, articles, comments, follows, notifications, users
 from core.notifications.ports import Added
 from core.notifications.views import NotificationPage, NotificationView
@@ -147,11 +147,17 @@ class SqlNotificationRepository:
                 added += await self.add_article(article_id, at)
             return added
         parameters = {"ids": [i for i, _ in published], "ats": [at for _, at in published]}
+        connection = self._connection
         try:
-            result = await self._connection.execute(_INSERT_ARTICLES, parameters)
+            if isinstance(connection, WriteConnection):  # the relay's hot path
+                rows = [
+                    tuple(r.values()) for r in await connection.run(_INSERT_ARTICLES, parameters)
+                ]
+            else:
+                rows = [tuple(r) for r in await connection.execute(_INSERT_ARTICLES, parameters)]
         except IntegrityError as exc:
             raise ConcurrentChange("a notification's subject was deleted meanwhile") from exc
-        return sorted(((UserId(row[0]), int(row[1])) for row in result.all()), key=_by_id)
+        return sorted(((UserId(row[0]), int(row[1])) for row in rows), key=_by_id)
 
     async def mark_read(
         self, recipient_id: UserId, ids: Sequence[int] | None, now: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from adapters.sql.engine import Statements
+from adapters.sql.engine import Statements, WriteConnection
 from adapters.sql.tables import outbox
 from core.shared.outbox import OutboxMessage, StoredMessage
 
@@ -50,14 +51,19 @@ async def write_outbox(
     if not messages:
         return
     at = now or datetime.now(UTC)
-    if len(messages) > 1 and connection.dialect.name == "postgresql":
+    if isinstance(connection, WriteConnection) or (
+        len(messages) > 1 and connection.dialect.name == "postgresql"
+    ):
         columns = {
             "at": at,
             "topics": [m.topic for m in messages],
             "types": [m.type for m in messages],
             "payloads": [orjson.dumps(dict(m.payload)).decode() for m in messages],
         }
-        await connection.execute(_INSERT_OUTBOX_ROWS, columns)
+        if isinstance(connection, WriteConnection):  # straight to asyncpg, any count
+            await connection.run(_INSERT_OUTBOX_ROWS, columns)
+        else:
+            await connection.execute(_INSERT_OUTBOX_ROWS, columns)
         return
     rows = [
         {
@@ -121,6 +127,9 @@ class SqlOutboxRepository:
 
     async def claim(self, limit: int) -> list[StoredMessage]:
         connection = self._connection
+        if isinstance(connection, WriteConnection):  # the relay's hot path: straight to asyncpg
+            found = await connection.run(_CLAIM_POSTGRES, {"limit": limit})
+            return [stored_from_row(SimpleNamespace(**row)) for row in found]
         if connection.dialect.name == "postgresql":
             rows = await connection.execute(_CLAIM_POSTGRES, {"limit": limit})
             return [stored_from_row(row) for row in rows]
@@ -134,7 +143,10 @@ class SqlOutboxRepository:
         if self._connection.dialect.name == "postgresql":
             # One array parameter: the same statement (prepared once per connection) whatever
             # the batch's size, where IN (...) is new SQL text for each size.
-            await self._connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
+            if isinstance(self._connection, WriteConnection):
+                await self._connection.run(_MARK_SENT, {"ids": list(ids), "now": now})
+            else:
+                await self._connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
             return
         await self._connection.execute(
             update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=now)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sql.callers import CALLERS_CHANNEL
 from adapters.sql.constraints import domain_error_for
-from adapters.sql.engine import ReadConnection, Statements
+from adapters.sql.engine import ReadConnection, Statements, WriteConnection
 from adapters.sql.rows import (
     article_from_row,
     article_to_values,
@@ -97,7 +97,7 @@ def _insert_article_with_tags() -> Select[int]:
         ["article_id", "tag"],
         select(article.c.id, func.unnest(bindparam("tags", type_=postgresql.ARRAY(String)))),
     )
-    return select(func.count()).select_from(article).add_cte(tags.cte("tags"))
+    return select(func.count().label("inserted")).select_from(article).add_cte(tags.cte("tags"))
 
 
 _INSERT_ARTICLE_WITH_TAGS = _insert_article_with_tags()
@@ -243,10 +243,19 @@ class SqlArticleRepository:
         # so the transaction goes on (Postgres would abort it on a unique violation); a writer
         # holding the slug uncommitted is waited for, as the unique index does.
         values = article_to_values(article)
-        if self._connection.dialect.name == "postgresql":
+        connection = self._connection
+        if connection.dialect.name == "postgresql":
             values["tags"] = list(article.tags)
-            result = await execute_mapped(self._connection, _INSERT_ARTICLE_WITH_TAGS, values)
-            if result.scalar_one() == 0:
+            if isinstance(connection, WriteConnection):  # the hot path: straight to asyncpg
+                try:
+                    rows = await connection.run(_INSERT_ARTICLE_WITH_TAGS, values)
+                    inserted = rows[0]["inserted"]
+                except IntegrityError as exc:
+                    raise domain_error_for(exc) or exc from exc
+            else:
+                result = await execute_mapped(connection, _INSERT_ARTICLE_WITH_TAGS, values)
+                inserted = result.scalar_one()
+            if inserted == 0:
                 raise SlugTaken()
             return
         statement = _insert_article(self._connection.dialect.name)

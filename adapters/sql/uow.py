@@ -13,6 +13,8 @@ from adapters.sql.constraints import domain_error_for
 from adapters.sql.engine import (
     ReadConnection,
     Reads,
+    WriteConnection,
+    Writes,
     connection_to,
     unavailable_on_disconnect,
     write_engine,
@@ -36,7 +38,7 @@ from core.shared.outbox import messages_for
 class SqlAlchemyTransaction:
     def __init__(
         self,
-        connection: AsyncConnection | ReadConnection,
+        connection: AsyncConnection | ReadConnection | WriteConnection,
         *,
         read_only: bool = False,
         listeners: Sequence[CommitListener] = (),
@@ -63,7 +65,7 @@ class SqlAlchemyTransaction:
 
     async def commit(self) -> None:
         connection = self._connection
-        if self._read_only or not isinstance(connection, AsyncConnection):
+        if self._read_only or isinstance(connection, ReadConnection):
             raise RuntimeError("commit() in a read-only transaction")
         try:
             # The events' outbox rows commit with the writes: one INSERT, none without events.
@@ -89,6 +91,8 @@ class SqlAlchemyUnitOfWork:
 
     def __init__(self, engine: AsyncEngine, listeners: Sequence[CommitListener] = ()) -> None:
         self._writes = write_engine(engine)
+        # Postgres: write transactions on a WriteConnection (its hot statements on asyncpg).
+        self._direct_writes = Writes(self._writes) if engine.dialect.name == "postgresql" else None
         self._reads = Reads(engine)
         self._listeners = tuple(listeners)
 
@@ -97,6 +101,10 @@ class SqlAlchemyUnitOfWork:
         if read_only:
             async with self._reads.connect() as reader:
                 yield SqlAlchemyTransaction(reader, read_only=True, listeners=self._listeners)
+            return
+        if self._direct_writes is not None:
+            async with unavailable_on_disconnect(), self._direct_writes.connect() as writer:
+                yield SqlAlchemyTransaction(writer, listeners=self._listeners)
             return
         async with unavailable_on_disconnect(), connection_to(self._writes) as connection:
             yield SqlAlchemyTransaction(connection, listeners=self._listeners)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -22,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from adapters.sql.engine import Statements
+from adapters.sql.engine import Statements, WriteConnection
 from adapters.sql.tables import (
     notifications,
     users,
@@ -44,6 +45,8 @@ from core.webhooks.model import (
 from core.webhooks.ports import CreatedNotification
 
 w, d, a = webhooks, webhook_deliveries, webhook_attempts
+# The relay asks for them on every batch: built once.
+_ACTIVE = select(w).where(w.c.active.is_(True)).order_by(w.c.id)
 
 
 def _subscription(row: Any) -> Subscription:
@@ -148,8 +151,10 @@ class SqlWebhookRepository:
         return [_subscription(r) for r in await self._connection.execute(query)]
 
     async def active(self) -> list[Subscription]:
-        query = select(w).where(w.c.active.is_(True)).order_by(w.c.id)
-        return [_subscription(r) for r in await self._connection.execute(query)]
+        connection = self._connection
+        if isinstance(connection, WriteConnection):  # the relay asks on every batch
+            return [_subscription(SimpleNamespace(**r)) for r in await connection.run(_ACTIVE, {})]
+        return [_subscription(r) for r in await connection.execute(_ACTIVE)]
 
     async def add_deliveries(self, deliveries: Sequence[NewDelivery]) -> list[int]:
         if not deliveries:
