@@ -146,7 +146,7 @@ tags AS
 (INSERT INTO article_tags (article_id, tag) SELECT article.id AS id, unnest($1::VARCHAR[]) AS
  unnest_1
 FROM article)
- SELECT count(*) AS count_1
+ SELECT count(*) AS inserted
 FROM article"""
 
 

@@ -438,7 +438,8 @@ _DRIVER_DISCONNECTS = (
 
 
 # The drivers `ReadConnection.rows` runs statements on directly.
-_DRIVERS = {("postgresql", "asyncpg"), ("sqlite", "aiosqlite")}
+_ASYNCPG = ("postgresql", "asyncpg")
+_DRIVERS = {_ASYNCPG, ("sqlite", "aiosqlite")}
 
 
 def _driver_sql(statement: Executable, dialect: Dialect) -> DriverSql:
@@ -459,6 +460,37 @@ def _driver_sql(statement: Executable, dialect: Dialect) -> DriverSql:
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
     return DriverSql(done.string, names, bind, keys, results)
+
+
+class _Driven:
+    """What `Reads` and `Writes` share: an engine whose hot statements may go straight to the
+    driver, compiled once each."""
+
+    def __init__(self, engine: AsyncEngine, *, direct: bool) -> None:
+        self.engine = engine
+        self._driver = direct
+        self._compiled: dict[Executable, DriverSql] = {}
+
+    def direct(self) -> bool:
+        """Whether the hot statements may bypass SQLAlchemy now: on a driver we run them on,
+        while nothing listens to the engine's cursor events (checked per statement: listeners
+        come and go)."""
+        return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
+
+    async def raw_connection(self) -> PoolProxiedConnection:
+        """A pooled connection as the driver's (no SQLAlchemy Connection around it); one that
+        cannot be opened is Unavailable, as in `open_connection`."""
+        try:
+            return await greenlet_spawn(self.engine.sync_engine.raw_connection)
+        except Exception as exc:
+            raise _unreachable(exc) from exc
+
+    def driver_sql(self, statement: Executable) -> DriverSql:
+        """`statement` compiled for the driver, once (hot statements are module-level)."""
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            compiled = self._compiled[statement] = _driver_sql(statement, self.engine.dialect)
+        return compiled
 
 
 class WriteConnection:
@@ -583,29 +615,11 @@ class WriteConnection:
             await asyncio.shield(greenlet_spawn(raw.close))
 
 
-class Writes:
+class Writes(_Driven):
     """Connections for write transactions on Postgres (`WriteConnection`)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._driver = (engine.dialect.name, engine.dialect.driver) == ("postgresql", "asyncpg")
-        self._compiled: dict[Executable, DriverSql] = {}
-
-    def direct(self) -> bool:
-        """Whether `WriteConnection.run` may bypass SQLAlchemy now (as `Reads.direct`)."""
-        return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
-
-    async def raw_connection(self) -> PoolProxiedConnection:
-        try:
-            return await greenlet_spawn(self.engine.sync_engine.raw_connection)
-        except Exception as exc:
-            raise _unreachable(exc) from exc
-
-    def driver_sql(self, statement: Executable) -> DriverSql:
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            compiled = self._compiled[statement] = _driver_sql(statement, self.engine.dialect)
-        return compiled
+        super().__init__(engine, direct=(engine.dialect.name, engine.dialect.driver) == _ASYNCPG)
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[WriteConnection]:
@@ -622,38 +636,16 @@ class Writes:
 Statements = AsyncConnection | ReadConnection | WriteConnection
 
 
-class Reads:
+class Reads(_Driven):
     """Connections for read-only work (the query ports, `begin(read_only=True)`)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         postgres = engine.dialect.name == "postgresql"
         # AUTOCOMMIT: asyncpg sends no BEGIN, and the pool's reset on return has nothing to
         # roll back; SQLAlchemy sets and resets the mode on the connection without a round trip.
-        self.engine = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+        reads = engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else engine
+        super().__init__(reads, direct=(engine.dialect.name, engine.dialect.driver) in _DRIVERS)
         self.autocommit = postgres
-        self._driver = (engine.dialect.name, engine.dialect.driver) in _DRIVERS
-        self._compiled: dict[Executable, DriverSql] = {}
-
-    def direct(self) -> bool:
-        """Whether `ReadConnection.rows` may bypass SQLAlchemy now: on asyncpg or aiosqlite,
-        while nothing listens to the engine's cursor events (checked per statement: listeners
-        come and go)."""
-        return self._driver and not self.engine.sync_engine.dispatch.before_cursor_execute
-
-    async def raw_connection(self) -> PoolProxiedConnection:
-        """A pooled connection as the driver's (no SQLAlchemy Connection around it); one that
-        cannot be opened is Unavailable, as in `open_connection`."""
-        try:
-            return await greenlet_spawn(self.engine.sync_engine.raw_connection)
-        except Exception as exc:
-            raise _unreachable(exc) from exc
-
-    def driver_sql(self, statement: Executable) -> DriverSql:
-        """`statement` compiled for the driver, once (hot statements are module-level)."""
-        compiled = self._compiled.get(statement)
-        if compiled is None:
-            compiled = self._compiled[statement] = _driver_sql(statement, self.engine.dialect)
-        return compiled
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[ReadConnection]:
