@@ -29,6 +29,7 @@ from core.auth.model import ApiKey, RefreshToken
 from core.identities.errors import IdentityTaken
 from core.identities.model import Identity
 from core.media.model import Upload
+from core.profiles.views import ProfileView
 from core.shared.events import AccountChanged, CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
@@ -190,11 +191,13 @@ class InMemoryArticleRepository:
             if other.id != article.id and other.slug == article.slug:
                 raise SlugTaken()
 
-    async def add(self, article: Article) -> None:
-        if article.author_id not in self._s.users:  # mirrors the foreign key to users
+    async def add(self, article: Article) -> ProfileView:
+        author = self._s.users.get(article.author_id)
+        if author is None:  # mirrors the foreign key to users
             raise UserNotFound()
         self._check_unique(article)
         self._s.articles[article.id] = article
+        return ProfileView.of(author, following=False)
 
     async def update(self, article: Article) -> None:
         current = self._s.articles.get(article.id)

@@ -40,6 +40,7 @@ from adapters.sql.rows import (
 from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
+from core.profiles.views import ProfileView
 from core.shared.events import AccountChanged, DomainEvent
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.users.model import Role, User, username_key, username_skeleton
@@ -76,28 +77,44 @@ _NOBODY = UserId(uuid.UUID(int=0))
 _INSERT_USER = insert(users)
 
 
+# The author's profile as `add` returns it (ProfileView's fields but `following`).
+_AUTHOR_PROFILE = (users.c.username, users.c.bio, users.c.image)
+_AUTHOR_OF = select(*_AUTHOR_PROFILE).where(
+    users.c.id == bindparam("author_id", type_=users.c.id.type)
+)
+
+
+def _author_profile(row: Any) -> ProfileView:
+    return ProfileView.of(row, following=False)  # one's own: nobody follows themselves
+
+
 @functools.cache
 def _insert_article(dialect: str) -> Insert:
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert_for(articles).on_conflict_do_nothing(index_elements=[articles.c.slug])
 
 
-def _insert_article_with_tags() -> Select[int]:
-    """Postgres: the article and its tags in one statement (one round trip), counting the
-    articles inserted: 0 when the slug was taken (ON CONFLICT DO NOTHING: no tag either, as
-    the tags' INSERT selects from the inserted row). The tags come as one array parameter."""
+def _insert_article_with_tags() -> Select[Any]:
+    """Postgres: the article and its tags in one statement (one round trip), giving its
+    author's profile columns: no row when the slug was taken (ON CONFLICT DO NOTHING: no tag
+    either, as the tags' INSERT selects from the inserted row). The tags come as one array
+    parameter."""
     article = (
         postgresql.insert(articles)
         .values({column.name: bindparam(column.name, type_=column.type) for column in articles.c})
         .on_conflict_do_nothing(index_elements=[articles.c.slug])
-        .returning(articles.c.id)
+        .returning(articles.c.id, articles.c.author_id)
         .cte("article")
     )
     tags = insert(article_tags).from_select(
         ["article_id", "tag"],
         select(article.c.id, func.unnest(bindparam("tags", type_=postgresql.ARRAY(String)))),
     )
-    return select(func.count().label("inserted")).select_from(article).add_cte(tags.cte("tags"))
+    return (
+        select(*_AUTHOR_PROFILE)
+        .select_from(article.join(users, users.c.id == article.c.author_id))
+        .add_cte(tags.cte("tags"))
+    )
 
 
 _INSERT_ARTICLE_WITH_TAGS = _insert_article_with_tags()
@@ -238,7 +255,7 @@ class SqlArticleRepository:
     def __init__(self, connection: Statements) -> None:
         self._connection = connection
 
-    async def add(self, article: Article) -> None:
+    async def add(self, article: Article) -> ProfileView:
         # ON CONFLICT (slug) DO NOTHING: a taken slug inserts nothing and fails no statement,
         # so the transaction goes on (Postgres would abort it on a unique violation); a writer
         # holding the slug uncommitted is waited for, as the unique index does.
@@ -249,20 +266,22 @@ class SqlArticleRepository:
             if isinstance(connection, WriteConnection):  # the hot path: straight to asyncpg
                 try:
                     rows = await connection.run(_INSERT_ARTICLE_WITH_TAGS, values)
-                    inserted = rows[0]["inserted"]
                 except IntegrityError as exc:
                     raise domain_error_for(exc) or exc from exc
+                author = rows[0] if rows else None
             else:
                 result = await execute_mapped(connection, _INSERT_ARTICLE_WITH_TAGS, values)
-                inserted = result.scalar_one()
-            if inserted == 0:
+                author = result.mappings().one_or_none()
+            if author is None:
                 raise SlugTaken()
-            return
+            return _author_profile(author)
         statement = _insert_article(self._connection.dialect.name)
         result = await execute_mapped(self._connection, statement, values)
         if result.rowcount == 0:
             raise SlugTaken()
         await self._write_tags(article)
+        found = await self._connection.execute(_AUTHOR_OF, {"author_id": article.author_id})
+        return _author_profile(found.mappings().one())
 
     async def update(self, article: Article) -> None:
         values = article_to_values(article)

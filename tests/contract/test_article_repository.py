@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from core.articles.errors import SlugTaken
+from core.profiles.views import ProfileView
 from core.users.errors import UserNotFound
 from entrypoints.container import AppUnitOfWork
 from tests.builders import WHEN, a_comment, a_user, an_article
@@ -38,6 +39,23 @@ async def test_get_by_slug_returns_none_when_the_slug_is_unknown(uow: AppUnitOfW
 
     async with uow.begin() as tx:
         assert await tx.articles.get_by_slug("unicorns") is None
+
+
+async def test_add_returns_the_authors_profile_as_the_transaction_sees_it(
+    uow: AppUnitOfWork,
+) -> None:
+    jake = a_user("jake", bio="I work at statefarm", image="https://i.example/j.png")
+    jane = a_user("jane")
+    await store(uow, jake, jane)
+
+    async with uow.begin() as tx:
+        await tx.follows.add(jane.id, jake.id)  # someone else's follow: not the author's view
+        author = await tx.articles.add(an_article(jake.id, title="Dragons"))
+        other = await tx.articles.add(an_article(jane.id, title="Unicorns"))
+        await tx.commit()
+
+    assert author == ProfileView("jake", "I work at statefarm", "https://i.example/j.png", False)
+    assert other == ProfileView("jane", "", None, False)
 
 
 async def test_slug_exists_is_true_only_for_a_stored_slug(uow: AppUnitOfWork) -> None:
