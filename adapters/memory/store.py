@@ -183,20 +183,24 @@ class InMemoryFollowRepository:
 
 
 class InMemoryArticleRepository:
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
+    def __init__(
+        self, state: MemoryState, record: Callable[[DomainEvent], None] = lambda _event: None
+    ) -> None:
+        self._s, self._record = state, record
 
     def _check_unique(self, article: Article) -> None:
         for other in self._s.articles.values():
             if other.id != article.id and other.slug == article.slug:
                 raise SlugTaken()
 
-    async def add(self, article: Article) -> ProfileView:
+    async def add(self, article: Article, *, announcing: DomainEvent | None = None) -> ProfileView:
         author = self._s.users.get(article.author_id)
         if author is None:  # mirrors the foreign key to users
             raise UserNotFound()
         self._check_unique(article)
         self._s.articles[article.id] = article
+        if announcing is not None:
+            self._record(announcing)
         return ProfileView.of(author, following=False)
 
     async def update(self, article: Article) -> None:
@@ -420,7 +424,7 @@ class InMemoryTransaction:
     def _rebind(self, state: MemoryState) -> None:
         self._users = InMemoryUserRepository(state, self.record)
         self._follows = InMemoryFollowRepository(state, self._now)
-        self._articles = InMemoryArticleRepository(state)
+        self._articles = InMemoryArticleRepository(state, self.record)
         self._comments = InMemoryCommentRepository(state)
         self._favorites = InMemoryFavoriteRepository(state, self._now)
         self._refresh_tokens = InMemoryRefreshTokenRepository(state)

@@ -47,9 +47,11 @@ class SqlAlchemyTransaction:
         self._read_only = read_only
         self._listeners = listeners
         self._events: list[DomainEvent] = []
+        # Those of `_events` whose outbox rows a repository already wrote (with its own write).
+        self._written: list[DomainEvent] = []
         self.users = SqlUserRepository(connection, self.record)
         self.follows = SqlFollowRepository(connection)
-        self.articles = SqlArticleRepository(connection)
+        self.articles = SqlArticleRepository(connection, self.record, self._record_written)
         self.comments = SqlCommentRepository(connection)
         self.favorites = SqlFavoriteRepository(connection)
         self.refresh_tokens = SqlRefreshTokenRepository(connection)
@@ -63,20 +65,27 @@ class SqlAlchemyTransaction:
     def record(self, event: DomainEvent) -> None:
         self._events.append(event)
 
+    def _record_written(self, event: DomainEvent) -> None:
+        self._events.append(event)
+        self._written.append(event)
+
     async def commit(self) -> None:
         connection = self._connection
         if self._read_only or isinstance(connection, ReadConnection):
             raise RuntimeError("commit() in a read-only transaction")
         try:
             # The events' outbox rows commit with the writes: one INSERT, none without events.
-            await write_outbox(connection, messages_for(self._events))
+            events = self._events
+            if self._written:  # compared by identity: equal events may both be recorded
+                events = [e for e in events if not any(e is w for w in self._written)]
+            await write_outbox(connection, messages_for(events))
             await connection.commit()
         except IntegrityError as exc:
             error = domain_error_for(exc)
             if error is None:
                 raise
             raise error from exc
-        events, self._events = self._events, []
+        events, self._events, self._written = self._events, [], []
         await notify(self._listeners, events)
 
 

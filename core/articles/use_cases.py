@@ -71,6 +71,10 @@ async def _view_after_write(queries: ArticleQueries, slug: str, viewer: UserId) 
     return view
 
 
+def _published(article: Article) -> ArticlePublished:
+    return ArticlePublished(article.slug, article.id, article.author_id, article.title)
+
+
 @dataclass(frozen=True, slots=True)
 class PublishArticleInput:
     title: str
@@ -109,15 +113,12 @@ class PublishArticle:
                         article_id, actor.user_id, slug, title, description, body, tags, now, now
                     )
                     try:
-                        author = await tx.articles.add(article)
+                        author = await tx.articles.add(article, announcing=_published(article))
                     except SlugTaken:
                         if not plain:
                             raise
                         article = replace(article, slug=unique_slug(title, article_id))
-                        author = await tx.articles.add(article)
-                    tx.record(
-                        ArticlePublished(article.slug, article.id, actor.user_id, article.title)
-                    )
+                        author = await tx.articles.add(article, announcing=_published(article))
                     await tx.commit()
                 break
             except SlugTaken:
