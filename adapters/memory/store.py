@@ -29,6 +29,7 @@ from core.auth.model import ApiKey, RefreshToken
 from core.identities.errors import IdentityTaken
 from core.identities.model import Identity
 from core.media.model import Upload
+from core.profiles.views import ProfileView
 from core.shared.events import AccountChanged, CommitListener, DomainEvent, notify
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.outbox import messages_for
@@ -182,19 +183,25 @@ class InMemoryFollowRepository:
 
 
 class InMemoryArticleRepository:
-    def __init__(self, state: MemoryState) -> None:
-        self._s = state
+    def __init__(
+        self, state: MemoryState, record: Callable[[DomainEvent], None] = lambda _event: None
+    ) -> None:
+        self._s, self._record = state, record
 
     def _check_unique(self, article: Article) -> None:
         for other in self._s.articles.values():
             if other.id != article.id and other.slug == article.slug:
                 raise SlugTaken()
 
-    async def add(self, article: Article) -> None:
-        if article.author_id not in self._s.users:  # mirrors the foreign key to users
+    async def add(self, article: Article, *, announcing: DomainEvent | None = None) -> ProfileView:
+        author = self._s.users.get(article.author_id)
+        if author is None:  # mirrors the foreign key to users
             raise UserNotFound()
         self._check_unique(article)
         self._s.articles[article.id] = article
+        if announcing is not None:
+            self._record(announcing)
+        return ProfileView.of(author, following=False)
 
     async def update(self, article: Article) -> None:
         current = self._s.articles.get(article.id)
@@ -417,7 +424,7 @@ class InMemoryTransaction:
     def _rebind(self, state: MemoryState) -> None:
         self._users = InMemoryUserRepository(state, self.record)
         self._follows = InMemoryFollowRepository(state, self._now)
-        self._articles = InMemoryArticleRepository(state)
+        self._articles = InMemoryArticleRepository(state, self.record)
         self._comments = InMemoryCommentRepository(state)
         self._favorites = InMemoryFavoriteRepository(state, self._now)
         self._refresh_tokens = InMemoryRefreshTokenRepository(state)

@@ -116,6 +116,9 @@ class WaitCountingPool(AsyncAdaptedQueuePool):
                 listener(-1)
 
 
+# How long a SQLite statement waits for the database's write lock before it fails.
+SQLITE_BUSY_TIMEOUT_S = 30
+
 # A pooled Postgres connection older than this is closed and replaced at its next checkout:
 # idle connections that a firewall, a NAT or a proxy dropped silently do not linger for hours.
 POOL_RECYCLE_S = 1800
@@ -141,7 +144,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEn
         engine = create_async_engine(
             url,
             echo=echo,
-            connect_args={"timeout": 30},
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
             pool_size=pool_size,
             max_overflow=0,
             poolclass=WaitCountingPool,
@@ -183,7 +186,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

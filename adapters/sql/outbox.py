@@ -43,6 +43,17 @@ ORDER BY n"""
 )
 
 
+def outbox_columns(messages: Sequence[OutboxMessage], at: datetime) -> dict[str, Any]:
+    """Postgres: messages as the parameters of a statement taking them as arrays (`at`,
+    `topics`, `types`, `payloads`), in order."""
+    return {
+        "at": at,
+        "topics": [m.topic for m in messages],
+        "types": [m.type for m in messages],
+        "payloads": [orjson.dumps(dict(m.payload)).decode() for m in messages],
+    }
+
+
 async def write_outbox(
     connection: Statements, messages: Sequence[OutboxMessage], now: datetime | None = None
 ) -> None:
@@ -54,12 +65,7 @@ async def write_outbox(
     if isinstance(connection, WriteConnection) or (
         len(messages) > 1 and connection.dialect.name == "postgresql"
     ):
-        columns = {
-            "at": at,
-            "topics": [m.topic for m in messages],
-            "types": [m.type for m in messages],
-            "payloads": [orjson.dumps(dict(m.payload)).decode() for m in messages],
-        }
+        columns = outbox_columns(messages, at)
         if isinstance(connection, WriteConnection):  # straight to asyncpg, any count
             await connection.run(_INSERT_OUTBOX_ROWS, columns)
         else:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sql.callers import CALLERS_CHANNEL
 from adapters.sql.constraints import domain_error_for
 from adapters.sql.engine import ReadConnection, Statements, WriteConnection
+from adapters.sql.outbox import outbox_columns
 from adapters.sql.rows import (
     article_from_row,
     article_to_values,
@@ -37,11 +39,21 @@ from adapters.sql.rows import (
     user_from_row,
     user_to_values,
 )
-from adapters.sql.tables import article_tags, articles, comments, favorites, follows, users
+from adapters.sql.tables import (
+    article_tags,
+    articles,
+    comments,
+    favorites,
+    follows,
+    outbox,
+    users,
+)
 from core.articles.errors import ArticleNotFound, SlugTaken
 from core.articles.model import Article, Comment
+from core.profiles.views import ProfileView
 from core.shared.events import AccountChanged, DomainEvent
 from core.shared.ids import ArticleId, CommentId, UserId
+from core.shared.outbox import messages_for
 from core.users.model import Role, User, username_key, username_skeleton
 
 
@@ -76,28 +88,66 @@ _NOBODY = UserId(uuid.UUID(int=0))
 _INSERT_USER = insert(users)
 
 
+# The author's profile as `add` returns it (ProfileView's fields but `following`).
+_AUTHOR_PROFILE = (users.c.username, users.c.bio, users.c.image)
+_AUTHOR_OF = select(*_AUTHOR_PROFILE).where(
+    users.c.id == bindparam("author_id", type_=users.c.id.type)
+)
+
+
+def _author_profile(row: Any) -> ProfileView:
+    return ProfileView.of(row, following=False)  # one's own: nobody follows themselves
+
+
 @functools.cache
 def _insert_article(dialect: str) -> Insert:
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert_for(articles).on_conflict_do_nothing(index_elements=[articles.c.slug])
 
 
-def _insert_article_with_tags() -> Select[int]:
-    """Postgres: the article and its tags in one statement (one round trip), counting the
-    articles inserted: 0 when the slug was taken (ON CONFLICT DO NOTHING: no tag either, as
-    the tags' INSERT selects from the inserted row). The tags come as one array parameter."""
+def _insert_article_with_tags() -> Select[Any]:
+    """Postgres: the article, its tags and the outbox rows of the event announcing it in one
+    statement (one round trip), giving its author's profile columns: no row when the slug was
+    taken (ON CONFLICT DO NOTHING: no tag and no outbox row either, as both INSERTs select
+    from the inserted row). The tags and the messages come as array parameters (as
+    adapters.sql.outbox.outbox_columns gives them), inserted in their order."""
     article = (
         postgresql.insert(articles)
         .values({column.name: bindparam(column.name, type_=column.type) for column in articles.c})
         .on_conflict_do_nothing(index_elements=[articles.c.slug])
-        .returning(articles.c.id)
+        .returning(articles.c.id, articles.c.author_id)
         .cte("article")
     )
     tags = insert(article_tags).from_select(
         ["article_id", "tag"],
         select(article.c.id, func.unnest(bindparam("tags", type_=postgresql.ARRAY(String)))),
     )
-    return select(func.count().label("inserted")).select_from(article).add_cte(tags.cte("tags"))
+    texts = postgresql.ARRAY(String())
+    message = (
+        func.unnest(
+            bindparam("topics", type_=texts),
+            bindparam("types", type_=texts),
+            bindparam("payloads", type_=texts),
+        )
+        .table_valued("topic", "type", "payload", with_ordinality="n")
+        .render_derived(name="message")
+    )
+    messages = insert(outbox).from_select(
+        ["topic", "type", "payload", "created_at"],
+        select(
+            message.c.topic,
+            message.c.type,
+            message.c.payload,
+            bindparam("at", type_=outbox.c.created_at.type),
+        )
+        .select_from(article.join(message, true()))
+        .order_by(message.c.n),
+    )
+    return (
+        select(*_AUTHOR_PROFILE)
+        .select_from(article.join(users, users.c.id == article.c.author_id))
+        .add_cte(tags.cte("tags"), messages.cte("messages"))
+    )
 
 
 _INSERT_ARTICLE_WITH_TAGS = _insert_article_with_tags()
@@ -235,10 +285,18 @@ class SqlFollowRepository:
 
 
 class SqlArticleRepository:
-    def __init__(self, connection: Statements) -> None:
-        self._connection = connection
+    def __init__(
+        self,
+        connection: Statements,
+        record: Callable[[DomainEvent], None] = lambda _event: None,
+        record_written: Callable[[DomainEvent], None] | None = None,
+    ) -> None:
+        """`record` notes an event as `Transaction.record` does; `record_written` notes one
+        whose outbox rows this repository wrote itself (Postgres: with the article)."""
+        self._connection, self._record = connection, record
+        self._record_written = record_written or record
 
-    async def add(self, article: Article) -> None:
+    async def add(self, article: Article, *, announcing: DomainEvent | None = None) -> ProfileView:
         # ON CONFLICT (slug) DO NOTHING: a taken slug inserts nothing and fails no statement,
         # so the transaction goes on (Postgres would abort it on a unique violation); a writer
         # holding the slug uncommitted is waited for, as the unique index does.
@@ -246,23 +304,31 @@ class SqlArticleRepository:
         connection = self._connection
         if connection.dialect.name == "postgresql":
             values["tags"] = list(article.tags)
+            messages = messages_for([announcing]) if announcing is not None else []
+            values.update(outbox_columns(messages, datetime.now(UTC)))
             if isinstance(connection, WriteConnection):  # the hot path: straight to asyncpg
                 try:
                     rows = await connection.run(_INSERT_ARTICLE_WITH_TAGS, values)
-                    inserted = rows[0]["inserted"]
                 except IntegrityError as exc:
                     raise domain_error_for(exc) or exc from exc
+                author = rows[0] if rows else None
             else:
                 result = await execute_mapped(connection, _INSERT_ARTICLE_WITH_TAGS, values)
-                inserted = result.scalar_one()
-            if inserted == 0:
+                author = result.mappings().one_or_none()
+            if author is None:
                 raise SlugTaken()
-            return
+            if announcing is not None:
+                self._record_written(announcing)
+            return _author_profile(author)
         statement = _insert_article(self._connection.dialect.name)
         result = await execute_mapped(self._connection, statement, values)
         if result.rowcount == 0:
             raise SlugTaken()
         await self._write_tags(article)
+        found = await self._connection.execute(_AUTHOR_OF, {"author_id": article.author_id})
+        if announcing is not None:
+            self._record(announcing)
+        return _author_profile(found.mappings().one())
 
     async def update(self, article: Article) -> None:
         values = article_to_values(article)

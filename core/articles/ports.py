@@ -6,6 +6,8 @@ from typing import Protocol
 
 from core.articles.model import Article, Comment
 from core.articles.views import ArticleFilter, ArticleView, CommentView
+from core.profiles.views import ProfileView
+from core.shared.events import DomainEvent
 from core.shared.ids import ArticleId, CommentId, UserId
 from core.shared.pagination import Page, PageRequest
 from core.users.ports import UsersTransaction
@@ -17,9 +19,16 @@ class ArticleRepository(Protocol):
     holding the slug uncommitted is waited for), `update` to a taken slug fails at latest on
     commit with SlugTaken; `add` by an author who does not exist raises UserNotFound;
     `delete` also removes the article's comments, favorites and tag links; `update` of an
-    article that is gone (deleted by someone else meanwhile) raises ArticleNotFound."""
+    article that is gone (deleted by someone else meanwhile) raises ArticleNotFound.
+    `add` returns its author's profile as this transaction sees it (`following` false: one's
+    own), so that a new article's view needs no read back: everything else in it is known;
+    `announcing`, an event about the new article, is recorded as `Transaction.record` would,
+    once the article is written (never when `add` raises), so a storage may write its outbox
+    rows in the same statement as the article."""
 
-    async def add(self, article: Article) -> None: ...
+    async def add(
+        self, article: Article, *, announcing: DomainEvent | None = None
+    ) -> ProfileView: ...
     async def update(self, article: Article) -> None: ...
     async def delete(self, article_id: ArticleId) -> None: ...
     async def get_by_slug(self, slug: str) -> Article | None: ...

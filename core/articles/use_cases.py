@@ -71,6 +71,10 @@ async def _view_after_write(queries: ArticleQueries, slug: str, viewer: UserId) 
     return view
 
 
+def _published(article: Article) -> ArticlePublished:
+    return ArticlePublished(article.slug, article.id, article.author_id, article.title)
+
+
 @dataclass(frozen=True, slots=True)
 class PublishArticleInput:
     title: str
@@ -87,10 +91,8 @@ class PublishArticle:
     - tags are trimmed, de-duplicated and sorted by name
     """
 
-    def __init__(
-        self, uow: UnitOfWork[ArticlesTransaction], queries: ArticleQueries, clock: Clock
-    ) -> None:
-        self._uow, self._queries, self._clock = uow, queries, clock
+    def __init__(self, uow: UnitOfWork[ArticlesTransaction], clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
 
     async def execute(self, actor: Actor, data: PublishArticleInput) -> ArticleView:
         title, description = title_of(data.title), description_of(data.description)
@@ -111,21 +113,19 @@ class PublishArticle:
                         article_id, actor.user_id, slug, title, description, body, tags, now, now
                     )
                     try:
-                        await tx.articles.add(article)
+                        author = await tx.articles.add(article, announcing=_published(article))
                     except SlugTaken:
                         if not plain:
                             raise
                         article = replace(article, slug=unique_slug(title, article_id))
-                        await tx.articles.add(article)
-                    tx.record(
-                        ArticlePublished(article.slug, article.id, actor.user_id, article.title)
-                    )
+                        author = await tx.articles.add(article, announcing=_published(article))
                     await tx.commit()
                 break
             except SlugTaken:
                 if attempt == SLUG_ATTEMPTS - 1:
                     raise
-        return await _view_after_write(self._queries, article.slug, actor.user_id)
+        # No read back: a new article's view is known (nobody can have favorited it yet).
+        return ArticleView.of(article, favorited=False, favorites_count=0, author=author)
 
 
 @dataclass(frozen=True, slots=True)

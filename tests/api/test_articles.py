@@ -75,6 +75,33 @@ async def test_create_article_answers_201_with_the_article(
     assert article["author"] == {"username": "jake", "bio": "", "image": None, "following": False}
 
 
+async def test_create_article_answers_what_reading_it_back_answers_byte_for_byte(
+    client: httpx2.AsyncClient, jake: Account, jane: Account
+) -> None:
+    """The creation builds its answer from what it wrote (no read back): the same bytes as
+    the author's own read of the article, with a plain and with an id-suffixed slug."""
+    profile = {"bio": "I work at statefarm", "image": "https://i.example/jake.png"}
+    updated = await client.put("/api/user", json={"user": profile}, headers=jake.auth)
+    assert updated.status_code == 200, updated.text
+    await follow(client, jane, "jake")  # someone else's follow: jake's own view says false
+    taken = (await publish(client, jane, "Ünïcode & <taken>"))["slug"]
+    fields = {"description": "d \u00e9", "body": 'line\n"quoted"'}
+    tags = ["zeta", " Alpha ", "zeta", "mu"]
+
+    for title in ("Ünïcode & <free>", "Ünïcode & <taken>"):
+        article = {"title": title, **fields, "tagList": tags}
+        created = await client.post("/api/articles", json={"article": article}, headers=jake.auth)
+        assert created.status_code == 201, created.text
+        slug = created.json()["article"]["slug"]
+        read = await client.get(f"/api/articles/{slug}", headers=jake.auth)
+        assert read.status_code == 200, read.text
+
+        assert created.content == read.content
+        assert created.json()["article"]["tagList"] == ["Alpha", "mu", "zeta"]
+        assert slug != taken
+        assert slug.startswith(taken) is title.endswith("<taken>")  # the id-suffixed one
+
+
 @MEMORY_ONLY
 async def test_create_article_trims_deduplicates_and_sorts_tags(
     client: httpx2.AsyncClient, jake: Account

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from core.articles.errors import SlugTaken
+from core.profiles.views import ProfileView
+from core.shared.events import ArticlePublished, DomainEvent, UserFollowed
 from core.users.errors import UserNotFound
 from entrypoints.container import AppUnitOfWork
 from tests.builders import WHEN, a_comment, a_user, an_article
 from tests.contract.seed import store, update
+from tests.infra import Storage
 
 
 async def test_get_by_slug_returns_an_equal_article_with_its_tags(uow: AppUnitOfWork) -> None:
@@ -38,6 +42,71 @@ async def test_get_by_slug_returns_none_when_the_slug_is_unknown(uow: AppUnitOfW
 
     async with uow.begin() as tx:
         assert await tx.articles.get_by_slug("unicorns") is None
+
+
+async def test_add_returns_the_authors_profile_as_the_transaction_sees_it(
+    uow: AppUnitOfWork,
+) -> None:
+    jake = a_user("jake", bio="I work at statefarm", image="https://i.example/j.png")
+    jane = a_user("jane")
+    await store(uow, jake, jane)
+
+    async with uow.begin() as tx:
+        await tx.follows.add(jane.id, jake.id)  # someone else's follow: not the author's view
+        author = await tx.articles.add(an_article(jake.id, title="Dragons"))
+        other = await tx.articles.add(an_article(jane.id, title="Unicorns"))
+        await tx.commit()
+
+    assert author == ProfileView("jake", "I work at statefarm", "https://i.example/j.png", False)
+    assert other == ProfileView("jane", "", None, False)
+
+
+class _Heard:
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    async def committed(self, events: Sequence[DomainEvent]) -> None:
+        self.events.extend(events)
+
+
+async def test_add_records_the_event_announcing_it_once_written(storage: Storage) -> None:
+    """With the article's outbox rows in its own statement (Postgres) or at commit (others):
+    one message per written article, none for a taken slug, other events as before."""
+    heard = _Heard()
+    uow = storage.infra.storage.adapters(listeners=(heard,)).uow
+    jake = a_user("jake")
+    await store(uow, jake, an_article(jake.id, slug="taken"))
+    article = an_article(jake.id, slug="free")
+    published = ArticlePublished(article.slug, article.id, jake.id, article.title)
+    before, after = UserFollowed(jake.id, a_user("a").id), UserFollowed(jake.id, a_user("b").id)
+
+    async with uow.begin() as tx:
+        tx.record(before)
+        with pytest.raises(SlugTaken):
+            await tx.articles.add(
+                an_article(jake.id, slug="taken"),
+                announcing=ArticlePublished("taken", article.id, jake.id, article.title),
+            )
+        await tx.articles.add(article, announcing=published)
+        tx.record(after)
+        await tx.commit()
+
+    assert heard.events == [before, published, after]
+    async with uow.begin() as tx:
+        claimed = await tx.outbox.claim(100)
+    assert sorted((m.message.topic, m.message.type) for m in claimed) == sorted(
+        [(f"user:{e.followee_id}", "user.followed") for e in (before, after)]
+        + [(f"article:{article.id}", "article.published")]
+    )
+    assert [m.message.payload for m in claimed if m.message.type == "article.published"] == [
+        {
+            "v": 1,
+            "articleId": str(article.id),
+            "slug": "free",
+            "title": article.title,
+            "authorId": str(jake.id),
+        }
+    ]
 
 
 async def test_slug_exists_is_true_only_for_a_stored_slug(uow: AppUnitOfWork) -> None:

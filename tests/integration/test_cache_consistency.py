@@ -94,7 +94,7 @@ class CacheConsistency(RuleBasedStateMachine):
         for name in NAMES:
             user = await register.execute(RegisterUserInput(name, f"{name}@x.io", "password1"))
             self.actors.append(Actor(user.id, f"token of {name}"))
-        self.publish = PublishArticle(self.uow, self.cached, clock)
+        self.publish = PublishArticle(self.uow, clock)
         self.edit = EditArticle(self.uow, self.cached, clock)
         self.delete = DeleteArticle(self.uow)
         self.favorite = FavoriteArticle(self.uow, self.cached)

@@ -37,7 +37,7 @@ async def test_garbage_in_the_cache_reads_as_a_miss(cache: Cache, garbage: bytes
     register = RegisterUser(uow, FakePasswordHasher(), clock)
     user = await register.execute(RegisterUserInput("jake", "jake@x.io", "password1"))
     actor = Actor(user.id, "token of jake")
-    article = await PublishArticle(uow, plain, clock).execute(
+    article = await PublishArticle(uow, clock).execute(
         actor, PublishArticleInput("Title", "d", "b", ["t"])
     )
     slug = article.slug
