@@ -141,19 +141,20 @@ class RenderedOnce(Generic[V]):
     ones), not the per-viewer copies, which would only push those out. Holding `entries`
     views alive, with bodies up to `max_body_bytes` (None: any size), bounds the memory.
 
-    `model` and `etag_of` are given once, here: a hit then builds no closure. The ETag is
-    computed the first time `render` asks for it, never for `body` (responses without one).
+    `render` (the view's JSON bytes, e.g. `article_json`) and `etag_of` are given once, here: a
+    hit then builds no closure. The ETag is computed the first time `render` asks for it,
+    never for `body` (responses without one).
     """
 
     def __init__(
         self,
-        model: Callable[[V], BaseModel],
+        render: Callable[[V], bytes],
         *,
         etag_of: Callable[[V, bytes], str] = digest_of,
         entries: int = 64,
         max_body_bytes: int | None = 64 * 1024,
     ) -> None:
-        self._model, self._etag_of = model, etag_of
+        self._render, self._etag_of = render, etag_of
         # id(view) -> (view, body, ETag value or None until `render` asks for it)
         self._items: dict[int, tuple[V, bytes, str | None]] = {}
         self._entries, self._max_body_bytes = entries, max_body_bytes
@@ -167,7 +168,7 @@ class RenderedOnce(Generic[V]):
                 value = self._etag_of(view, known[1])
                 self._items[id(view)] = (view, known[1], value)
             return known[1], value
-        body = _json(self._model(view))
+        body = self._render(view)
         value = self._etag_of(view, body)
         self._keep(view, body, value)
         return body, value
@@ -177,7 +178,7 @@ class RenderedOnce(Generic[V]):
         known = self._items.get(id(view))
         if known is not None and known[0] is view:
             return known[1]
-        body = _json(self._model(view))
+        body = self._render(view)
         self._keep(view, body, None)
         return body
 

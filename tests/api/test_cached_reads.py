@@ -12,8 +12,8 @@ import pytest
 from adapters.memory.cache import InMemoryCache
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
-from entrypoints.http.schemas.articles import SingleArticleResponse, TagsResponse
-from entrypoints.http.schemas.profiles import ProfileResponse
+from entrypoints.http.conditional import RenderedOnce
+from entrypoints.http.routes import articles, profiles
 from entrypoints.settings import Settings
 from tests.api.helpers import favorite, follow, publish, register
 from tests.fakes.clock import TickingClock
@@ -31,7 +31,7 @@ async def cached_client(
 
 
 class Counted:
-    """Wraps a response model's `of`, counting the renders."""
+    """Wraps a RenderedOnce's render function, counting the renders."""
 
     def __init__(self, of: Any) -> None:
         self.of, self.calls = of, 0
@@ -48,17 +48,19 @@ async def test_a_cached_anonymous_read_is_rendered_once(
     client = cached_client
     jake = await register(client, "jake")
     url = path.format(slug=(await publish(client, jake))["slug"])
-    renders = {
-        "articles": Counted(SingleArticleResponse.of),
-        "profiles": Counted(ProfileResponse.of),
+    rendered: dict[str, RenderedOnce[Any]] = {
+        "articles": articles.RENDERED_ARTICLES,
+        "profiles": profiles.RENDERED_PROFILES,
     }
-    monkeypatch.setattr(SingleArticleResponse, "of", renders["articles"])
-    monkeypatch.setattr(ProfileResponse, "of", renders["profiles"])
+    renders = {name: Counted(once._render) for name, once in rendered.items()}
+    for name, once in rendered.items():
+        monkeypatch.setattr(once, "_render", renders[name])
     first = await client.get(url)  # read and cached
 
     answers = [await client.get(url) for _ in range(3)]
 
-    assert sum(r.calls for r in renders.values()) <= 2  # the miss, then the first hit
+    # the miss, then the first hit (the view the cache shares from then on)
+    assert 1 <= sum(r.calls for r in renders.values()) <= 2
     assert {(a.content, a.headers["ETag"]) for a in answers} == {
         (first.content, first.headers["ETag"])
     }
@@ -119,8 +121,8 @@ async def test_the_cached_tag_list_is_rendered_once_and_follows_a_new_tag(
     client = cached_client
     jake = await register(client, "jake")
     await publish(client, jake, "One", tags=["dragons"])
-    renders = Counted(TagsResponse)
-    monkeypatch.setattr("entrypoints.http.routes.articles.TagsResponse", renders)
+    renders = Counted(articles.RENDERED_TAGS._render)
+    monkeypatch.setattr(articles.RENDERED_TAGS, "_render", renders)
     first = await client.get("/api/tags")  # read and cached
 
     answers = [await client.get("/api/tags") for _ in range(3)]
@@ -128,7 +130,7 @@ async def test_the_cached_tag_list_is_rendered_once_and_follows_a_new_tag(
     await publish(client, jake, "Two", tags=["training"])
     after = await client.get("/api/tags")
 
-    assert rendered <= 2  # the miss, then the first hit
+    assert 1 <= rendered <= 2  # the miss, then the first hit
     assert {(a.content, a.headers["ETag"]) for a in answers} == {
         (first.content, first.headers["ETag"])
     }

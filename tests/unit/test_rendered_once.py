@@ -10,31 +10,32 @@ import orjson
 from core.articles.views import ArticleView
 from core.shared.pagination import Page
 from entrypoints.http.conditional import RenderedOnce, digest
-from entrypoints.http.schemas.articles import MultipleArticlesResponse, SingleArticleResponse
+from entrypoints.http.schemas.articles import (
+    MultipleArticlesResponse,
+    SingleArticleResponse,
+    article_json,
+    articles_page_json,
+)
 from tests.samples import a_full_view
-
-
-def model_of(view: ArticleView) -> SingleArticleResponse:
-    return SingleArticleResponse.of(view)
 
 
 def test_a_view_is_rendered_as_the_response_model_renders_it() -> None:
     view = a_full_view(ArticleView)
 
-    body, etag = RenderedOnce(model_of).render(view)
+    body, etag = RenderedOnce(article_json).render(view)
 
-    assert body == model_of(view).model_dump_json().encode()
+    assert body == SingleArticleResponse.of(view).model_dump_json().encode()
     assert etag == digest(body)
 
 
 def test_the_same_view_object_is_rendered_once() -> None:
     renders: list[ArticleView] = []
 
-    def model(v: ArticleView) -> SingleArticleResponse:
+    def render(v: ArticleView) -> bytes:
         renders.append(v)
-        return model_of(v)
+        return article_json(v)
 
-    rendered = RenderedOnce(model)
+    rendered = RenderedOnce(render)
     view = a_full_view(ArticleView)
 
     first = rendered.render(view)
@@ -49,16 +50,16 @@ def test_the_same_view_object_is_rendered_once() -> None:
 def test_the_etag_is_the_callers() -> None:
     view = a_full_view(ArticleView)
 
-    _, etag = RenderedOnce(model_of, etag_of=lambda v, body: f"{v.version}.abc").render(view)
+    _, etag = RenderedOnce(article_json, etag_of=lambda v, body: f"{v.version}.abc").render(view)
 
     assert etag == f"{view.version}.abc"
 
 
 def test_it_keeps_a_bounded_number_of_small_views() -> None:
-    rendered = RenderedOnce(model_of, entries=2)
+    rendered = RenderedOnce(article_json, entries=2)
     views = [replace(a_full_view(ArticleView), slug=f"s{n}") for n in range(3)]
     bodies = [rendered.render(v)[0] for v in views]
-    big = RenderedOnce(model_of, max_body_bytes=10)
+    big = RenderedOnce(article_json, max_body_bytes=10)
     big_body = big.render(views[0])[0]
 
     assert rendered.render(views[0])[0] is not bodies[0]  # dropped
@@ -69,14 +70,14 @@ def test_it_keeps_a_bounded_number_of_small_views() -> None:
 def test_a_page_is_rendered_as_the_response_model_renders_it() -> None:
     page = Page((a_full_view(ArticleView),), 1)
 
-    body = RenderedOnce(MultipleArticlesResponse.of).body(page)
+    body = RenderedOnce(articles_page_json).body(page)
 
     assert body == MultipleArticlesResponse.of(page).model_dump_json().encode()
     assert orjson.loads(body)["articlesCount"] == 1
 
 
 def test_the_same_page_object_is_rendered_once() -> None:
-    pages = RenderedOnce(MultipleArticlesResponse.of)
+    pages = RenderedOnce(articles_page_json)
     page = Page((a_full_view(ArticleView),), 1)
 
     first = pages.body(page)
@@ -86,7 +87,7 @@ def test_the_same_page_object_is_rendered_once() -> None:
 
 
 def test_a_body_without_a_size_cap_is_kept_whatever_its_size() -> None:
-    pages = RenderedOnce(MultipleArticlesResponse.of, max_body_bytes=None)
+    pages = RenderedOnce(articles_page_json, max_body_bytes=None)
     page = Page((a_full_view(ArticleView),), 1)
 
     first = pages.body(page)
@@ -101,7 +102,7 @@ def test_a_body_computes_no_etag() -> None:
         hashed.append(body)
         return digest(body)
 
-    rendered = RenderedOnce(model_of, etag_of=etag_of)
+    rendered = RenderedOnce(article_json, etag_of=etag_of)
     view = a_full_view(ArticleView)
 
     body = rendered.body(view)

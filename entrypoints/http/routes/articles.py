@@ -27,7 +27,7 @@ from entrypoints.http.conditional import (
     RenderedOnce,
     article_etag_value,
     conditional_body,
-    conditional_json,
+    digest,
     versions_from_if_match,
 )
 from entrypoints.http.deps import (
@@ -49,6 +49,10 @@ from entrypoints.http.schemas.articles import (
     SingleCommentResponse,
     TagsResponse,
     UpdateArticleRequest,
+    article_json,
+    articles_page_json,
+    comments_json,
+    tags_json,
 )
 
 article_routes = APIRouter(tags=["articles"], responses=error_responses(401, 422))
@@ -71,9 +75,12 @@ ListTagsDep = Annotated[ListTags, Depends(provide(ListTags))]
 
 # The JSON (and ETag) of hot views the cache shares: list pages (no ETag sent, any size),
 # anonymous articles, the tag list (one cached value).
-RENDERED_PAGES = RenderedOnce(MultipleArticlesResponse.of, entries=8, max_body_bytes=None)
-RENDERED_ARTICLES = RenderedOnce(SingleArticleResponse.of, etag_of=article_etag_value)
-RENDERED_TAGS = RenderedOnce(TagsResponse.of, entries=4)
+RENDERED_PAGES = RenderedOnce(articles_page_json, entries=8, max_body_bytes=None)
+RENDERED_ARTICLES = RenderedOnce(article_json, etag_of=article_etag_value)
+RENDERED_TAGS = RenderedOnce(tags_json, entries=4)
+# Read routes answer with JSON written from the views (schemas' `*_json`, byte for byte the
+# declared response model's), not a model built, validated again and serialised (issue 10);
+# `response_model` stays declared for the OpenAPI document.
 
 Slug = Annotated[str, Path(max_length=200, examples=["how-to-train-your-dragon"])]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")]
@@ -116,14 +123,14 @@ async def list_articles(
     name="articles:feed",
     summary="Feed of followed authors",
     description=inspect.getdoc(Feed),
+    response_model=MultipleArticlesResponse,
     responses=error_responses(403),
 )
 async def feed(
     actor: FeedReader, feed_: FeedDep, limit: Limit = DEFAULT_LIMIT, offset: Offset = 0
-) -> MultipleArticlesResponse:
-    return MultipleArticlesResponse.of(
-        await feed_.execute(actor.user_id, PageRequest(limit, offset))
-    )
+) -> Response:
+    page = await feed_.execute(actor.user_id, PageRequest(limit, offset))
+    return Response(articles_page_json(page), media_type="application/json")
 
 
 @article_routes.post(
@@ -155,11 +162,8 @@ async def get_article(
     if viewer is None:  # the cache's shared view (anonymous): rendered once per process
         body, etag = RENDERED_ARTICLES.render(view)
         return conditional_body(request, body, etag)
-    return conditional_json(
-        request,
-        SingleArticleResponse.of(view),
-        etag_of=lambda body: article_etag_value(view, body),
-    )
+    body = article_json(view)
+    return conditional_body(request, body, article_etag_value(view, body))
 
 
 @article_routes.put(
@@ -179,11 +183,8 @@ async def update_article(
 ) -> Response:
     # If-Match: the content version(s) the editor started from; a stale one is 412.
     view = await edit.execute(actor, slug, body.to_input(versions_from_if_match(request)))
-    return conditional_json(
-        request,
-        SingleArticleResponse.of(view),
-        etag_of=lambda payload: article_etag_value(view, payload),
-    )
+    payload = article_json(view)
+    return conditional_body(request, payload, article_etag_value(view, payload))
 
 
 @article_routes.delete(
@@ -234,10 +235,8 @@ async def unfavorite(
 async def list_comments(
     request: Request, slug: Slug, viewer: OptionalUser, list_: ListCommentsDep
 ) -> Response:
-    views = await list_.execute(slug, viewer.user_id if viewer else None)
-    return conditional_json(
-        request, MultipleCommentsResponse(comments=[Comment.of(v) for v in views])
-    )
+    body = comments_json(await list_.execute(slug, viewer.user_id if viewer else None))
+    return conditional_body(request, body, digest(body))
 
 
 @comment_routes.post(

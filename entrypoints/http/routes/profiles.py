@@ -13,11 +13,11 @@ from entrypoints.http.conditional import (
     NOT_MODIFIED,
     RenderedOnce,
     conditional_body,
-    conditional_json,
+    digest,
 )
 from entrypoints.http.deps import OptionalUser, SocialWriter, provide
 from entrypoints.http.errors import error_responses
-from entrypoints.http.schemas.profiles import ProfileResponse
+from entrypoints.http.schemas.profiles import ProfileResponse, profile_json
 
 router = APIRouter(tags=["profiles"], responses=error_responses(401, 404, 422))
 Username = Annotated[str, Path(max_length=USERNAME_MAX, examples=["jake"])]
@@ -26,7 +26,7 @@ GetProfileDep = Annotated[GetProfile, Depends(provide(GetProfile))]
 FollowUserDep = Annotated[FollowUser, Depends(provide(FollowUser))]
 UnfollowUserDep = Annotated[UnfollowUser, Depends(provide(UnfollowUser))]
 
-RENDERED_PROFILES = RenderedOnce(ProfileResponse.of)  # hot anonymous profiles: JSON, ETag
+RENDERED_PROFILES = RenderedOnce(profile_json)  # hot anonymous profiles: JSON, ETag
 
 
 @router.get(
@@ -44,7 +44,8 @@ async def get_profile(
     if viewer is None:  # the cache's shared view (anonymous): rendered once per process
         body, etag = RENDERED_PROFILES.render(view)
         return conditional_body(request, body, etag)
-    return conditional_json(request, ProfileResponse.of(view))
+    body = profile_json(view)
+    return conditional_body(request, body, digest(body))
 
 
 @router.post(

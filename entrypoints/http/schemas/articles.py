@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any, Self
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from core.articles.model import (
@@ -28,6 +30,7 @@ from entrypoints.http.schemas.common import (
     Profile,
     checked_by,
     iso_utc,
+    profile_fields,
 )
 
 TagName = Annotated[str, StringConstraints(max_length=TAG_MAX)]
@@ -149,6 +152,29 @@ class SingleArticleResponse(BaseModel):
         return cls(article=Article.of(view))
 
 
+def list_item_fields(view: ArticleView) -> dict[str, Any]:
+    """An `ArticleListItem` for orjson (see profile_fields): the model's fields, in its order."""
+    return {
+        "slug": view.slug,
+        "title": view.title,
+        "description": view.description,
+        "tagList": view.tags,
+        "createdAt": iso_utc(view.created_at),
+        "updatedAt": iso_utc(view.updated_at),
+        "favorited": view.favorited,
+        "favoritesCount": view.favorites_count,
+        "author": profile_fields(view.author),
+    }
+
+
+def article_json(view: ArticleView) -> bytes:
+    """The JSON of `SingleArticleResponse.of(view)`, written from the view (`body` comes last,
+    as `Article` declares it after the list item's fields)."""
+    fields = list_item_fields(view)
+    fields["body"] = view.body
+    return orjson.dumps({"article": fields})
+
+
 class MultipleArticlesResponse(BaseModel):
     """A page of articles (without `body`, spec 1.1.0) and the number of all matches."""
 
@@ -163,6 +189,13 @@ class MultipleArticlesResponse(BaseModel):
     def of(cls, page: Page[ArticleView]) -> MultipleArticlesResponse:
         items = [ArticleListItem.of(v) for v in page.items]
         return cls(articles=items, articlesCount=page.total)
+
+
+def articles_page_json(page: Page[ArticleView]) -> bytes:
+    """The JSON of `MultipleArticlesResponse.of(page)`, written from the views."""
+    return orjson.dumps(
+        {"articles": [list_item_fields(v) for v in page.items], "articlesCount": page.total}
+    )
 
 
 class NewComment(BaseModel):
@@ -194,6 +227,25 @@ class Comment(BaseModel):
         )
 
 
+def comments_json(views: Iterable[CommentView]) -> bytes:
+    """The JSON of `MultipleCommentsResponse` of `Comment.of` each view, written from the
+    views."""
+    return orjson.dumps(
+        {
+            "comments": [
+                {
+                    "id": v.id,
+                    "createdAt": iso_utc(v.created_at),
+                    "updatedAt": iso_utc(v.updated_at),
+                    "body": v.body,
+                    "author": profile_fields(v.author),
+                }
+                for v in views
+            ]
+        }
+    )
+
+
 class SingleCommentResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"comment": EXAMPLE_COMMENT}]})
 
@@ -214,3 +266,8 @@ class TagsResponse(BaseModel):
     @classmethod
     def of(cls, tags: list[str]) -> TagsResponse:
         return cls(tags=tags)
+
+
+def tags_json(tags: list[str]) -> bytes:
+    """The JSON of `TagsResponse.of(tags)`."""
+    return orjson.dumps({"tags": tags})
