@@ -21,7 +21,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from fastapi import Request, Response
-from pydantic import BaseModel
 
 from core.articles.views import ArticleView
 from core.shared.fifo import remember
@@ -70,14 +69,6 @@ def versions_from_if_match(request: Request) -> frozenset[str] | None:
     if "*" in tags:
         return None  # any current representation will do; the article must exist
     return frozenset(tag.split(".", 1)[0] for tag in tags)
-
-
-def conditional_json(
-    request: Request, model: BaseModel, *, etag_of: Callable[[bytes], str] = digest
-) -> Response:
-    """The model as JSON with a strong ETag; 304 (no body) when If-None-Match matches."""
-    body = _json(model)
-    return conditional_body(request, body, etag_of(body))
 
 
 def conditional_body(request: Request, body: bytes, etag_value: str) -> Response:
@@ -186,11 +177,6 @@ class RenderedOnce(Generic[V]):
         cap = self._max_body_bytes
         if cap is None or len(body) <= cap:
             remember(self._items, id(view), (view, body, value), self._entries)
-
-
-def _json(model: BaseModel) -> bytes:
-    """The bytes `model_dump_json().encode()` gives, without the str round trip."""
-    return model.__pydantic_serializer__.to_json(model)
 
 
 # For route decorators: the 304 answer a conditional GET may give.

@@ -150,13 +150,14 @@ def test_etag_lists_parse_per_rfc_9110() -> None:
 
 
 def test_the_json_answer_is_what_response_and_model_dump_json_would_make() -> None:
-    """conditional_json builds its body and header list directly (issue 10): the same bytes
-    and headers as `Response(model.model_dump_json(), media_type=..., headers={"ETag"})`,
-    aliases (camelCase) included; a matching If-None-Match still gets the 304."""
+    """conditional_body builds its header list directly (issue 10): the same bytes and headers
+    as `Response(model.model_dump_json(), media_type=..., headers={"ETag"})` for the body the
+    routes render (`article_json`, byte-for-byte the model's JSON: tests/unit/test_render_json.py);
+    a matching If-None-Match still gets the 304."""
     from starlette.requests import Request
     from starlette.responses import Response
 
-    from entrypoints.http.conditional import conditional_json, digest
+    from entrypoints.http.conditional import conditional_body, digest
     from entrypoints.http.schemas.articles import EXAMPLE_ARTICLE, SingleArticleResponse
 
     model = SingleArticleResponse.model_validate({"article": EXAMPLE_ARTICLE})
@@ -168,8 +169,8 @@ def test_the_json_answer_is_what_response_and_model_dump_json_would_make() -> No
     def request(*headers: tuple[bytes, bytes]) -> Request:
         return Request({"type": "http", "method": "GET", "path": "/", "headers": list(headers)})
 
-    answer = conditional_json(request((b"accept", b"*/*")), model)
-    not_modified = conditional_json(request((b"if-none-match", etag.encode())), model)
+    answer = conditional_body(request((b"accept", b"*/*")), body, digest(body))
+    not_modified = conditional_body(request((b"if-none-match", etag.encode())), body, digest(body))
 
     assert (answer.status_code, answer.body) == (200, body)
     assert answer.raw_headers == expected.raw_headers
