@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -112,6 +113,16 @@ async def sql_storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
     """The real databases only (statement counts, concurrency)."""
     async for s in _storage(request, tmp_path):
         yield s
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts connections and never says a word: a Redis or Postgres stopped
+    with SIGSTOP, or hung."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(64)
+        yield int(server.getsockname()[1])
 
 
 @pytest.fixture

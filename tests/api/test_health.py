@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
@@ -26,15 +25,6 @@ CLOSED_PORT = 1
 def client_for(infra: Infrastructure, **settings: Any) -> httpx2.AsyncClient:
     app = memory_app(infra, **settings)
     return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test")
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never says a word."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(16)
-        yield int(server.getsockname()[1])
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ counted), without asking Redis; a cache that skipped invalidations retires what 
 
 from __future__ import annotations
 
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -47,15 +46,6 @@ def open_now(breaker: CircuitBreaker) -> None:
         assert breaker.allow()
         breaker.failed(TimeoutError())
     assert breaker.state == "open"
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """Accepts connections and never answers: a Redis stopped with SIGSTOP."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(64)
-        yield int(server.getsockname()[1])
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ waits about a reply's time and fails as a timeout, not as a dropped connection."
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,15 +56,6 @@ async def slow_connects() -> AsyncIterator[None]:
     asyncio.get_running_loop().set_default_executor(resolver)
     yield
     resolver.shutdown(wait=True)
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """Accepts connections and never answers: a Redis stopped with SIGSTOP."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(64)
-        yield int(server.getsockname()[1])
 
 
 async def test_a_connect_slower_than_a_reply_may_take_still_succeeds(
