@@ -129,6 +129,20 @@ def test_a_value_of_a_subtype_is_converted_as_before() -> None:
     assert built.tags == ("b", "a")
 
 
+def test_a_nested_view_is_taken_as_it_is_or_built_from_a_mapping() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Author(ProfileView):  # a subclass instance is the nested view as it is
+        pass
+
+    view = a_full_view(ArticleView)
+    author = Author(**JAKE)
+
+    assert ArticleView.of(view, author=author).author is author
+    assert ArticleView.of(view, author=JAKE).author == ProfileView(**JAKE)
+    with pytest.raises(TypeError, match="ProfileView expected, got str"):
+        ArticleView.of(view, author="jake")
+
+
 # --- content version -----------------------------------------------------------------------
 
 
