@@ -298,6 +298,12 @@ class ReadConnection:
     def dialect(self) -> Dialect:
         return self._reads.engine.dialect
 
+    async def __aenter__(self) -> ReadConnection:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
     async def rows(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -307,9 +313,19 @@ class ReadConnection:
         result = await self.execute(statement, parameters)
         return [dict(row) for row in result.mappings()]
 
+    async def records(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Sequence[Any]:
+        """The rows of a read statement, each read by column label (`row[label]`): on asyncpg's
+        direct path its Records as they come, with no dict built per row (a list page's twenty
+        were 4 % of its CPU), elsewhere the dicts of `rows()`."""
+        if self._connection is None and self._reads.direct():
+            return await self._driver_rows(statement, parameters or {}, records=True)
+        return await self.rows(statement, parameters)
+
     async def _driver_rows(
-        self, statement: Executable, parameters: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
+        self, statement: Executable, parameters: Mapping[str, Any], *, records: bool = False
+    ) -> list[Any]:
         sql = self._reads.driver_sql(statement)
         arguments = sql.arguments(parameters)
         if not self._reads.autocommit:  # SQLite: aiosqlite, one hop to its thread
@@ -325,7 +341,7 @@ class ReadConnection:
                 raw = self._raw = await self._reads.raw_connection()
             try:
                 driver: asyncpg.Connection[Any] = raw.driver_connection
-                records = await driver.fetch(sql.text, *arguments)
+                found = await driver.fetch(sql.text, *arguments)
             except BaseException as exc:
                 self._raw = None
                 if isinstance(exc, Exception) and not is_driver_disconnect(exc):
@@ -344,7 +360,7 @@ class ReadConnection:
                         raise Unavailable("the database connection was lost; retry") from exc
                     raise
                 continue
-            return [dict(record.items()) for record in records]
+            return found if records else [dict(record.items()) for record in found]
         raise AssertionError("unreachable")
 
     async def _release_raw(self) -> None:
@@ -650,10 +666,8 @@ class Reads(_Driven):
         super().__init__(reads, direct=(engine.dialect.name, engine.dialect.driver) in _DRIVERS)
         self.autocommit = postgres
 
-    @asynccontextmanager
-    async def connect(self) -> AsyncIterator[ReadConnection]:
-        connection = ReadConnection(self)
-        try:
-            yield connection
-        finally:
-            await connection.close()
+    def connect(self) -> ReadConnection:
+        """A read connection, for `async with`: closed (its pooled connection returned) on
+        the way out, whatever happened inside. The connection is its own context manager, not
+        a generator-based one (~3 % of a feed request's CPU went to contextlib's machinery)."""
+        return ReadConnection(self)

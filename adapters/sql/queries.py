@@ -14,6 +14,7 @@ total and its tags, being one statement, always agree.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -222,6 +223,28 @@ def _article_view(fields: Mapping[str, Any]) -> ArticleView:
     return ArticleView.of(fields, tags=tags, author=ProfileView.of(fields, prefix=_AUTHOR))
 
 
+_BUILD_ARTICLE = ArticleView.of_rows("tags", "author")
+_BUILD_AUTHOR = ProfileView.of_rows(prefix=_AUTHOR)
+_AUTHOR_OF = operator.itemgetter(*(_AUTHOR + name for name in ProfileView.field_names()))
+
+
+def _article_views(rows: Sequence[Any]) -> tuple[ArticleView, ...]:
+    """`_article_view` of each row (a dict, or asyncpg's Record: read by label), for a page:
+    its articles' authors repeat (a feed has a few), so each author's profile is built once
+    per page and shared by their articles (views are immutable values)."""
+    authors: dict[tuple[Any, ...], ProfileView] = {}
+    views = []
+    for row in rows:
+        key = _AUTHOR_OF(row)
+        author = authors.get(key)
+        if author is None:
+            author = authors[key] = _BUILD_AUTHOR(row, {})
+        tags = row[_TAGS]
+        given = {"tags": tuple(sorted(tags)) if tags else (), "author": author}
+        views.append(_BUILD_ARTICLE(row, given))
+    return tuple(views)
+
+
 @functools.cache
 def _comments(signed_in: bool, by: str) -> Select[Any]:
     """Comments with their authors: of an article (`by="article"`) or one (`by="id"`)."""
@@ -274,7 +297,7 @@ class SqlArticleQueries:
     ) -> Page[ArticleView]:
         rows_query = _page_rows(viewer is not None, self._dialect, matching)
         async with self._reads.connect() as connection:
-            rows = await connection.rows(
+            rows = await connection.records(
                 rows_query, _viewed_by(viewer, limit=page.limit, offset=page.offset, **params)
             )
             if rows:
@@ -283,8 +306,7 @@ class SqlArticleQueries:
                 total = 0
             else:  # past the end: no row carries the count
                 total = int((await connection.rows(_page_count(matching), params))[0][_TOTAL])
-        views = tuple(_article_view(row) for row in rows)
-        return Page(views, total)
+        return Page(_article_views(rows), total)
 
     async def list_articles(
         self, filters: ArticleFilter, page: PageRequest, viewer: UserId | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -46,6 +47,18 @@ class View:
         return build(source, given)  # type: ignore[no-any-return]
 
     @classmethod
+    def of_rows(cls, *given: str, prefix: str = "") -> Callable[[Any, dict[str, Any]], Self]:
+        """`View.of` for one shape of call, for a loop over a statement's rows:
+        `build(row, given)` is `View.of(row, prefix=prefix, **given)` (`given` naming the
+        fields `given` holds), reading the row by key (`row[prefix + name]`) whatever its type:
+        a mapping, or a driver's row that is not one (asyncpg's Record)."""
+        key = (cls, prefix, True, given)
+        build = _BUILDERS.get(key)
+        if build is None:
+            build = _BUILDERS[key] = _builder(cls, prefix, True, given)
+        return build
+
+    @classmethod
     def field_names(cls) -> tuple[str, ...]:
         """The view's fields in declaration order."""
         return tuple(name for name, _ in _plan(cls, "").keys)
@@ -59,25 +72,27 @@ def _nested(kind: type[View], value: object) -> View:
     raise TypeError(f"{kind.__name__} expected, got {type(value).__name__}")
 
 
-def _converter(hint: Any) -> _Convert | None:
-    """How a source's value becomes a field of type `hint`; None when it is taken as it is."""
+def _converter(hint: Any) -> tuple[type, _Convert] | None:
+    """How a source's value becomes a field of type `hint`: (the type a value already of which
+    is taken as it is, the conversion of any other); None when every value is taken as it is."""
     while hasattr(hint, "__supertype__"):  # NewType ids convert as the type they wrap
         hint = hint.__supertype__
     if hint is datetime:
-        return instant
+        return datetime, instant
     if hint is bool or hint is int:  # SQLite answers a boolean expression with 0 or 1
-        return typing.cast(_Convert, hint)
+        return hint, typing.cast(_Convert, hint)
     if typing.get_origin(hint) is tuple:
-        return tuple
+        return tuple, tuple
     if isinstance(hint, type) and issubclass(hint, View):
-        return functools.partial(_nested, hint)
+        return hint, functools.partial(_nested, hint)
     return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Plan:
     keys: tuple[tuple[str, str], ...]  # (field name, key in the source), in declaration order
-    converters: tuple[tuple[int, _Convert], ...]  # (field index, converter) where one is needed
+    # (field index, (exact type taken as it is, converter of other values)) where one is needed
+    converters: tuple[tuple[int, tuple[type, _Convert]], ...]
     names: frozenset[str]
 
 
@@ -117,7 +132,8 @@ def _builder(
         unknown = ", ".join(sorted(set(given) - plan.names))
         raise TypeError(f"{kind.__name__} has no field {unknown}")
     converters = dict(plan.converters)
-    namespace: dict[str, Any] = {"cls": kind}
+    slots = _slot_setters(kind, [name for name, _ in plan.keys])
+    namespace: dict[str, Any] = {"cls": kind, "new": object.__new__}
     reads, args = [], []
     for i, (name, key) in enumerate(plan.keys):
         if name in given:
@@ -127,10 +143,36 @@ def _builder(
         else:
             reads.append(f"    v{i} = getattr(source, {key!r})")
         if i in converters:
-            namespace[f"c{i}"] = converters[i]
-            args.append(f"c{i}(v{i})")
+            # A value already of the field's exact type is what the converter would return:
+            # tested inline, the call is left for the values that need it (SQLite, the cache).
+            namespace[f"t{i}"], namespace[f"c{i}"] = converters[i]
+            args.append(f"v{i} if v{i}.__class__ is t{i} else c{i}(v{i})")
         else:
             args.append(f"v{i}")
-    code = "\n".join(["def build(source, given):", *reads, f"    return cls({', '.join(args)})"])
+    if slots is None:
+        body = [f"    return cls({', '.join(args)})"]
+    else:  # what the frozen dataclass's __init__ does, minus a lookup and a call per field
+        namespace.update({f"s{i}": setter for i, setter in enumerate(slots)})
+        body = [
+            "    view = new(cls)",
+            *(f"    s{i}(view, {arg})" for i, arg in enumerate(args)),
+            "    return view",
+        ]
+    code = "\n".join(["def build(source, given):", *reads, *body])
     exec(code, namespace)  # noqa: S102 - field names and a prefix from code, not data
     return typing.cast(Callable[[Any, Any], Any], namespace["build"])
+
+
+def _slot_setters(kind: type[View], names: list[str]) -> list[Callable[[Any, Any], None]] | None:
+    """The slots' own setters of `kind`'s fields, in order, when its dataclass __init__ does
+    nothing but set them (slots, no __post_init__, no __init__ of its own); else None."""
+    made = getattr(kind.__init__, "__code__", None)  # dataclasses writes it from text
+    if hasattr(kind, "__post_init__") or made is None or made.co_filename != "<string>":
+        return None
+    setters = []
+    for name in names:
+        slot = kind.__dict__.get(name)
+        if not isinstance(slot, types.MemberDescriptorType):
+            return None
+        setters.append(slot.__set__)
+    return setters

@@ -321,3 +321,45 @@ async def test_outbox_writes_and_marks_are_one_prepared_statement_whatever_the_c
     # The rows as arrays in one statement (no executemany), and one UPDATE text for any
     # number of ids (IN (...) was new text, so a new prepare, for each count).
     assert trips[3] == trips[4] == (["bind_execute"], ["bind_execute"]), trips
+
+
+async def test_records_are_read_by_label_on_either_path(engine: AsyncEngine) -> None:
+    """records(): asyncpg's Records as they come on the direct path, rows() dicts with a
+    cursor listener; a page's code reads both by label."""
+    reads = Reads(engine)
+    async with reads.connect() as connection:
+        direct = await connection.records(_ONE)
+    event.listen(engine.sync_engine, "before_cursor_execute", _ignore)
+    try:
+        async with reads.connect() as connection:
+            through = await connection.records(_ONE)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", _ignore)
+
+    assert not isinstance(direct[0], dict)
+    assert direct[0]["one"] == 1
+    assert through == [{"one": 1}]
+
+
+def _ignore(*_: Any) -> None:
+    pass
+
+
+async def test_a_read_connection_goes_back_to_the_pool_whatever_happens_inside(
+    engine: AsyncEngine,
+) -> None:
+    reads = Reads(engine)
+    pool: Any = engine.sync_engine.pool
+    checked_out = []
+
+    async def fail_inside() -> None:
+        async with reads.connect() as connection:
+            assert await connection.rows(_ONE) == [{"one": 1}]
+            checked_out.append(pool.checkedout())
+            raise LookupError("inside")
+
+    with pytest.raises(LookupError):
+        await fail_inside()
+
+    assert checked_out == [1]
+    assert pool.checkedout() == 0

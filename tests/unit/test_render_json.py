@@ -3,6 +3,7 @@ byte for byte the JSON of the declared response models they replace on the hot p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given, settings
@@ -80,6 +81,18 @@ def test_an_article_is_the_single_article_models_json(view: ArticleView) -> None
 @given(st.lists(articles, max_size=20), counts)
 def test_a_page_is_the_multiple_articles_models_json(items: list[ArticleView], total: int) -> None:
     page = Page(tuple(items), total)
+
+    assert articles_page_json(page) == MultipleArticlesResponse.of(page).model_dump_json().encode()
+
+
+@settings(max_examples=50)
+@given(st.lists(articles, max_size=20), st.lists(profiles, min_size=1, max_size=3), counts)
+def test_a_page_whose_articles_share_author_views_is_the_models_json(
+    items: list[ArticleView], authors: list[ProfileView], total: int
+) -> None:
+    """As the read side builds a page: one profile view per author, shared by its articles."""
+    shared = tuple(replace(v, author=authors[i % len(authors)]) for i, v in enumerate(items))
+    page = Page(shared, total)
 
     assert articles_page_json(page) == MultipleArticlesResponse.of(page).model_dump_json().encode()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +11,7 @@ import pytest
 
 from core.articles.views import NOT_CONTENT, ArticleView
 from core.profiles.views import ProfileView
+from core.shared.views import View
 from tests.builders import WHEN, a_user, an_article
 from tests.samples import a_full_view, changed
 
@@ -69,6 +70,77 @@ def test_a_missing_field_is_an_error() -> None:
 def test_an_unknown_given_field_is_an_error() -> None:
     with pytest.raises(TypeError, match="no field folowing"):
         ProfileView.of(JAKE, folowing=True)
+
+
+def test_of_rows_reads_any_row_by_key_as_of_reads_a_mapping() -> None:
+    class Row:  # keyed like asyncpg's Record, which is not a Mapping
+        def __getitem__(self, key: str) -> Any:
+            return {f"author_{name}": value for name, value in JAKE.items()}[key]
+
+    build = ProfileView.of_rows("following", prefix="author_")
+
+    assert build(Row(), {"following": False}) == ProfileView(**{**JAKE, "following": False})
+    assert ProfileView.of_rows("following", prefix="author_") is build
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked(View):
+    name: str
+    seen: bool
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a name")
+
+
+@dataclass(frozen=True)
+class _Unslotted(View):
+    name: str
+    seen: bool
+
+
+def test_a_view_with_a_post_init_is_built_through_its_init() -> None:
+    # Views that are plain slotted dataclasses get their slots set directly; any other runs
+    # its __init__ (and __post_init__), as a call of the class would.
+    view = _Checked.of({"name": "jake", "seen": 1})
+
+    assert view == _Checked("jake", True)
+    assert type(view.seen) is bool
+    with pytest.raises(ValueError, match="a name"):
+        _Checked.of({"name": "", "seen": True})
+
+
+def test_a_view_without_slots_is_built_through_its_init() -> None:
+    view = _Unslotted.of({"name": "jake", "seen": 0})
+
+    assert view == _Unslotted("jake", False)
+    assert type(view.seen) is bool
+
+
+def test_a_value_of_a_subtype_is_converted_as_before() -> None:
+    class Count(int):
+        pass
+
+    view = a_full_view(ArticleView)
+    built = ArticleView.of(view, favorites_count=Count(3), tags=["b", "a"])
+
+    assert type(built.favorites_count) is int
+    assert built.favorites_count == 3
+    assert built.tags == ("b", "a")
+
+
+def test_a_nested_view_is_taken_as_it_is_or_built_from_a_mapping() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Author(ProfileView):  # a subclass instance is the nested view as it is
+        pass
+
+    view = a_full_view(ArticleView)
+    author = Author(**JAKE)
+
+    assert ArticleView.of(view, author=author).author is author
+    assert ArticleView.of(view, author=JAKE).author == ProfileView(**JAKE)
+    with pytest.raises(TypeError, match="ProfileView expected, got str"):
+        ArticleView.of(view, author="jake")
 
 
 # --- content version -----------------------------------------------------------------------

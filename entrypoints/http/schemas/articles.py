@@ -152,8 +152,9 @@ class SingleArticleResponse(BaseModel):
         return cls(article=Article.of(view))
 
 
-def list_item_fields(view: ArticleView) -> dict[str, Any]:
-    """An `ArticleListItem` for orjson (see profile_fields): the model's fields, in its order."""
+def list_item_fields(view: ArticleView, author: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An `ArticleListItem` for orjson (see profile_fields): the model's fields, in its order;
+    `author`, when given, is `profile_fields(view.author)`."""
     return {
         "slug": view.slug,
         "title": view.title,
@@ -163,7 +164,7 @@ def list_item_fields(view: ArticleView) -> dict[str, Any]:
         "updatedAt": iso_utc(view.updated_at),
         "favorited": view.favorited,
         "favoritesCount": view.favorites_count,
-        "author": profile_fields(view.author),
+        "author": profile_fields(view.author) if author is None else author,
     }
 
 
@@ -192,10 +193,17 @@ class MultipleArticlesResponse(BaseModel):
 
 
 def articles_page_json(page: Page[ArticleView]) -> bytes:
-    """The JSON of `MultipleArticlesResponse.of(page)`, written from the views."""
-    return orjson.dumps(
-        {"articles": [list_item_fields(v) for v in page.items], "articlesCount": page.total}
-    )
+    """The JSON of `MultipleArticlesResponse.of(page)`, written from the views. A page's
+    articles share their author's profile view (the read side builds one per author and page):
+    its fields are written once per profile object."""
+    authors: dict[int, dict[str, Any]] = {}
+    items = []
+    for view in page.items:
+        author = authors.get(id(view.author))
+        if author is None:
+            author = authors[id(view.author)] = profile_fields(view.author)
+        items.append(list_item_fields(view, author))
+    return orjson.dumps({"articles": items, "articlesCount": page.total})
 
 
 class NewComment(BaseModel):
