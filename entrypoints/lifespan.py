@@ -180,9 +180,11 @@ class ProducerQueue:
     """The delivery queue of a server whose webhooks `conduit worker` processes deliver: it
     only enqueues. The queue it wraps is built and started at the first enqueue, not at start:
     taskiq with aiohttp is ~8 MB of every worker's memory (more with their import's garbage),
-    and a server may never queue a delivery. The first nudge pays the import (a few hundred
-    ms, once per process); a nudge that fails (Redis down, its timeout) is dropped and logged
-    as before (core/webhooks/delivery.py), and the next one tries to start the queue again."""
+    and a server may never queue a delivery. The first nudge pays the import, once per process
+    (in a thread: the event loop goes on serving), and may run out of its time (1 s); a nudge
+    that fails (that, or Redis down) is dropped and logged as before, its delivery left to the
+    workers' sweep (core/webhooks/delivery.py), and the next one tries to start the queue
+    again."""
 
     def __init__(self, build: Callable[[], WebhookQueue]) -> None:
         self._build = build
@@ -193,7 +195,8 @@ class ProducerQueue:
     async def _started(self) -> WebhookQueue:
         async with self._lock:
             if self._queue is None:
-                queue = self._build()
+                # In a thread: the import (0.2-1.5 s) would stall every request of the loop.
+                queue = await asyncio.to_thread(self._build)
                 if self._handler is not None:
                     queue.serve(self._handler)
                 try:

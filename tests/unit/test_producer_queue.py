@@ -6,10 +6,12 @@ not import taskiq)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 
 import pytest
 
+from core.webhooks.delivery import nudge
 from entrypoints.lifespan import ProducerQueue, WebhookQueue, webhook_clients
 from entrypoints.settings import Settings
 from tests.apps import TEST_SECRET
@@ -106,6 +108,24 @@ async def test_a_queue_that_could_not_start_is_stopped_and_the_next_delivery_tri
     failed, started = builds.built
     assert failed.calls == ["start worker=False", "stop"]
     assert failed.enqueued == []
+    assert started.enqueued == [2]
+
+
+async def test_a_first_nudge_out_of_time_while_importing_leaves_the_start_to_the_next() -> None:
+    release = threading.Event()
+    builds = Builds()
+
+    def slow_build() -> WebhookQueue:  # the import, in its thread, until released
+        release.wait(10)
+        return builds()
+
+    queue = ProducerQueue(slow_build)
+    await nudge(queue, [1], timeout_s=0.01)  # gives up (logged), never raises
+    release.set()
+    await nudge(queue, [2])
+    # The first nudge's queue (its thread may still be finishing) is never started.
+    [started] = [q for q in builds.built if q.calls]
+    assert started.calls == ["start worker=False"]
     assert started.enqueued == [2]
 
 
