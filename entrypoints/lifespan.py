@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -150,23 +150,89 @@ def webhook_lease_s(settings: Settings) -> float:
 def webhook_clients(settings: Settings, *, worker: bool = False) -> WebhookClients:
     """Built, not started (no I/O): `queue.start()` connects the queue. The queue is taskiq on
     Redis when a worker process delivers (`worker`, or WEBHOOK_WORKER external), else in
-    process, without taskiq (not even imported: it and aiohttp are ~8 MB per worker)."""
+    process, without taskiq (not even imported: it and aiohttp are ~8 MB per worker). A server
+    that only hands deliveries to the workers imports taskiq at its first delivery
+    (`ProducerQueue`): most servers never see one."""
     limits = sender_limits(settings)
     http = open_client(limits, SystemResolver(), allow_private=settings.webhook_allow_private)
     queue: WebhookQueue
     if settings.redis_url and (worker or not settings.webhook_worker_embedded):
-        from adapters.taskiq.queue import TaskiqDeliveryQueue, redis_broker
+        redis_url = settings.redis_url
 
-        broker = redis_broker(
-            settings.redis_url,
-            prefix=settings.redis_key_prefix,
-            reclaim_after_s=webhook_lease_s(settings),
-            consumers=settings.webhook_concurrency,
-        )
-        queue = TaskiqDeliveryQueue(broker)
+        def taskiq_queue() -> WebhookQueue:
+            from adapters.taskiq.queue import TaskiqDeliveryQueue, redis_broker
+
+            broker = redis_broker(
+                redis_url,
+                prefix=settings.redis_key_prefix,
+                reclaim_after_s=webhook_lease_s(settings),
+                consumers=settings.webhook_concurrency,
+            )
+            return TaskiqDeliveryQueue(broker)
+
+        queue = taskiq_queue() if worker else ProducerQueue(taskiq_queue)
     else:
         queue = InProcessDeliveryQueue()
     return WebhookClients(http, limits, queue)
+
+
+class ProducerQueue:
+    """The delivery queue of a server whose webhooks `conduit worker` processes deliver: it
+    only enqueues. The queue it wraps is built and started at the first enqueue, not at start:
+    taskiq with aiohttp is ~8 MB of every worker's memory (more with their import's garbage),
+    and a server may never queue a delivery. The first nudge pays the import, once per process
+    (in a thread: the event loop goes on serving), and may run out of its time (1 s); a nudge
+    that fails (that, or Redis down) is dropped and logged as before, its delivery left to the
+    workers' sweep (core/webhooks/delivery.py), and the next one tries to start the queue
+    again."""
+
+    def __init__(self, build: Callable[[], WebhookQueue]) -> None:
+        self._build = build
+        self._queue: WebhookQueue | None = None
+        self._lock = asyncio.Lock()
+        self._handler: Callable[[int], Awaitable[object]] | None = None
+
+    async def _started(self) -> WebhookQueue:
+        async with self._lock:
+            if self._queue is None:
+                # In a thread: the import (0.2-1.5 s) would stall every request of the loop.
+                queue = await asyncio.to_thread(self._build)
+                if self._handler is not None:
+                    queue.serve(self._handler)
+                try:
+                    await queue.start()
+                except BaseException:
+                    with suppress(Exception):
+                        await queue.stop()
+                    raise
+                self._queue = queue
+            return self._queue
+
+    async def enqueue(self, delivery_ids: Sequence[int]) -> None:
+        if delivery_ids:
+            await (await self._started()).enqueue(delivery_ids)
+
+    def serve(self, handler: Callable[[int], Awaitable[object]]) -> None:
+        self._handler = handler
+        if self._queue is not None:
+            self._queue.serve(handler)
+
+    async def settle(self) -> None:
+        if self._queue is not None:
+            await self._queue.settle()
+
+    async def start(self, *, worker: bool = False) -> None:
+        """Nothing to connect yet (the first enqueue does); a worker's queue is never lazy."""
+        if worker:
+            raise ValueError("a worker consumes the queue: build it with worker=True")
+
+    async def stop(self) -> None:
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            await queue.stop()
+
+    async def consume(self, stop: asyncio.Event, *, concurrency: int) -> None:
+        raise ValueError("a worker consumes the queue: build it with worker=True")
 
 
 async def close_webhook_clients(clients: WebhookClients) -> None:
