@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import httpx2
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, HTTPException, Path, Query, Request
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -54,10 +54,11 @@ async def item(
     seven: Annotated[int, Depends(no_request)],
     size: Annotated[int, Query(ge=1, le=10)] = 3,
     x_tag: Annotated[str | None, Header()] = None,
+    flavour: Annotated[str | None, Cookie(max_length=3)] = None,
 ) -> Any:
     if name == "boom":
         raise HTTPException(409, "boom")
-    return {"name": name + (x_tag or ""), "size": size * seven, "secret": None}
+    return {"name": name + (x_tag or "") + (flavour or ""), "size": size * seven, "secret": None}
 
 
 @router.get("/created", status_code=201)
@@ -106,6 +107,8 @@ def build(direct: bool) -> FastAPI:
 REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/api/items/abc", {}),
     ("GET", "/api/items/abc?size=2", {"x-tag": "!"}),
+    ("GET", "/api/items/abc", {"cookie": "flavour=mnt"}),
+    ("GET", "/api/items/abc?size=0", {"cookie": "flavour=mint"}),  # too long, and the size
     ("GET", "/api/items/abcdefg", {}),  # path too long: 422
     ("GET", "/api/items/abc?size=0", {}),  # below the minimum
     ("GET", "/api/items/abc?size=x&size=2", {}),
