@@ -7,6 +7,7 @@ net: code must still never log a password, token or key in the first place.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 import os
@@ -14,8 +15,8 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from datetime import UTC
 from types import FrameType
@@ -79,15 +80,53 @@ def lowest_level_logged() -> float:
     return level if isinstance(level, (int, float)) else 0
 
 
-@contextmanager
-def request_context(request_id: str) -> Iterator[None]:
-    """Within the block, every log line carries `request_id` (and error bodies report it)."""
-    token = _request_id.set(request_id)
+def _loguru_context() -> ContextVar[dict[str, Any]] | None:
+    """The context variable `logger.contextualize` sets (loguru's `_logger.context`), or None
+    if a loguru release moves it: `request_context` then goes through `contextualize`."""
     try:
-        with logger.contextualize(request_id=request_id):
-            yield
-    finally:
-        _request_id.reset(token)
+        module = importlib.import_module("loguru._logger")
+    except ImportError:  # pragma: no cover - loguru's layout since 0.4
+        return None
+    found = getattr(module, "context", None)
+    return found if isinstance(found, ContextVar) else None
+
+
+_LOGURU_CONTEXT = _loguru_context()
+
+
+class _RequestContext:
+    """`request_context`'s block. What `logger.contextualize(request_id=...)` does to loguru's
+    context variable (a new dict with the id added, reset on exit), without its generator and
+    its two acquisitions of loguru's lock: together 10 us on every request (the variable is
+    per task, the lock guards nothing here)."""
+
+    __slots__ = ("_extra", "_fallback", "_id", "_token")
+
+    def __init__(self, request_id: str) -> None:
+        self._id = request_id
+
+    def __enter__(self) -> None:
+        self._token = _request_id.set(self._id)
+        extra = _LOGURU_CONTEXT
+        if extra is not None:
+            self._extra = extra.set({**extra.get(), "request_id": self._id})
+        else:
+            self._fallback = logger.contextualize(request_id=self._id)
+            self._fallback.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if _LOGURU_CONTEXT is not None:
+                _LOGURU_CONTEXT.reset(self._extra)
+            else:
+                self._fallback.__exit__(None, None, None)
+        finally:
+            _request_id.reset(self._token)
+
+
+def request_context(request_id: str) -> AbstractContextManager[None]:
+    """Within the block, every log line carries `request_id` (and error bodies report it)."""
+    return _RequestContext(request_id)
 
 
 # --- redaction --------------------------------------------------------------------------------

@@ -37,10 +37,15 @@ def resolved_from(request: Request, kind: type[T]) -> T:
     """`kind` from the app's container, asked of punq once per container: what routes resolve
     (use cases, Authenticate) is registered as a singleton or an instance (container.py), and
     punq's lookup cost ~5 us per call, twice per request."""
+    global _last
     container: punq.Container = request.app.state.container
-    resolved = _resolved.get(container)
-    if resolved is None:
-        resolved = _resolved[container] = {}
+    last_container, resolved = _last
+    if last_container() is not container:  # a weak-key lookup makes a weakref: not per call
+        found_map = _resolved.get(container)
+        if found_map is None:
+            found_map = _resolved[container] = {}
+        resolved = found_map
+        _last = (weakref.ref(container), resolved)
     found = resolved.get(kind)
     if found is None:
         found = resolved[kind] = container.resolve(kind)
@@ -49,6 +54,8 @@ def resolved_from(request: Request, kind: type[T]) -> T:
 
 # Per container (tests build one per test, and the app may be re-pointed at another one).
 _resolved: weakref.WeakKeyDictionary[punq.Container, dict[type, Any]] = weakref.WeakKeyDictionary()
+# The last container asked and its map: one app serves a process (tests build several).
+_last: tuple[Callable[[], punq.Container | None], dict[type, Any]] = (lambda: None, {})
 
 
 # RealWorld sends `Authorization: Token <jwt>`; `Bearer <jwt>` is accepted too. Declared as an
@@ -106,8 +113,16 @@ def takes_credentials(dependency: Callable[..., Any]) -> bool:
 
 
 def _sent_credentials(request: Request) -> Credentials:
-    headers = request.headers
-    return _credentials(headers.get("authorization"), headers.get("x-api-key"))
+    """The first Authorization and X-API-Key values, as `request.headers.get` reads them
+    (ASGI header names are lower case), in one pass without building a Headers object."""
+    authorization = api_key = None
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            if authorization is None:
+                authorization = value.decode("latin-1")
+        elif name == b"x-api-key" and api_key is None:
+            api_key = value.decode("latin-1")
+    return _credentials(authorization, api_key)
 
 
 def authenticated(

@@ -73,6 +73,7 @@ class RouteTemplates:
     def __init__(self, app: FastAPI) -> None:
         self._app = app
         self._by_route: dict[int, list[Any]] = {}
+        self._only: dict[int, str] = {}  # the template of a route served under one prefix
         self._version = -1
 
     def _contexts(self) -> Iterator[Any]:
@@ -83,6 +84,11 @@ class RouteTemplates:
         for context in self._contexts():
             by_route.setdefault(id(context.original_route), []).append(context)
         self._by_route = by_route
+        self._only = {
+            key: str(contexts[0].path_format)
+            for key, contexts in by_route.items()
+            if len(contexts) == 1
+        }
         self._version = len(self._app.routes)
 
     def of(self, route: Any, request: Scope) -> str:
@@ -91,9 +97,10 @@ class RouteTemplates:
         if route is not None:
             if self._version != len(self._app.routes) or id(route) not in self._by_route:
                 self._index()
+            only = self._only.get(id(route))
+            if only is not None:
+                return only
             candidates = self._by_route.get(id(route), [])
-            if len(candidates) == 1:
-                return str(candidates[0].path_format)
             for context in candidates:
                 if context.matches(request)[0] is not Match.NONE:
                     return str(context.path_format)

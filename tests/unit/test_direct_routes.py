@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Annotated, Any
 
 import httpx2
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Cookie, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -52,10 +54,11 @@ async def item(
     seven: Annotated[int, Depends(no_request)],
     size: Annotated[int, Query(ge=1, le=10)] = 3,
     x_tag: Annotated[str | None, Header()] = None,
+    flavour: Annotated[str | None, Cookie(max_length=3)] = None,
 ) -> Any:
     if name == "boom":
         raise HTTPException(409, "boom")
-    return {"name": name + (x_tag or ""), "size": size * seven, "secret": None}
+    return {"name": name + (x_tag or "") + (flavour or ""), "size": size * seven, "secret": None}
 
 
 @router.get("/created", status_code=201)
@@ -66,6 +69,22 @@ async def created(path: Counted) -> Item:
 @router.get("/plain")
 async def plain(request: Request, path: Counted) -> Response:
     return JSONResponse({"path": path, "query": dict(request.query_params)}, status_code=202)
+
+
+class Color(Enum):
+    RED = "red"
+
+
+@router.get("/numbers/{n}/{color}")
+async def numbers(
+    n: Annotated[int, Path(ge=0)], color: Color, path: Counted
+) -> dict[str, Any]:  # an Enum path parameter: FastAPI's own extraction for the route
+    return {"n": n, "color": color.value}
+
+
+@router.get("/counts/{n}/{name}")
+async def counts(n: int, name: Annotated[str, Path(min_length=2)]) -> dict[str, Any]:
+    return {"n": n, "name": name}
 
 
 @router.delete("/gone", status_code=204)
@@ -88,6 +107,8 @@ def build(direct: bool) -> FastAPI:
 REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/api/items/abc", {}),
     ("GET", "/api/items/abc?size=2", {"x-tag": "!"}),
+    ("GET", "/api/items/abc", {"cookie": "flavour=mnt"}),
+    ("GET", "/api/items/abc?size=0", {"cookie": "flavour=mint"}),  # too long, and the size
     ("GET", "/api/items/abcdefg", {}),  # path too long: 422
     ("GET", "/api/items/abc?size=0", {}),  # below the minimum
     ("GET", "/api/items/abc?size=x&size=2", {}),
@@ -98,6 +119,11 @@ REQUESTS: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/api/created", {}),
     ("GET", "/api/plain?a=1&b=2", {}),
     ("DELETE", "/api/gone", {}),
+    ("GET", "/api/numbers/4/red", {}),
+    ("GET", "/api/numbers/-1/blue", {}),  # two errors, one per path parameter
+    ("GET", "/api/counts/12/ab", {}),
+    ("GET", "/api/counts/x/a", {}),  # two errors, in declaration order
+    ("GET", "/api/counts/007/abc", {}),
 ]
 
 
@@ -199,3 +225,26 @@ def test_the_api_hot_reads_run_direct() -> None:
     ):
         assert ("GET", path) in direct, path
     assert ("POST", "/api/articles") not in direct
+
+
+def test_plain_path_parameters_are_read_by_the_plan_itself() -> None:
+    """Plain path parameters skip request_params_to_args; an Enum one keeps it; a missing
+    value (not from Starlette's routing) gets that function's answer."""
+    plans = {
+        route.path: route.direct
+        for route in build(direct=True).router.routes
+        if isinstance(route, StrictJsonRoute)
+    }
+    counts, numbers = plans["/api/counts/{n}/{name}"], plans["/api/numbers/{n}/{color}"]
+    assert counts is not None
+    assert numbers is not None
+    assert [(name, key) for name, key, _ in counts.path_fields or ()] == [
+        ("n", "n"),
+        ("name", "name"),
+    ]
+    assert numbers.path_fields is None
+    values: dict[str, Any] = {}
+    errors = counts._path_values({"n": "3"}, values)
+    expected = request_params_to_args(counts.dependant.path_params, {"n": "3"})
+    assert (values, errors) == expected
+    assert [e["loc"] for e in errors] == [("path", "name")]

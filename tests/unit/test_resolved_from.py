@@ -45,3 +45,15 @@ def test_a_kind_is_resolved_once_per_container() -> None:
 
     assert asked_one == [Service]
     assert asked_two == [Service]
+
+
+def test_going_back_to_an_earlier_container_finds_what_it_resolved() -> None:
+    first, second = Service(), Service()
+    one, asked_one = _container(first)
+    two, _ = _container(second)
+
+    assert resolved_from(_request(one), Service) is first
+    assert resolved_from(_request(two), Service) is second
+    assert resolved_from(_request(one), Service) is first
+
+    assert asked_one == [Service]
