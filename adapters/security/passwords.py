@@ -10,6 +10,7 @@ import platform
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -19,6 +20,8 @@ from core.shared.errors import Unavailable
 # Niceness of the hashing threads: when the CPU is short, the event loop (and the database)
 # come first, so a login storm slows the logins, not every other request.
 HASH_THREAD_NICENESS = 10
+
+T = TypeVar("T")
 
 
 def usable_cores() -> int:
@@ -47,10 +50,12 @@ def _libc_malloc_trim() -> Callable[[int], int] | None:
 
 # After the first hash glibc keeps each freed Argon2 block (memory_cost KiB, 19 MiB by
 # default) in the hashing thread's heap for the next one: ~20 MB of resident memory per
-# thread that a login storm leaves behind for good. When the last hash in flight ends, the
-# pool hands it back (malloc_trim, in a hashing thread). Keeping the blocks while hashes follow
-# one another is what keeps hashing fast: forcing each into its own mmap() cost a third of
-# the login rate (42 -> 26 logins/s).
+# thread that a login storm leaves behind for good. Once no caller waits for a hash and the
+# pool holds none (run, or cancelled before it started), the pool hands it back (malloc_trim,
+# in a hashing thread). Both counts: a caller that is cancelled (its client gone) leaves at
+# once while its hash may still run, and a trim then would come before the block is freed.
+# Keeping the blocks while hashes follow one another is what keeps hashing fast: forcing each
+# into its own mmap() cost a third of the login rate (42 -> 26 logins/s).
 _MALLOC_TRIM = _libc_malloc_trim()
 
 
@@ -96,32 +101,61 @@ class Argon2PasswordHasher:
             max_workers=workers, thread_name_prefix="argon2", initializer=_lower_thread_priority
         )
         self._capacity = workers + max_waiting
-        self._in_flight = 0
+        self._in_flight = 0  # callers holding a slot (event loop thread only)
+        self._pool_lock = threading.Lock()
+        self._pending = 0  # hashes in the pool, queued or running
 
     async def hash(self, password: str) -> str:
         with self._slot():
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._pool, self._hash.hash, password)
+            return await self._in_pool(self._hash.hash, password)
 
     async def verify(self, password: str, password_hash: str) -> bool:
         with self._slot():
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._pool, self._safe_verify, password, password_hash
-            )
+            return await self._in_pool(self._safe_verify, password, password_hash)
 
     @contextlib.contextmanager
     def _slot(self) -> Iterator[None]:
-        # Only the event loop's thread counts: no lock needed.
+        # Only the event loop's thread changes _in_flight; the lock orders it with _pending.
         if self._in_flight >= self._capacity:
             raise Unavailable("too many sign-ins at once; retry in a few seconds")
-        self._in_flight += 1
+        with self._pool_lock:
+            self._in_flight += 1
         try:
             yield
         finally:
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._pool.submit(_hand_back_free_memory)
+            with self._pool_lock:
+                self._in_flight -= 1
+                idle = self._in_flight == 0 and self._pending == 0
+            if idle:
+                self._hand_back()
+
+    async def _in_pool(self, fn: Callable[..., T], *args: str) -> T:
+        """`fn(*args)` in a hashing thread. If the caller is cancelled while it waits for a
+        thread, its hash is dropped from the queue (wrap_future cancels the pool's future)."""
+        with self._pool_lock:
+            self._pending += 1
+        try:
+            future = self._pool.submit(fn, *args)
+        except BaseException:
+            self._work_done(None)
+            raise
+        future.add_done_callback(self._work_done)
+        return await asyncio.wrap_future(future)
+
+    def _work_done(self, _: object) -> None:
+        # In the hashing thread that ran the work (its block freed), or in the thread that
+        # cancelled it before it started.
+        with self._pool_lock:
+            self._pending -= 1
+            idle = self._pending == 0 and self._in_flight == 0
+        if idle:
+            self._hand_back()
+
+    def _hand_back(self) -> None:
+        # Once no caller waits and no hash is in the pool: after the last of hashes that follow
+        # one another, and after the last running hash of a caller that has left.
+        with contextlib.suppress(RuntimeError):  # the pool was shut down
+            self._pool.submit(_hand_back_free_memory)
 
     def _safe_verify(self, password: str, password_hash: str) -> bool:
         try:

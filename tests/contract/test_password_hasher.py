@@ -187,3 +187,98 @@ async def test_argon2_hands_its_free_memory_back_when_the_last_hash_ends(
         assert trims == [0]  # once, after the second: not between hashes that follow each other
     finally:
         argon2.close()
+
+
+class _Trims:
+    """A stand-in for malloc_trim that records its calls (from the hashing threads)."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.called = threading.Event()
+
+    def __call__(self, pad: int) -> int:
+        self.calls.append(pad)
+        self.called.set()
+        return 1
+
+
+async def test_argon2_drops_the_queued_hash_of_a_cancelled_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A login whose client is gone (its task cancelled) must not keep the pool hashing, nor
+    # keep the block resident, for nobody.
+    trims = _Trims()
+    monkeypatch.setattr(passwords, "_MALLOC_TRIM", trims)
+    argon2 = Argon2PasswordHasher(max_workers=1, time_cost=1, memory_cost=1024)
+    hashed = await argon2.hash(PASSWORD)
+    await asyncio.to_thread(trims.called.wait, 10)
+    trims.calls.clear()
+    trims.called.clear()
+    verified: list[str] = []
+    real_verify = argon2._hash.verify
+
+    def verify(password: str, password_hash: str) -> bool:
+        verified.append(password)
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(argon2._hash, "verify", verify)
+    gate = threading.Event()
+    busy = argon2._pool.submit(gate.wait, 10)  # the only thread is taken
+    try:
+        waiting = asyncio.create_task(argon2.verify("cancelled", hashed))
+        await asyncio.sleep(0)  # it is in the pool's queue
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        gate.set()
+        await asyncio.wrap_future(busy)
+        await asyncio.to_thread(trims.called.wait, 10)
+
+        assert trims.calls == [0]
+        assert await argon2.verify(PASSWORD, hashed) is True
+        assert verified == [PASSWORD]  # the cancelled caller's hash never ran
+    finally:
+        gate.set()
+        argon2.close()
+
+
+async def test_argon2_trims_after_the_hash_of_a_cancelled_caller_ends_not_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The caller leaves at once, its hash runs on: the trim must wait for the block's free.
+    trims = _Trims()
+    monkeypatch.setattr(passwords, "_MALLOC_TRIM", trims)
+    argon2 = Argon2PasswordHasher(max_workers=2, time_cost=1, memory_cost=1024)
+    started, finish = threading.Event(), threading.Event()
+
+    def slow_hash(password: str) -> str:
+        started.set()
+        finish.wait(10)
+        return "hashed"
+
+    monkeypatch.setattr(argon2._hash, "hash", slow_hash)
+    try:
+        running = asyncio.create_task(argon2.hash(PASSWORD))
+        await asyncio.to_thread(started.wait, 10)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        # The other thread is free: a trim submitted now would have run before this.
+        await asyncio.get_running_loop().run_in_executor(argon2._pool, lambda: None)
+
+        assert trims.calls == []
+        finish.set()
+        assert await asyncio.to_thread(trims.called.wait, 10) is True
+        assert trims.calls == [0]
+    finally:
+        finish.set()
+        argon2.close()
+
+
+async def test_argon2_submitting_to_a_closed_pool_fails_and_leaves_nothing_pending() -> None:
+    argon2 = cheap_argon2()
+    argon2.close()
+
+    with pytest.raises(RuntimeError):
+        await argon2.hash(PASSWORD)
+    assert argon2._pending == 0
