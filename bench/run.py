@@ -345,7 +345,11 @@ class DatabaseRun:
     storm_connections: int = 0
     workers: list[WorkersRow] = field(default_factory=list)
     workers_count: int = 0
-    rss_mb: dict[str, list[float]] = field(default_factory=dict)  # server -> per worker
+    # server -> per worker, read once the server is idle (Server.wait_idle); the target's figure
+    rss_mb: dict[str, list[float]] = field(default_factory=dict)
+    # server -> per worker, read right after the last measured request, and the idle wait
+    rss_at_end_mb: dict[str, list[float]] = field(default_factory=dict)
+    rss_idle_after_s: dict[str, float] = field(default_factory=dict)
     load_average_before: str = ""
     server_logs: list[str] = field(default_factory=list)
 
@@ -419,8 +423,8 @@ def run_database(
                     print(table_rows(row), flush=True)
             if full and args.storm:
                 storm_pass(args, bench, run, conduit, data)
-            run.rss_mb["conduit w1"] = conduit.rss_mb_per_worker()
-            run.rss_mb["floor w1"] = floor.rss_mb_per_worker()
+            record_rss(run, "conduit w1", conduit)
+            record_rss(run, "floor w1", floor)
         if full and args.workers > 1 and args.cache:
             workers_pass(args, bench, run, env, stamp, backend, data, ids, rng, prefix)
     finally:
@@ -483,7 +487,7 @@ def cached_pass(
             )
             run.cached.append(row)
             print(table_rows(row), flush=True)
-        run.rss_mb["conduit w1 cached"] = conduit.rss_mb_per_worker()
+        record_rss(run, "conduit w1 cached", conduit)
 
 
 async def store_bodies(base_url: str, redis_url: str, prefix: str, keys: dict[str, str]) -> None:
@@ -588,7 +592,7 @@ def workers_pass(
                 e.label: bench.measure(conduit, "conduit", e.conduit) for e in chosen
             }
             if workers > 1:
-                run.rss_mb[f"conduit w{workers} cached"] = conduit.rss_mb_per_worker()
+                record_rss(run, f"conduit w{workers} cached", conduit)
     for endpoint in chosen:
         row = WorkersRow(
             endpoint.label, measured[1][endpoint.label], measured[args.workers][endpoint.label]
@@ -749,14 +753,30 @@ def workers_row(row: WorkersRow) -> str:
     return _line(cells, WORKERS_COLUMNS)
 
 
+def record_rss(run: DatabaseRun, name: str, server: Server) -> None:
+    """Resident memory right after the last request, then once the server is idle: the
+    target's figure (a login storm's departed clients leave hashes running for a second)."""
+    run.rss_at_end_mb[name] = server.rss_mb_per_worker()
+    run.rss_idle_after_s[name] = server.wait_idle()
+    run.rss_mb[name] = server.rss_mb_per_worker()
+
+
 def print_memory(run: DatabaseRun) -> None:
     if not run.rss_mb:
         return
-    print(f"\n-- resident memory per worker after the scenario (target <= {RSS_TARGET_MB:g} MB)")
+    print(
+        f"\n-- resident memory per worker after the scenario, once idle (target <= "
+        f"{RSS_TARGET_MB:g} MB); at the last request in parentheses"
+    )
     for server, sizes in run.rss_mb.items():
         ok = sizes and max(sizes) <= RSS_TARGET_MB
         verdict = ("PASS" if ok else "FAIL") if server.startswith("conduit") else "-"
-        print(f"{server:<20} {per_worker(sizes):>16} MB  {verdict}")
+        at_end = per_worker(run.rss_at_end_mb.get(server, []))
+        idle = run.rss_idle_after_s.get(server, 0.0)
+        print(
+            f"{server:<20} {per_worker(sizes):>16} MB  {verdict:<5} "
+            f"(at the last request {at_end} MB; idle after {idle:.1f} s)"
+        )
 
 
 def seed_line(s: SeedReport) -> str:

@@ -257,6 +257,21 @@ class Server:
         ]
         return workers or [self.proc.pid]
 
+    def wait_idle(self, quiet_s: float = 0.5, limit_s: float = 10.0) -> float:
+        """Waits until the server (its workers included) has used at most one clock tick of
+        CPU in `quiet_s`, for at most `limit_s`: the work sent to it is done (a login storm's
+        clients leave hashes queued behind them). Returns the seconds waited."""
+        started = time.monotonic()
+        tick = 1 / os.sysconf("SC_CLK_TCK")
+        last = self.cpu().server
+        while time.monotonic() - started < limit_s:
+            time.sleep(quiet_s)
+            now = self.cpu().server
+            if now - last <= tick + 1e-9:
+                break
+            last = now
+        return round(time.monotonic() - started, 2)
+
     def rss_mb_per_worker(self) -> list[float]:
         """Resident memory (VmRSS) of each worker process, in MB (10^6 bytes)."""
         sizes = []
