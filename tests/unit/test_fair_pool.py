@@ -77,3 +77,26 @@ async def test_a_waiter_times_out_with_empty() -> None:
     queue.put_nowait("conn")  # the timed-out waiter is not handed anything
 
     assert await greenlet_spawn(queue.get, False) == "conn"
+
+
+async def test_peek_shows_what_a_get_now_would_take_and_leaves_it() -> None:
+    fifo, lifo = FairQueue(maxsize=2), FairQueue(maxsize=2, use_lifo=True)
+    assert fifo.peek() is None  # nothing free
+    for queue in (fifo, lifo):
+        queue.put_nowait("older")
+        queue.put_nowait("newer")
+
+    assert (fifo.peek(), lifo.peek()) == ("older", "newer")
+    assert await greenlet_spawn(fifo.get, False) == "older"
+    assert await greenlet_spawn(lifo.get, False) == "newer"
+
+
+async def test_peek_shows_nothing_while_someone_waits() -> None:
+    # As get() does: with a caller in line, nobody takes a free connection past it.
+    queue = FairQueue(maxsize=1)
+    queue.put_nowait("conn")
+    queue._waiters.append(asyncio.get_running_loop().create_future())
+
+    assert queue.peek() is None
+    with pytest.raises(Empty):
+        await greenlet_spawn(queue.get, False)
