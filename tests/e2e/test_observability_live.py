@@ -22,7 +22,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_live_server import LiveServer, register, start
+from tests.e2e.test_live_server import START_DEADLINE_S, LiveServer, register, start
 
 pytestmark = pytest.mark.e2e
 
@@ -131,10 +131,17 @@ def test_two_workers_add_up_their_request_counts_per_route_template(
     victim = min(per_worker)
     os.kill(victim, signal.SIGKILL)
     live_gauges = metrics_dir / f"gauge_livesum_{victim}.db"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + START_DEADLINE_S
     while live_gauges.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
-        scrape = httpx2.get(f"{root}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        # A connection that the kernel hashes to the dead worker's socket waits in its queue
+        # for the replacement's start-up (entrypoints.serving.Supervisor): over httpx's 5 s
+        # default on a busy machine (CI failed here once).
+        scrape = httpx2.get(
+            f"{root}/metrics",
+            headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+            timeout=START_DEADLINE_S,
+        )
     assert not live_gauges.exists(), "a scrape should forget the dead worker's gauges"
     assert requests_total(scrape.text, **labels) == sent
 
