@@ -138,16 +138,20 @@ class Supervisor(Multiprocess):
       option: a port someone listens on fails there, in one line, as before; it is then
       closed), in listen state once its worker serves on it. The kernel hashes each new
       connection to one listening socket of the group, so each worker gets its share of a
-      burst. The supervisor keeps its copy of each slot's socket for as long as the slot
-      exists: when a worker dies, the connections hashed to its socket wait in the socket's
-      queue until the slot's next worker (started at once) serves them, after its start-up;
-      none is refused or lost. A new worker of a slot (a restart, SIGHUP) serves on the
-      slot's socket; SIGTTIN binds a socket for the new slot; SIGTTOU closes the last slot's.
-      Elsewhere every worker serves on `shared`, as uvicorn does. What a shared socket did
-      better: the connections hashed to a dead worker's socket wait for its replacement's
-      start-up (seconds) where the other workers would take them at once; a worker closing
-      its socket (shutdown, SIGTTOU) resets the connections still in its queue, not accepted,
-      unless the kernel migrates them (`net.ipv4.tcp_migrate_req=1`, Linux 5.14+); and a
+      burst. When a worker dies (or hangs and is killed), the supervisor closes the slot's
+      socket and binds a fresh one, not listening, for the worker it starts in its place: the
+      kernel hashes new connections to the workers still serving until the replacement has
+      started and listens (a start-up takes seconds: 3.7 s on a quiet 2-core machine, more
+      under load; on the old socket, about 1/N of new connections waited that long). The
+      connections already queued on the dead worker's socket, never accepted, are reset
+      (the client may retry: nothing of them was read) unless the kernel migrates them to
+      another listener (`net.ipv4.tcp_migrate_req=1`, Linux 5.14+); a fresh socket that
+      cannot be bound leaves the slot on its old one, whose connections then wait for the
+      replacement. SIGHUP's successor of a worker serves on the slot's socket before the
+      worker stops (nothing waits, nothing is reset); SIGTTIN binds a socket for the new
+      slot; SIGTTOU closes the last slot's. Elsewhere every worker serves on `shared`, as
+      uvicorn does. What a shared socket did better: a worker closing its socket (shutdown,
+      SIGTTOU, death) resets the connections still in its queue, unless migrated; and a
       server of the same user that binds the port while ours starts, before a worker listens,
       could join the group (on one socket, its workers failed to listen and were restarted
       in a loop).
@@ -242,7 +246,25 @@ class Supervisor(Multiprocess):
                 return
             logger.info("Child process [{}] died", process.pid)
             self._unanswered.pop(process, None)
+            self._rebind_slot(idx)
             self.processes[idx] = self._start_worker(idx)
+
+    def _rebind_slot(self, slot: int) -> None:
+        """Where each slot has its own socket: the slot's socket, whose worker is gone,
+        closed (the kernel stops hashing connections to it) and a fresh one bound in its
+        place, listening once the slot's next worker serves on it. Kept when no fresh one
+        can be bound."""
+        if not self._slots:
+            return
+        try:
+            fresh = self._bind_slot()
+        except OSError as exc:
+            logger.warning("kept the dead worker's listening socket: {}", exc)
+            return
+        stale = self._slots[slot]
+        self._slots[slot] = fresh
+        self.sockets[self.sockets.index(stale)] = fresh
+        stale.close()
 
     def restart_all(self) -> None:
         """SIGHUP: each worker replaced, its successor serving (on the same socket) before
