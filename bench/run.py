@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
 import signal
@@ -727,6 +728,8 @@ WORKERS_COLUMNS = (
     ("ratio", 7),
     ("p50/p99 wN ms", 15),
     ("conns/worker w1|wN", 20),
+    ("srv ms/req w1|wN", 18),
+    ("wN cpu% srv/wrk/other", 23),
     ("result", 8),
 )
 
@@ -734,7 +737,8 @@ WORKERS_COLUMNS = (
 def workers_header(args: argparse.Namespace) -> str:
     return _head(
         f"workers: Conduit with {args.workers} workers (wN) vs 1 (w1), Redis cache; target "
-        f"ratio >= {WORKERS_TARGET:g}; conns/worker should be balanced",
+        f"ratio >= {WORKERS_TARGET:g}; conns/worker should be balanced; wN cpu% of "
+        f"{100 * len(os.sched_getaffinity(0))}: near it, the cores are full (client included)",
         WORKERS_COLUMNS,
     )
 
@@ -748,6 +752,8 @@ def workers_row(row: WorkersRow) -> str:
         f"{row.many.p50_ms:.1f}/{row.many.p99_ms:.1f}",
         f"{per_worker(row.one.connections_per_worker)}|"
         f"{per_worker(row.many.connections_per_worker)}",
+        f"{row.one.server_cpu_ms_per_request:.2f}|{row.many.server_cpu_ms_per_request:.2f}",
+        f"{row.many.server_cpu_pct:.0f}/{row.many.wrk_cpu_pct:.0f}/{row.many.other_cpu_pct:.0f}",
         "PASS" if row.ratio >= WORKERS_TARGET and not row.many.errors else "FAIL",
     ]
     return _line(cells, WORKERS_COLUMNS)
