@@ -50,15 +50,10 @@ def test_a_burst_of_keep_alive_connections_lands_on_both_workers(tmp_path: Path)
         # while. Sharing one socket, it accepts the whole burst.
         with ExitStack() as opened:
             with stopped(first), stopped(second):
-                connections = [
-                    opened.enter_context(socket.create_connection(("127.0.0.1", server.port)))
-                    for _ in range(BURST)
-                ]
+                connections = burst(opened, server.port)
                 os.kill(first, signal.SIGCONT)
                 time.sleep(1.0)
-            for conn in connections:
-                conn.sendall(REQUEST)
-            answers = [answer(conn) for conn in connections]
+            answers = ask(connections)
             held = {pid: connections_held(pid, server.port) for pid in (first, second)}
         assert all(a.startswith(b"HTTP/1.1 200 ") for a in answers), (answers, server.output())
         assert sum(held.values()) == BURST, held
@@ -72,10 +67,7 @@ def test_while_a_dead_workers_replacement_starts_the_other_worker_takes_every_co
         doomed, other = both_workers_listening(server)
         with ExitStack() as opened:
             with stopped(doomed):
-                queued = [
-                    opened.enter_context(socket.create_connection(("127.0.0.1", server.port)))
-                    for _ in range(BURST)
-                ]
+                queued = burst(opened, server.port)
                 for conn in queued:
                     conn.sendall(REQUEST)
                 # Those the kernel gave the stopped worker wait, not accepted, in its queue.
@@ -94,13 +86,7 @@ def test_while_a_dead_workers_replacement_starts_the_other_worker_takes_every_co
         replacement = started_in_place_of(server, {doomed, other})
         with stopped(replacement), ExitStack() as opened:
             assert not serves(replacement, server.port)
-            burst = [
-                opened.enter_context(socket.create_connection(("127.0.0.1", server.port)))
-                for _ in range(BURST)
-            ]
-            for conn in burst:
-                conn.sendall(REQUEST)
-            answers = [answer(conn, ANSWERED_WITHIN_S) for conn in burst]
+            answers = ask(burst(opened, server.port))
             assert all(a.startswith(b"HTTP/1.1 200 ") for a in answers), [a[:40] for a in answers]
             assert connections_held(other, server.port) == BURST
 
@@ -108,15 +94,24 @@ def test_while_a_dead_workers_replacement_starts_the_other_worker_takes_every_co
         assert set(both_workers_listening(server)) == {replacement, other}
         with ExitStack() as opened:
             with stopped(other), stopped(replacement):
-                burst = [
-                    opened.enter_context(socket.create_connection(("127.0.0.1", server.port)))
-                    for _ in range(BURST)
-                ]
-            for conn in burst:
-                conn.sendall(REQUEST)
-            answers = [answer(conn, ANSWERED_WITHIN_S) for conn in burst]
+                connections = burst(opened, server.port)
+            answers = ask(connections)
             assert all(a.startswith(b"HTTP/1.1 200 ") for a in answers), [a[:40] for a in answers]
             assert connections_held(replacement, server.port) >= AT_LEAST_EACH
+
+
+def burst(opened: ExitStack, port: int) -> list[socket.socket]:
+    """BURST new connections to `port`, closed with `opened`."""
+    return [
+        opened.enter_context(socket.create_connection(("127.0.0.1", port))) for _ in range(BURST)
+    ]
+
+
+def ask(connections: list[socket.socket]) -> list[bytes]:
+    """REQUEST sent on each connection, then the head of each answer."""
+    for conn in connections:
+        conn.sendall(REQUEST)
+    return [answer(conn, ANSWERED_WITHIN_S) for conn in connections]
 
 
 def started_in_place_of(server: Server, gone: set[int]) -> int:
