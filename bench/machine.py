@@ -28,12 +28,17 @@ def machine_info() -> dict[str, Any]:
                 break
     return {
         "cpu": cpu,
-        "nproc": len(os.sched_getaffinity(0)),
+        "nproc": cores(),
         "memory_gib": round(mem_gib, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
         **server_source(),
     }
+
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity mask), as the servers see them."""
+    return len(os.sched_getaffinity(0))
 
 
 def machine_busy() -> float:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
 import signal
@@ -39,7 +38,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx2
 import redis
-from machine import CONDUIT, ROOT, CpuUse, load_average, machine_info
+from machine import CONDUIT, ROOT, CpuUse, cores, load_average, machine_info
 from seed import Dataset, SeedReport, new_article, seed_over_http
 from servers import (
     Backend,
@@ -738,7 +737,7 @@ def workers_header(args: argparse.Namespace) -> str:
     return _head(
         f"workers: Conduit with {args.workers} workers (wN) vs 1 (w1), Redis cache; target "
         f"ratio >= {WORKERS_TARGET:g}; conns/worker should be balanced; wN cpu% of "
-        f"{100 * len(os.sched_getaffinity(0))}: near it, the cores are full (client included)",
+        f"{100 * cores()}: near it, the cores are full (client included)",
         WORKERS_COLUMNS,
     )
 

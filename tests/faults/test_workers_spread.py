@@ -74,7 +74,7 @@ def test_while_a_dead_workers_replacement_starts_the_other_worker_takes_every_co
                 os.kill(doomed, signal.SIGKILL)
             # Its socket closes with it: what waited there is reset (never read, safe to
             # send again), unless the kernel migrates it (net.ipv4.tcp_migrate_req=1).
-            answers = [answer(conn, ANSWERED_WITHIN_S) for conn in queued]
+            answers = [answer(conn) for conn in queued]
         assert all(a.startswith((b"HTTP/1.1 200 ", b"ConnectionResetError")) for a in answers), [
             a[:40] for a in answers
         ]
@@ -111,7 +111,7 @@ def ask(connections: list[socket.socket]) -> list[bytes]:
     """REQUEST sent on each connection, then the head of each answer."""
     for conn in connections:
         conn.sendall(REQUEST)
-    return [answer(conn, ANSWERED_WITHIN_S) for conn in connections]
+    return [answer(conn) for conn in connections]
 
 
 def started_in_place_of(server: Server, gone: set[int]) -> int:
@@ -170,9 +170,9 @@ def state(pid: int) -> str:
     return stat.rpartition(")")[2].split()[0]
 
 
-def answer(conn: socket.socket, within_s: float = STARTED_WITHIN_S) -> bytes:
+def answer(conn: socket.socket) -> bytes:
     """The head of the response on `conn` (or the error reading it)."""
-    conn.settimeout(within_s)
+    conn.settimeout(ANSWERED_WITHIN_S)
     received = b""
     while b"\r\n\r\n" not in received:
         try:
